@@ -1,0 +1,91 @@
+"""Microsoft School Data Sync v2.1 CSV (``RefFileFormat`` ``schoolDataSyncV2Rev1``).
+
+Ten files; ``orgs.csv``, ``users.csv`` and ``roles.csv`` are required, ``classes.csv`` and
+``enrollments.csv`` come together. File names and headers are case-sensitive. Columns map by
+header name, so their order does not matter. Source: ``shared/spec/roster-csv-formats.md`` §2.
+"""
+
+from homeroom.inbound.formats.base import CsvFormat, FileSpec
+from homeroom.model import entities as E
+
+
+def _same(*names: str) -> tuple[tuple[str, str], ...]:
+    return tuple((n, n) for n in names)
+
+
+SDS_V21 = CsvFormat(
+    name="sds-v2.1",
+    display_name="SDS v2.1 CSV",
+    file_format_code="schoolDataSyncV2Rev1",
+    files=(
+        FileSpec("orgs.csv", E.ORGS, "required", _same("sourcedId", "name", "type", "parentSourcedId")),
+        FileSpec(
+            "academicSessions.csv",
+            E.ACADEMIC_SESSIONS,
+            "optional",
+            _same("sourcedId", "title", "type", "schoolYear", "startDate", "endDate"),
+            missing_consequence="references to academic sessions cannot be resolved",
+        ),
+        FileSpec(
+            "courses.csv",
+            E.COURSES,
+            "optional",
+            (
+                *_same("sourcedId", "orgSourcedId", "title", "code", "schoolYearSourcedId"),
+                ("subject", "subjects"),
+                ("grade", "grades"),
+            ),
+            missing_consequence="references to courses cannot be resolved",
+        ),
+        FileSpec(
+            "users.csv",
+            E.USERS,
+            "required",
+            _same("sourcedId", "username", "givenName", "familyName", "password", "activeDirectoryMatchId", "email", "phone", "sms"),
+        ),
+        FileSpec(
+            "roles.csv",
+            E.ROLES,
+            "required",
+            _same("userSourcedId", "orgSourcedId", "role", "sessionSourcedId", "grade", "isPrimary", "roleStartDate", "roleEndDate"),
+            # Microsoft's sample writes the singular; a third-party library writes the plural.
+            aliases=(("sessionSourcedIds", "sessionSourcedId"),),
+        ),
+        FileSpec(
+            "classes.csv",
+            E.CLASSES,
+            "optional",
+            _same("sourcedId", "orgSourcedId", "title", "sessionSourcedIds", "courseSourcedId", "code"),
+            missing_consequence="no classes are managed",
+        ),
+        FileSpec(
+            "enrollments.csv",
+            E.ENROLLMENTS,
+            "optional",
+            _same("classSourcedId", "userSourcedId", "role"),
+            missing_consequence="no class memberships are managed",
+        ),
+        FileSpec(
+            "demographics.csv",
+            E.DEMOGRAPHICS,
+            "optional",
+            _same("userSourcedId", "sex", "birthDate", "birthCity", "birthState", "birthCountry", "ethnicityCodes", "raceCodes"),
+            missing_consequence="no demographics are kept",
+        ),
+        FileSpec(
+            "userFlags.csv",
+            E.USER_FLAGS,
+            "optional",
+            _same("userSourcedId", "flag"),
+            missing_consequence="no user flags are kept",
+        ),
+        FileSpec(
+            "relationships.csv",
+            E.RELATIONSHIPS,
+            "optional",
+            _same("userSourcedId", "relationshipUserSourcedId", "relationshipRole"),
+            missing_consequence="no contacts (guardians) are linked to students",
+        ),
+    ),
+    together=(("classes.csv", "enrollments.csv"),),
+)

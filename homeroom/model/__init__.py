@@ -1,0 +1,1 @@
+"""The canonical roster model: entity column schemas and reference data (codes, role groups)."""

@@ -1,0 +1,40 @@
+"""One settings object for Homeroom, read from ``HOMEROOM_*`` environment variables.
+
+Every setting has an embedded default, so Homeroom works with no configuration at all.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Homeroom's settings; each field can be set with ``HOMEROOM_<FIELD_NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="HOMEROOM_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("homeroom-data"), description="Where Homeroom keeps its data.")
+    zip_max_total_bytes: int = Field(
+        default=16 * 1024**3,
+        description="Largest total uncompressed size of the CSV files in one zip archive.",
+    )
+    zip_max_ratio: float = Field(
+        default=200.0,
+        description="Largest expansion ratio (uncompressed / compressed) of a zip entry; a zip bomb exceeds it.",
+    )
+    zip_max_entries: int = Field(default=64, description="Largest number of entries in one zip archive.")
+    default_phone_country_code: str | None = Field(
+        default=None,
+        description=(
+            "Calling code (digits only, e.g. '1') added to phone numbers that have no leading '+'. "
+            "When unset, such numbers are not E.164 and are dropped with a warning."
+        ),
+    )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
