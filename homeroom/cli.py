@@ -18,8 +18,8 @@ from homeroom.validate.reports import dumps, summary_by_rule, summary_json, writ
 from homeroom.validate.rules import rules_markdown
 
 app = typer.Typer(help="Homeroom: validate and sync school roster packages.", no_args_is_help=True, add_completion=False)
-err = Console(stderr=True)
-out = Console()
+err = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 #: Packages larger than this show a progress bar.
 PROGRESS_BYTES = 20 * 1024 * 1024

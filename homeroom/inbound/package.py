@@ -173,7 +173,7 @@ def open_package(path: Path, settings: Settings) -> Package:
     for name, copies in by_name.items():
         if len(copies) > 1:
             package.problems.append(
-                PackageProblem("DuplicateFileFound", name, {"file": name, "sources": ", ".join(c.origin for c in copies)})
+                PackageProblem("DuplicateFileFound", name, {"sources": ", ".join(c.origin for c in copies)})
             )
         package.files[name] = copies[0]
     return package

@@ -8,6 +8,8 @@ and checked in dependency order, and the records that pass are returned as Arrow
 from __future__ import annotations
 
 import traceback
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -143,6 +145,9 @@ def validate_package(
 
     for problem in package.problems:
         findings.add(problem.rule, "catastrophic", problem.file, **problem.values)
+    if findings.has_catastrophic():  # the files themselves cannot be trusted: stop here
+        result.findings, result.stopped = findings.frame(), True
+        return result
 
     headers: dict[str, tuple[list[str], memoryview] | None] = {}
     data_cache: dict[str, bytes] = {}
@@ -158,6 +163,8 @@ def validate_package(
             headers[name] = split_header(strip_bom(data_cache[name]))
         except ArchiveLimitExceeded as exc:
             findings.add("ArchiveTooLarge", "catastrophic", name, archive=pf.origin.split(":")[0], detail=str(exc))
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            findings.add("InvalidFileFormat", "catastrophic", name, entry=f"{name!r} (corrupt: {exc})", archive=pf.origin.split(":")[0])
         except EncodingProblem as exc:
             findings.add("InvalidEncoding", "catastrophic", name, line=exc.line, detail=exc.detail)
         except HeaderProblem as exc:

@@ -1,0 +1,86 @@
+"""Line checks: a broken line drops its record with an error naming the line; the rest is read."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from homeroom.validate import validate_package
+from tests.conftest import finding_tuples
+
+HEADER = "sourcedId,name,type,parentSourcedId"
+ORGS = ["110001,College of Engineering,college,", "110002,Computer Science Department,department,110001",
+        "110003,School of TwoDotOne,school,110004", "110004,Ministry of TwoDotOne,ministryOfEducation,"]
+
+
+def orgs_file(sample, lines: list[str], newline: str = "\r\n", final: bool = True) -> None:
+    sample.write("orgs.csv", newline.join([HEADER, *lines]) + (newline if final else ""))
+
+
+def test_ragged_lines_are_dropped_and_the_rest_is_read(sample):
+    orgs_file(sample, [ORGS[0], "110005,Too Few", ORGS[1], "110006,Too,many,fields,here", ORGS[2], ORGS[3]])
+    result = validate_package(sample.root)
+    assert finding_tuples(result.findings) == [
+        ("LineFieldCount", "error", "orgs.csv", 3, "110005", None, None),
+        ("LineFieldCount", "error", "orgs.csv", 5, "110006", None, None),
+    ]
+    assert result.findings.sort("line")["message"].to_list() == [
+        "Line has 2 fields but the header has 4.",
+        "Line has 5 fields but the header has 4.",
+    ]
+    assert result.files["orgs.csv"].records == 6 and result.files["orgs.csv"].valid == 4
+
+
+def test_unterminated_quote_drops_only_its_line(sample):
+    orgs_file(sample, [ORGS[0], '110005,"Broken name,school,', ORGS[1], ORGS[2], ORGS[3]])
+    result = validate_package(sample.root)
+    assert finding_tuples(result.findings) == [("LineUnterminatedQuote", "error", "orgs.csv", 3, "110005", None, None)]
+    assert result.files["orgs.csv"].valid == 4
+
+
+def test_line_break_inside_a_value_is_one_dropped_record_and_later_lines_keep_their_numbers(sample):
+    orgs_file(sample, [ORGS[0], '110005,"Two\r\nLines",school,', ORGS[1], "110006,,school,", ORGS[2], ORGS[3]])
+    result = validate_package(sample.root)
+    assert finding_tuples(result.findings) == [
+        ("LineBreakInValue", "error", "orgs.csv", 3, "110005", None, None),
+        ("RequiredValueMissing", "error", "orgs.csv", 6, "110006", "name", None),
+    ]
+    assert "A quoted value contains a line break (the record continues to line 4)." in set(result.findings["message"])
+    assert result.files["orgs.csv"].records == 6
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\n", "\r"])
+@pytest.mark.parametrize("final", [True, False])
+def test_every_line_ending_gives_the_same_line_numbers(sample, newline, final):
+    orgs_file(sample, [ORGS[0], ORGS[1], "110006,,school,", ORGS[2], ORGS[3]], newline=newline, final=final)
+    result = validate_package(sample.root)
+    assert finding_tuples(result.findings) == [("RequiredValueMissing", "error", "orgs.csv", 4, "110006", "name", None)]
+
+
+def test_blank_lines_are_skipped_but_counted_in_line_numbers(sample):
+    orgs_file(sample, [ORGS[0], "", ORGS[1], "", "", "110006,,school,", ORGS[2], ORGS[3], ""])
+    result = validate_package(sample.root)
+    assert finding_tuples(result.findings) == [("RequiredValueMissing", "error", "orgs.csv", 7, "110006", "name", None)]
+    assert result.files["orgs.csv"].records == 5
+
+
+def test_quoted_commas_and_escaped_quotes_are_values_not_defects(sample):
+    orgs_file(sample, [ORGS[0], '110005,"Smith, Jones ""and"" Co",school,', ORGS[1], ORGS[2], ORGS[3]])
+    result = validate_package(sample.root)
+    assert result.findings.height == 0
+    names = pl.from_arrow(result.tables["orgs"]).filter(pl.col("sourcedId") == "110005")["name"].to_list()
+    assert names == ['Smith, Jones "and" Co']
+
+
+def test_utf8_text_is_kept_exactly(sample):
+    sample.append("users.csv", "114009,yamada@classrmtest31.org,太郎,山田,,,,,", "114010,zoe@classrmtest31.org,Zoë,Nguyễn,,,,,")
+    result = validate_package(sample.root)
+    assert result.findings.height == 0
+    users = pl.from_arrow(result.tables["users"])
+    assert users.filter(pl.col("sourcedId").is_in(["114009", "114010"]))["familyName"].to_list() == ["山田", "Nguyễn"]
+
+
+def test_header_only_file_has_no_records(sample):
+    sample.write("userFlags.csv", "userSourcedId,flag\r\n")
+    result = validate_package(sample.root)
+    assert result.findings.height == 0 and result.files["userFlags.csv"].records == 0
