@@ -135,6 +135,33 @@ def rules(markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/
     out.print(table)
 
 
+@app.command()
+def reference(markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/reference-data.md.")] = False) -> None:
+    """List the default reference data (codes of each reference type)."""
+    from homeroom.model.reference import ReferenceData, reference_markdown
+
+    if markdown:
+        sys.stdout.write(reference_markdown())
+        return
+    table = Table("referenceType", "codes")
+    data = ReferenceData.default()
+    for ref_type in sorted({d.reference_type for d in data.definitions()}):
+        table.add_row(ref_type, ", ".join(d.code for d in data.definitions(ref_type)))
+    out.print(table)
+
+
+@app.command()
+def formats(markdown: Annotated[bool, typer.Option("--markdown", help="Print the column tables of docs/formats.md.")] = False) -> None:
+    """List the roster formats Homeroom reads, and their files."""
+    from homeroom.inbound.formats.base import format_markdown
+
+    if markdown:
+        sys.stdout.write("\n".join(format_markdown(f) for f in FORMATS.values()))
+        return
+    for f in FORMATS.values():
+        out.print(f"[bold]{f.name}[/] ({f.display_name}): " + ", ".join(s.name for s in f.files))
+
+
 def main() -> None:
     """Entry point for ``python -m homeroom``."""
     app()
