@@ -58,9 +58,10 @@ class RawTable:
 
     header: list[str]
     table: pa.Table  # one string column per header position, named by the header
-    lines: np.ndarray  # int64, source line number of each row (the header is line 1)
+    lines: np.ndarray | None  # int64 source line of each row (the header is line 1); None: row i is line i + 2
     records: int  # records in the file, including those dropped by line checks
     line_findings: list[LineFinding]
+    has_tab: bool = True  # whether the file holds a tab at all (if not, no value can be padded with one)
 
 
 def strip_bom(data: bytes | memoryview) -> memoryview:
@@ -92,12 +93,17 @@ def read_csv_body(body: memoryview, header: list[str], *, allow_line_breaks: boo
     """Parse the data rows after the header; ``allow_line_breaks`` accepts quoted line breaks (RFC 4180)."""
     names = [f"c{i}" for i in range(len(header))]
     check_utf8(body, first_line=2)
-    if len(body) == 0 or not bytes(body).strip(b"\r\n"):
+    if len(body) == 0 or (len(body) < 64 and not bytes(body).strip(b"\r\n")):
         return RawTable(header, _empty(header), np.empty(0, np.int64), 0, [])
-    fast = _fast_parse(body, header, names)
-    if fast is not None:
-        return fast
-    return _line_by_line_parse(body, header, names, allow_line_breaks)
+    raw = _fast_parse(body, header, names) or _line_by_line_parse(body, header, names, allow_line_breaks)
+    raw.has_tab = _contains_byte(body, 9)
+    return raw
+
+
+def _contains_byte(body: memoryview, byte: int) -> bool:
+    data = np.frombuffer(body, dtype=np.uint8)
+    step = 1 << 26
+    return any(bool((data[i : i + step] == byte).any()) for i in range(0, len(data), step))
 
 
 def _empty(header: list[str]) -> pa.Table:
@@ -120,7 +126,10 @@ def _arrow_read(buffer: pa.Buffer, names: list[str], handler=None, threads: bool
         read_options=pcsv.ReadOptions(column_names=names, use_threads=threads, block_size=1 << 24),
         parse_options=pcsv.ParseOptions(invalid_row_handler=handler),
         convert_options=pcsv.ConvertOptions(
-            column_types={n: pa.string() for n in names}, strings_can_be_null=False, quoted_strings_can_be_null=False
+            # An empty value is null; nothing else is ("NA" is a name, not a missing value).
+            column_types={n: pa.string() for n in names}, null_values=[""], strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+            check_utf8=False,  # read_csv_body validated the whole file once already
         ),
     )
 
@@ -161,18 +170,19 @@ def _fast_parse(body: memoryview, header: list[str], names: list[str]) -> RawTab
         return None
     if invalid:
         return None
-    newlines = bytes(body).count(b"\n") if len(body) < (1 << 26) else _count_newlines(body)
+    newlines = _count_newlines(body)
     expected_rows = newlines + (0 if bytes(body[-1:]) == b"\n" else 1)
     if table.num_rows != expected_rows:
         return None  # blank lines, quoted line breaks or lone CRs: line numbers need the slow path
     table = table.rename_columns(_unique_names(header))
-    return RawTable(header, table, np.arange(2, 2 + table.num_rows, dtype=np.int64), table.num_rows, [])
+    return RawTable(header, table, None, table.num_rows, [])
 
 
 def _count_newlines(body: memoryview) -> int:
-    # Counting in slices avoids one more full copy of a large file.
+    """Newlines in ``body``, without copying it; counted in slices to bound the temporary memory."""
+    data = np.frombuffer(body, dtype=np.uint8)
     step = 1 << 26
-    return sum(bytes(body[i : i + step]).count(b"\n") for i in range(0, len(body), step))
+    return sum(int(np.count_nonzero(data[i : i + step] == 10)) for i in range(0, len(data), step))
 
 
 def _split_lines(body: memoryview) -> pa.Array:
@@ -268,7 +278,7 @@ def _line_by_line_parse(body: memoryview, header: list[str], names: list[str], a
             )
     row_lines = good_numbers[~ragged_mask]
     if rescued_rows:
-        extra = pa.table({n: pa.array([r[c] for r in rescued_rows], pa.string()) for c, n in enumerate(names)})
+        extra = pa.table({n: pa.array([r[c] or None for r in rescued_rows], pa.string()) for c, n in enumerate(names)})
         table = pa.concat_tables([table, extra])
         row_lines = np.concatenate([row_lines, np.array(rescued_lines, np.int64)])
         order = np.argsort(row_lines, kind="stable")
@@ -312,5 +322,5 @@ def _parse_good_lines(good_lines: pa.Array, names: list[str]) -> tuple[pa.Table,
             mask[k] = True
         else:
             rows.append(fields)
-    table = pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(names)})
+    table = pa.table({c: pa.array([r[i] or None for r in rows], pa.string()) for i, c in enumerate(names)})
     return table, mask

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable
 
+import pyarrow as pa
+
 from homeroom.errors import PackageError
 from homeroom.settings import Settings
 
@@ -32,7 +34,7 @@ class PackageFile:
 
     name: str  # the file name as supplied (case kept)
     origin: str  # where it came from, for messages: "users.csv" or "roster.zip:users.csv"
-    read: Callable[[], bytes] = field(repr=False)
+    read: Callable[[], bytes | memoryview] = field(repr=False)
     size: int = 0  # bytes (uncompressed)
 
 
@@ -71,6 +73,13 @@ def _read_limited(archive: Path, info: zipfile.ZipInfo, settings: Settings, budg
                 )
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _map_file(path: Path) -> memoryview:
+    """The file's bytes, memory-mapped (no copy); an empty file cannot be mapped and is read."""
+    if path.stat().st_size == 0:
+        return memoryview(b"")
+    return memoryview(pa.memory_map(str(path)).read_buffer())
 
 
 def _unsafe_entry_reason(name: str) -> str | None:
@@ -160,7 +169,7 @@ def open_package(path: Path, settings: Settings) -> Package:
     elif path.is_dir():
         for entry in sorted(path.iterdir()):
             if entry.is_file() and entry.suffix.lower() == ".csv":
-                candidates.append(PackageFile(entry.name, entry.name, entry.read_bytes, entry.stat().st_size))
+                candidates.append(PackageFile(entry.name, entry.name, lambda entry=entry: _map_file(entry), entry.stat().st_size))
             elif entry.is_file() and entry.suffix.lower() == ".zip":
                 candidates += _open_archive(entry, settings, package)
             elif not entry.name.startswith("."):

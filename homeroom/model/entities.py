@@ -94,7 +94,7 @@ class Entity:
     @property
     def arrow_schema(self) -> pa.Schema:
         """Column names and Arrow types of the validated table."""
-        return pl.DataFrame(schema=self.polars_schema).to_arrow().schema
+        return pl.DataFrame(schema=self.polars_schema).to_arrow(compat_level=pl.CompatLevel.newest()).schema
 
 
 def _f(name: str, kind: Kind = Kind.STRING, required: bool = False, ref: str | None = None) -> Field:

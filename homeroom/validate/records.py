@@ -46,14 +46,25 @@ _INVALID_RULE = {
 }
 
 
+#: Seeds of the 64-bit hashes used to compare ids. A reference that is really missing matches an
+#: existing id by accident with probability (ids in the target file) / 2**64, below 1e-12 even
+#: for the largest districts; keys found to repeat are always compared exactly.
+_ID_SEED = 0x5EED
+_KEY_SEEDS = (11, 23, 37, 41, 59)
+
+
+def _id_hash(values: pl.Series | pl.Expr):
+    return values.hash(_ID_SEED)
+
+
 @dataclass
 class EntityKeys:
     """What later files need to know about an entity's records to resolve references to them."""
 
     file: str
     present: bool
-    all_ids: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.String))
-    valid_ids: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.String))
+    all_ids: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.UInt64))  # hashes of every id read
+    valid_ids: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.UInt64))  # hashes of ids that passed
     valid: pl.DataFrame | None = None  # the validated records (users: for contact rules)
 
 
@@ -64,32 +75,38 @@ def _enum_key(v: pl.Expr, reference_type: str) -> pl.Expr:
     return key
 
 
-def _field_value(f: Field, v: pl.Expr, reference: ReferenceData, settings: Settings) -> tuple[pl.Expr, pl.Expr]:
-    """(validated value, is-invalid) for a stripped, blank-is-null text column ``v``."""
-    false = pl.lit(False)
+def _enum_value(v: pl.Expr, reference: ReferenceData, reference_type: str) -> pl.Expr:
+    """The canonical code of ``v``, or null: the exact spelling first (cheap), any case as a fallback."""
+    codes = reference.codes(reference_type)
+    exact = {code: code for code in codes.values()} | {lower: code for lower, code in codes.items()}
+    return v.replace_strict(exact, default=None, return_dtype=pl.String)
+
+
+def _enum_value_any_case(v: pl.Expr, reference: ReferenceData, reference_type: str) -> pl.Expr:
+    return _enum_key(v, reference_type).replace_strict(reference.codes(reference_type), default=None, return_dtype=pl.String)
+
+
+def _field_value(f: Field, v: pl.Expr, reference: ReferenceData, settings: Settings) -> pl.Expr:
+    """The validated value of a stripped, blank-is-null text column ``v``; null where ``v`` is invalid.
+
+    A field is therefore invalid exactly where ``v`` is not null and the value is null.
+    """
     match f.kind:
         case Kind.ID | Kind.STRING | Kind.SECRET:
-            return v, false
+            return v
         case Kind.USERNAME:
-            return v, ~v.str.contains(USERNAME_PATTERN)
+            return pl.when(v.str.contains(USERNAME_PATTERN)).then(v)
         case Kind.ENUM:
-            codes = reference.codes(f.reference_type)
-            mapped = _enum_key(v, f.reference_type).replace_strict(codes, default=None, return_dtype=pl.String)
-            return mapped, v.is_not_null() & mapped.is_null()
+            return _enum_value(v, reference, f.reference_type)
         case Kind.ENUM_LIST:
-            codes = reference.codes(f.reference_type)
             items = v.str.split(",").list.eval(pl.element().str.strip_chars()).list.eval(pl.element().filter(pl.element() != ""))
-            mapped = items.list.eval(
-                _enum_key(pl.element(), f.reference_type).replace_strict(codes, default=None, return_dtype=pl.String)
-            )
-            bad = mapped.list.eval(pl.element().is_null()).list.any()
-            return mapped, v.is_not_null() & bad
+            mapped = items.list.eval(_enum_value_any_case(pl.element(), reference, f.reference_type))
+            return pl.when(~mapped.list.eval(pl.element().is_null()).list.any()).then(mapped)
         case Kind.ID_LIST:
-            items = v.str.split(",").list.eval(pl.element().str.strip_chars()).list.eval(pl.element().filter(pl.element() != ""))
-            return items, false
+            return v.str.split(",").list.eval(pl.element().str.strip_chars()).list.eval(pl.element().filter(pl.element() != ""))
         case Kind.EMAIL:
             lower = v.str.to_lowercase()
-            return lower, ~lower.str.contains(EMAIL_PATTERN)
+            return pl.when(lower.str.contains(EMAIL_PATTERN)).then(lower)
         case Kind.PHONE:
             digits = v.str.replace_all(r"[()\-.\s]", "")
             if settings.default_phone_country_code:
@@ -98,16 +115,14 @@ def _field_value(f: Field, v: pl.Expr, reference: ReferenceData, settings: Setti
                     .then(pl.lit("+" + settings.default_phone_country_code) + digits)
                     .otherwise(digits)
                 )
-            return digits, ~digits.str.contains(E164_PATTERN)
+            return pl.when(digits.str.contains(E164_PATTERN)).then(digits)
         case Kind.DATE:
-            parsed = pl.when(v.str.contains(DATE_PATTERN)).then(v.str.to_date("%Y-%m-%d", strict=False))
-            return parsed, v.is_not_null() & parsed.is_null()
+            return pl.when(v.str.contains(DATE_PATTERN)).then(v.str.to_date("%Y-%m-%d", strict=False))
         case Kind.BOOL:
             lower = v.str.to_lowercase()
-            return lower == "true", ~lower.is_in(["true", "false"])
+            return pl.when(lower == "true").then(True).when(lower == "false").then(False)
         case Kind.YEAR:
-            ok = v.str.contains(YEAR_PATTERN)
-            return pl.when(ok).then(v.cast(pl.Int16, strict=False)), ~ok
+            return pl.when(v.str.contains(YEAR_PATTERN)).then(v.cast(pl.Int16, strict=False))
     raise AssertionError(f.kind)
 
 
@@ -117,10 +132,12 @@ def _record_id(entity: Entity) -> pl.Expr:
     return pl.concat_str([pl.col(k).fill_null("") for k in entity.key], separator="/")
 
 
-def _rows(df: pl.DataFrame, mask: pl.Expr, value: pl.Expr, extra: dict[str, pl.Expr] | None = None) -> pl.DataFrame:
-    cols = [pl.col("__line"), pl.col("__id"), value.alias("__value")]
-    cols += [e.alias(k) for k, e in (extra or {}).items()]
-    return df.filter(mask).select(cols)
+def _key_hash(key: list[pl.Expr]) -> pl.Expr:
+    """A 64-bit hash of a composite key (independent seeds per column, combined with XOR)."""
+    h = key[0].hash(_KEY_SEEDS[0])
+    for seed, expr in zip(_KEY_SEEDS[1:], key[1:]):
+        h = h ^ expr.hash(seed)
+    return h
 
 
 class RecordChecker:
@@ -136,50 +153,78 @@ class RecordChecker:
         """Record that a file is not in the package (references to it cannot resolve)."""
         self.keys[spec.entity.name] = EntityKeys(spec.name, present=False)
 
+    def _emit(self, spec: FileSpec, code: str, level: str, field: str | None, rows: pl.DataFrame, **kwargs) -> int:
+        rows = rows.with_columns(_record_id(spec.entity).alias("__id")) if "__id" not in rows.columns else rows
+        value = kwargs.pop("value", pl.col("__value") if "__value" in rows.columns else pl.lit(None, pl.String))
+        extra = kwargs.pop("row_values", {})
+        frame = rows.select(
+            "__line", "__id", value.cast(pl.String).alias("__value"), *[pl.col(c) for c in rows.columns if c.startswith("__x_")]
+        )
+        return self.findings.add_rows(code, level, spec.name, field, frame, row_values=extra, **kwargs)
+
     def check(self, spec: FileSpec, raw: RawTable) -> pl.DataFrame:
         """Validate one file; return its surviving records in the canonical schema."""
         entity = spec.entity
         header_of = {name: header for header, name in spec.columns}
         df = self._canonical_frame(spec, raw)
-        df = df.with_columns(_record_id(entity).alias("__id"))
 
-        # 1. field checks
-        values, errors, warned = [], [], []
+        # 1. field checks: every value computed once; a flag is "given but no valid value".
+        values: list[pl.Expr] = []
+        per_distinct: list[tuple[Field, pl.Expr]] = []
         for f in entity.fields:
-            header = header_of[f.name]
-            v = pl.col(f.name)
-            if f.required:
-                rows = _rows(df, v.is_null(), pl.lit(None, pl.String))
-                self.findings.add_rows("RequiredValueMissing", "error", spec.name, header, rows)
-                errors.append(v.is_null())
-            value, invalid = _field_value(f, v, self.reference, self.settings)
-            if f.kind in _INVALID_RULE:
-                level = "error" if f.required else "warning"
-                rows = _rows(df, v.is_not_null() & invalid, v)
-                static = {}
-                if f.reference_type:
-                    examples = sorted(self.reference.codes(f.reference_type).values(), key=str.lower)[:5]
-                    static = {"reference_type": f.reference_type, "examples": ", ".join(examples)}
-                self.findings.add_rows(_INVALID_RULE[f.kind], level, spec.name, header, rows, **static)
-                if f.required:
-                    errors.append(v.is_not_null() & invalid)
-                    values.append(value.alias(f.name))
-                else:
-                    warned.append(f.name)
-                    values.append(pl.when(v.is_not_null() & invalid).then(None).otherwise(value).alias(f.name))
+            value = _field_value(f, pl.col(f.name), self.reference, self.settings)
+            if f.kind is Kind.ENUM_LIST:
+                per_distinct.append((f, value))  # few distinct cells, costly list work: once per cell value
             else:
-                values.append(value.alias(f.name))
-        dropped = pl.any_horizontal(errors) if errors else pl.lit(False)
-        df = df.with_columns(dropped.alias("__dropped"))
-        all_ids = df.get_column("sourcedId").drop_nulls().unique() if entity.has_sourced_id else None
-        df = df.filter(~pl.col("__dropped")).with_columns(values)
+                values.append(value.alias(f"__v_{f.name}"))
+        df = df.with_columns(values)
+        for f, value in per_distinct:
+            distinct = df.select(pl.col(f.name).unique().drop_nulls()).with_columns(value.alias(f"__v_{f.name}"))
+            df = df.join(distinct, on=f.name, how="left", maintain_order="left")
+        for f in entity.fields:  # rare spellings in another case: only then pay for lower-casing
+            if f.kind is Kind.ENUM and df.select((pl.col(f.name).is_not_null() & pl.col(f"__v_{f.name}").is_null()).any()).item():
+                df = df.with_columns(
+                    pl.coalesce(
+                        pl.col(f"__v_{f.name}"), _enum_value_any_case(pl.col(f.name), self.reference, f.reference_type)
+                    ).alias(f"__v_{f.name}")
+                )
+        flags: dict[str, pl.Expr] = {}
+        error_flags: list[pl.Expr] = []
+        for f in entity.fields:
+            if f.required:
+                flags[f"__missing_{f.name}"] = pl.col(f.name).is_null()
+                error_flags.append(flags[f"__missing_{f.name}"])
+            if f.kind in _INVALID_RULE:
+                flags[f"__bad_{f.name}"] = pl.col(f.name).is_not_null() & pl.col(f"__v_{f.name}").is_null()
+                if f.required:
+                    error_flags.append(flags[f"__bad_{f.name}"])
+        raised = df.select(e.any().alias(name) for name, e in flags.items()).row(0, named=True) if flags else {}
+        for f in entity.fields:
+            if raised.get(f"__missing_{f.name}"):
+                self._emit(spec, "RequiredValueMissing", "error", header_of[f.name], df.filter(flags[f"__missing_{f.name}"]))
+        for f in entity.fields:
+            if not raised.get(f"__bad_{f.name}"):
+                continue
+            static = {}
+            if f.reference_type:
+                examples = sorted(self.reference.codes(f.reference_type).values(), key=str.lower)[:5]
+                static = {"reference_type": f.reference_type, "examples": ", ".join(examples)}
+            self._emit(
+                spec, _INVALID_RULE[f.kind], "error" if f.required else "warning", header_of[f.name],
+                df.filter(flags[f"__bad_{f.name}"]), value=pl.col(f.name), **static,
+            )
+        all_ids = _id_hash(df.get_column("sourcedId").drop_nulls()) if entity.has_sourced_id else None
+        if any(raised.values()) and error_flags:
+            df = df.filter(~pl.any_horizontal(error_flags))
+        # Invalid optional values are already null: the warned field is cleared.
+        df = df.select("__line", *[pl.col(f"__v_{f.name}").alias(f.name) for f in entity.fields])
         if entity.date_range:
             start, end = entity.date_range
             bad = pl.col(end) < pl.col(start)
-            rows = _rows(df, bad, pl.col(end).cast(pl.String), {"__start": pl.col(start).cast(pl.String)})
-            self.findings.add_rows(
-                "InvalidDateRange", "error", spec.name, header_of[end], rows,
-                row_values={"start": pl.col("__start")}, start_field=header_of[start],
+            rows = df.filter(bad).with_columns(pl.col(start).cast(pl.String).alias("__x_start"))
+            self._emit(
+                spec, "InvalidDateRange", "error", header_of[end], rows, value=pl.col(end),
+                row_values={"start": pl.col("__x_start")}, start_field=header_of[start],
             )
             df = df.filter(~bad)
 
@@ -192,35 +237,56 @@ class RecordChecker:
             df = self._contacts(spec, df, header_of)
 
         valid = df.select(list(entity.polars_schema.names())).cast(dict(entity.polars_schema))
+        if entity.has_sourced_id:
+            valid_ids = _id_hash(valid.get_column("sourcedId"))
         keys = EntityKeys(spec.name, present=True, valid=valid if entity.name == "users" else None)
         if entity.has_sourced_id:
             keys.all_ids = all_ids
-            keys.valid_ids = valid.get_column("sourcedId")
+            keys.valid_ids = valid_ids
         self.keys[entity.name] = keys
         return valid
 
     def _canonical_frame(self, spec: FileSpec, raw: RawTable) -> pl.DataFrame:
+        """Columns renamed to canonical fields, surrounding whitespace removed, blank values null."""
         mapping = {h: name for h, name in (*spec.columns, *spec.aliases)}
         df = pl.from_arrow(raw.table)
         assert isinstance(df, pl.DataFrame)
-        cols = []
-        taken = set()
+        chosen: dict[str, str] = {}
         for header in df.columns:
             name = mapping.get(header)
-            if name is None or name in taken:
-                continue
-            taken.add(name)
-            s = pl.col(header).str.strip_chars()
-            cols.append(pl.when(s == "").then(None).otherwise(s).alias(name))
-        cols += [pl.lit(None, pl.String).alias(f.name) for f in spec.entity.fields if f.name not in taken]
-        return df.select(cols).with_columns(pl.Series("__line", raw.lines))
+            if name is not None and name not in chosen.values():
+                chosen[header] = name
+        def pads(h: str) -> pl.Expr:
+            e = pl.col(h).str.starts_with(" ") | pl.col(h).str.ends_with(" ")
+            if raw.has_tab:  # a file without any tab cannot have a value padded with one
+                e = e | pl.col(h).str.starts_with("\t") | pl.col(h).str.ends_with("\t")
+            return e.any().alias(h)
+
+        padded = (
+            df.select(pads(h) for h in chosen).row(0, named=True)
+            if chosen and df.height
+            else {}
+        )
+        cols = []
+        for header, name in chosen.items():  # empty values are already null (the reader makes them so)
+            if padded.get(header):
+                stripped = pl.col(header).str.strip_chars()
+                cols.append(pl.when(stripped == "").then(None).otherwise(stripped).alias(name))
+            else:
+                cols.append(pl.col(header).alias(name))
+        cols += [pl.lit(None, pl.String).alias(f.name) for f in spec.entity.fields if f.name not in chosen.values()]
+        if raw.lines is None:  # row i is line i + 2
+            line = pl.int_range(2, df.height + 2, dtype=pl.Int64)
+        else:
+            line = pl.Series(raw.lines)
+        return df.select(cols).with_columns(line.alias("__line"))
 
     def _uniqueness(self, spec: FileSpec, df: pl.DataFrame, header_of: dict[str, str]) -> pl.DataFrame:
         entity = spec.entity
         if not entity.has_sourced_id:
             key_text = " + ".join(header_of[k] for k in entity.key)
             return self._drop_later_duplicates(
-                spec, df, [pl.col(k) for k in entity.key], pl.col("__id"), "DuplicateRecord", "warning", None, key_text=key_text
+                spec, df, [pl.col(k) for k in entity.key], None, "DuplicateRecord", "warning", None, key_text=key_text
             )
         df = self._drop_later_duplicates(
             spec, df, [pl.col("sourcedId")], pl.col("sourcedId"), "DuplicateSourcedId", "error", header_of["sourcedId"]
@@ -237,29 +303,39 @@ class RecordChecker:
         spec: FileSpec,
         df: pl.DataFrame,
         key: list[pl.Expr],
-        value: pl.Expr,
+        value: pl.Expr | None,
         code: str,
         level: str,
         field: str | None,
         **static: object,
     ) -> pl.DataFrame:
-        """Keep the first record of each key; report and remove the later ones."""
-        keyed = df.with_columns(pl.struct(key).alias("__key"))
-        first = keyed.get_column("__key").is_first_distinct()
-        if first.all():
+        """Keep the first record of each key; report and remove the later ones.
+
+        A hash of the key finds the (usually zero) candidates cheaply; candidates are then
+        compared on the key itself, so the result is exact.
+        """
+        if df.height < 2:
             return df
-        later = keyed.filter(~first)
-        firsts = keyed.filter(first & pl.col("__key").is_in(later.get_column("__key").implode())).select(
-            "__key", pl.col("__line").alias("__first_line"), pl.col("__id").alias("__first_id")
+        hashes = df.select(_key_hash(key).alias("h")).get_column("h")
+        if hashes.n_unique() == df.height:
+            return df
+        counts = hashes.value_counts()
+        repeated = counts.filter(pl.col("count") > 1).get_column(hashes.name)
+        indexed = df.with_row_index("__row")
+        candidates = indexed.filter(hashes.is_in(repeated.implode())).with_columns(pl.struct(key).alias("__key"))
+        first = candidates.get_column("__key").is_first_distinct()
+        later = candidates.filter(~first)
+        if later.height == 0:
+            return df
+        firsts = candidates.filter(first & pl.col("__key").is_in(later.get_column("__key").implode())).select(
+            "__key", pl.col("__line").alias("__x_first_line"), _record_id(spec.entity).alias("__x_first_id")
         )
-        rows = later.join(firsts, on="__key", how="left", maintain_order="left").select(
-            "__line", "__id", value.alias("__value"), "__first_line", "__first_id"
+        rows = later.join(firsts, on="__key", how="left", maintain_order="left")
+        self._emit(
+            spec, code, level, field, rows, value=value if value is not None else _record_id(spec.entity),
+            row_values={"first_line": pl.col("__x_first_line"), "first_id": pl.col("__x_first_id")}, **static,
         )
-        self.findings.add_rows(
-            code, level, spec.name, field, rows,
-            row_values={"first_line": pl.col("__first_line"), "first_id": pl.col("__first_id")}, **static,
-        )
-        return keyed.filter(first).drop("__key")
+        return indexed.filter(~pl.col("__row").is_in(later.get_column("__row").implode())).drop("__row")
 
     def _target_text(self, target: EntityKeys) -> str:
         return target.file if target.present else f"{target.file}, which is not in the package"
@@ -268,64 +344,74 @@ class RecordChecker:
         entity = spec.entity
         if entity.contact_rules:
             self_rel = pl.col("userSourcedId") == pl.col("relationshipUserSourcedId")
-            rows = _rows(df, self_rel, pl.col("userSourcedId"))
-            self.findings.add_rows("SelfRelationship", "error", spec.name, header_of["relationshipUserSourcedId"], rows)
+            self._emit(spec, "SelfRelationship", "error", header_of["relationshipUserSourcedId"], df.filter(self_rel),
+                       value=pl.col("userSourcedId"))
             df = df.filter(~self_rel)
-        drop = pl.lit(False)
-        clears = []
+        drop_lines: list[pl.Series] = []
+        clears: dict[str, pl.Series] = {}
         for f in entity.fields:
             if f.references is None:
                 continue
-            target = self.keys[f.references] if f.references != entity.name else None
-            if target is None:  # a reference to the same file: its records are all read by now
-                target = EntityKeys(spec.name, True, df.get_column("sourcedId"), df.get_column("sourcedId"))
+            if f.references == entity.name:  # a reference within the file: all its records are known now
+                own = _id_hash(df.get_column("sourcedId"))
+                target = EntityKeys(spec.name, True, own, own)
+            else:
+                target = self.keys[f.references]
             header = header_of[f.name]
             level = "error" if f.required else "warning"
             if f.kind is Kind.ID_LIST:
                 items = df.select("__line", pl.col(f.name).alias("__item")).explode("__item").drop_nulls("__item")
-                missing = items.filter(~pl.col("__item").is_in(target.valid_ids.implode()))
-                dropped_lines = missing.filter(pl.col("__item").is_in(target.all_ids.implode())).get_column("__line").unique()
-                missing_lines = missing.get_column("__line").unique()
-                not_found = pl.col("__line").is_in(missing_lines.implode()) & ~pl.col("__line").is_in(dropped_lines.implode())
-                was_dropped = pl.col("__line").is_in(dropped_lines.implode())
+                missing = items.filter(~_id_hash(pl.col("__item")).is_in(target.valid_ids.implode()))
+                if missing.height == 0:
+                    continue
+                missing = missing.with_columns(_id_hash(pl.col("__item")).is_in(target.all_ids.implode()).alias("__was_read"))
+                per_line = missing.group_by("__line").agg(pl.col("__was_read").all().alias("__all_dropped"))
+                bad = df.join(per_line, on="__line", how="inner", maintain_order="left")
                 value = pl.col(f.name).list.join(",")
+                not_found, was_dropped = bad.filter(~pl.col("__all_dropped")), bad.filter(pl.col("__all_dropped"))
             else:
-                v = pl.col(f.name)
-                not_found = v.is_not_null() & ~v.is_in(target.all_ids.implode())
-                was_dropped = v.is_not_null() & v.is_in(target.all_ids.implode()) & ~v.is_in(target.valid_ids.implode())
-                value = v
+                unresolved = pl.col(f.name).is_not_null() & ~_id_hash(pl.col(f.name)).is_in(target.valid_ids.implode())
+                if not df.select(unresolved.any()).item():
+                    continue
+                bad = df.filter(unresolved)
+                read = _id_hash(pl.col(f.name)).is_in(target.all_ids.implode())
+                value = pl.col(f.name)
+                not_found, was_dropped = bad.filter(~read), bad.filter(read)
             target_text = self._target_text(target)
-            self.findings.add_rows("ReferenceNotFound", level, spec.name, header, _rows(df, not_found, value), target_file=target_text)
-            self.findings.add_rows("ReferenceDropped", level, spec.name, header, _rows(df, was_dropped, value), target_file=target_text)
+            self._emit(spec, "ReferenceNotFound", level, header, not_found, value=value, target_file=target_text)
+            self._emit(spec, "ReferenceDropped", level, header, was_dropped, value=value, target_file=target_text)
             if f.required:
-                drop = drop | not_found | was_dropped
+                drop_lines.append(bad.get_column("__line"))
             else:
-                clears.append(pl.when(not_found | was_dropped).then(None).otherwise(pl.col(f.name)).alias(f.name))
-        return df.filter(~drop).with_columns(clears) if clears else df.filter(~drop)
+                clears[f.name] = bad.get_column("__line")
+        if clears:
+            df = df.with_columns(
+                pl.when(pl.col("__line").is_in(lines.implode())).then(None).otherwise(pl.col(name)).alias(name)
+                for name, lines in clears.items()
+            )
+        if drop_lines:
+            df = df.filter(~pl.col("__line").is_in(pl.concat(drop_lines).implode()))
+        return df
 
     def _contacts(self, spec: FileSpec, df: pl.DataFrame, header_of: dict[str, str]) -> pl.DataFrame:
         users = self.keys["users"].valid
         if users is None or df.height == 0:
             return df
-        contact = users.select(
+        incomplete = users.filter(
+            pl.col("givenName").is_null() | pl.col("familyName").is_null() | pl.col("email").is_null()
+        ).select(
             pl.col("sourcedId").alias("relationshipUserSourcedId"),
-            pl.col("givenName").alias("__given"),
-            pl.col("familyName").alias("__family"),
-            pl.col("email").alias("__email"),
+            pl.concat_list(
+                pl.when(pl.col("givenName").is_null()).then(pl.lit("givenName")),
+                pl.when(pl.col("familyName").is_null()).then(pl.lit("familyName")),
+                pl.when(pl.col("email").is_null()).then(pl.lit("email")),
+            ).list.drop_nulls().list.join(", ").alias("__x_missing"),
         )
-        joined = df.join(contact, on="relationshipUserSourcedId", how="left")
-        missing = pl.concat_list(
-            [
-                pl.when(pl.col("__given").is_null()).then(pl.lit("givenName")),
-                pl.when(pl.col("__family").is_null()).then(pl.lit("familyName")),
-                pl.when(pl.col("__email").is_null()).then(pl.lit("email")),
-            ]
-        ).list.drop_nulls()
-        joined = joined.with_columns(missing.alias("__missing"))
-        bad = pl.col("__missing").list.len() > 0
-        rows = _rows(joined, bad, pl.col("relationshipUserSourcedId"), {"__missing_text": pl.col("__missing").list.join(", ")})
-        self.findings.add_rows(
-            "ContactMissingData", "error", spec.name, header_of["relationshipUserSourcedId"], rows,
-            row_values={"missing": pl.col("__missing_text")},
+        if incomplete.height == 0:
+            return df
+        rows = df.join(incomplete, on="relationshipUserSourcedId", how="inner", maintain_order="left")
+        self._emit(
+            spec, "ContactMissingData", "error", header_of["relationshipUserSourcedId"], rows,
+            value=pl.col("relationshipUserSourcedId"), row_values={"missing": pl.col("__x_missing")},
         )
-        return joined.filter(~bad).drop("__given", "__family", "__email", "__missing")
+        return df.filter(~pl.col("__line").is_in(rows.get_column("__line").implode()))

@@ -1,0 +1,46 @@
+"""Generated districts: validation finds exactly the defects the generator planted, per file, rule, level and field."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from homeroom.synthetic import generate_district
+from homeroom.validate import validate_package
+
+
+def expected_counts(expected: dict) -> Counter:
+    return Counter({(f["file"], f["rule"], f["level"], f["field"]): f["count"] for f in expected["findings"]})
+
+
+def found_counts(result) -> Counter:
+    rows = result.findings.group_by("file", "rule", "level", "field").len().rows()
+    return Counter({(file, rule, level, field): n for file, rule, level, field, n in rows})
+
+
+@pytest.mark.parametrize(
+    "students, seed, rate",
+    [(1, 3, 0.5), (60, 1, 0.05), (700, 2, 0.01), (3_000, 5, 0.02), pytest.param(25_000, 11, 0.003, marks=pytest.mark.slow)],
+)
+def test_findings_equal_the_planted_defects(tmp_path: Path, students: int, seed: int, rate: float):
+    expected = generate_district(tmp_path / "d", students, seed=seed, defect_rate=rate)
+    assert json.loads((tmp_path / "d" / "expected-findings.json").read_text()) == expected
+    result = validate_package(tmp_path / "d")
+    assert found_counts(result) == expected_counts(expected)
+    assert {name: {"records": s.records, "valid": s.valid} for name, s in result.files.items()} == expected["files"]
+    assert (result.count("catastrophic"), result.count("error"), result.count("warning")) == (
+        expected["totals"]["catastrophic"], expected["totals"]["errors"], expected["totals"]["warnings"],
+    )
+    # Every finding is located: line-level and record-level findings name their line.
+    assert result.findings["line"].null_count() == 0
+    assert result.exit_code == 1
+
+
+def test_a_clean_district_is_valid(tmp_path: Path):
+    expected = generate_district(tmp_path / "d", 2_000, seed=9)
+    result = validate_package(tmp_path / "d")
+    assert result.findings.height == 0 and result.exit_code == 0
+    assert sum(s.valid for s in result.files.values()) == sum(f["valid"] for f in expected["files"].values())
