@@ -110,10 +110,13 @@ def generate(
     from homeroom.synthetic import generate_district
 
     started = time.perf_counter()
-    expected = generate_district(
-        out_dir, students, seed=seed, defect_rate=defect_rate, school_year=school_year,
-        progress=lambda msg: err.print(f"[dim]{msg}[/]") if err.is_terminal else None,
-    )
+    try:
+        expected = generate_district(
+            out_dir, students, seed=seed, defect_rate=defect_rate, school_year=school_year,
+            progress=lambda msg: err.print(f"[dim]{msg}[/]") if err.is_terminal else None,
+        )
+    except HomeroomError as exc:
+        _fail(str(exc))
     rows = sum(f["records"] for f in expected["files"].values())
     out.print(
         f"wrote {rows:,} rows to {out_dir} in {time.perf_counter() - started:.1f} s "

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,7 +27,6 @@ import pyarrow.csv as pcsv
 UTF8_BOM = b"\xef\xbb\xbf"
 #: A physical line that opens a quote is joined with at most this many following lines.
 MAX_LINES_PER_RECORD = 20
-_SPLIT_DELIMITERS = [b"\x1f", b"\x1e", b"\x1d", b"\x1c", b"\x01", b"\x02", b"\x03"]
 
 
 class EncodingProblem(Exception):
@@ -120,11 +120,13 @@ def _unique_names(header: list[str]) -> list[str]:
     return out
 
 
-def _arrow_read(buffer: pa.Buffer, names: list[str], handler=None, threads: bool = True) -> pa.Table:
+def _arrow_read(
+    buffer: pa.Buffer, names: list[str], handler=None, threads: bool = True, ignore_empty_lines: bool = True
+) -> pa.Table:
     return pcsv.read_csv(
         buffer,
         read_options=pcsv.ReadOptions(column_names=names, use_threads=threads, block_size=1 << 24),
-        parse_options=pcsv.ParseOptions(invalid_row_handler=handler),
+        parse_options=pcsv.ParseOptions(invalid_row_handler=handler, ignore_empty_lines=ignore_empty_lines),
         convert_options=pcsv.ConvertOptions(
             # An empty value is null; nothing else is ("NA" is a name, not a missing value).
             column_types={n: pa.string() for n in names}, null_values=[""], strings_can_be_null=True,
@@ -185,28 +187,25 @@ def _count_newlines(body: memoryview) -> int:
     return sum(int(np.count_nonzero(data[i : i + step] == 10)) for i in range(0, len(data), step))
 
 
-def _split_lines(body: memoryview) -> pa.Array:
-    """Every physical line as one string (\\n, \\r\\n and \\r all end a line)."""
-    data = bytes(body)
-    delimiter = next((d for d in _SPLIT_DELIMITERS if d not in data), None)
-    if delimiter is None:
-        return pa.array(data.decode("utf-8").splitlines(), pa.string())
-    table = pcsv.read_csv(
-        pa.py_buffer(body),
-        read_options=pcsv.ReadOptions(column_names=["line"], use_threads=True, block_size=1 << 24),
-        parse_options=pcsv.ParseOptions(delimiter=delimiter.decode(), quote_char=False, ignore_empty_lines=False),
-        convert_options=pcsv.ConvertOptions(column_types={"line": pa.string()}, strings_can_be_null=False),
-    )
-    return table.column(0).combine_chunks()
-
-
-def _first_field(text: str) -> str | None:
-    try:
-        fields = next(csv.reader([text]))
-    except (csv.Error, StopIteration):
-        fields = text.split(",", 1)
-    value = fields[0].strip() if fields else ""
-    return value or None
+def _line_bounds(body: memoryview) -> tuple[np.ndarray, np.ndarray]:
+    """(start, end) byte offsets of every physical line's content; \n, \r\n and a lone \r end a line."""
+    data = np.frombuffer(body, dtype=np.uint8)
+    ends = np.flatnonzero(data == 10)
+    crs = int(np.count_nonzero(data == 13))
+    if crs:
+        lone = np.flatnonzero(data == 13)
+        lone = lone[(lone + 1 >= len(data)) | (data[np.minimum(lone + 1, len(data) - 1)] != 10)]
+        if len(lone):
+            ends = np.sort(np.concatenate([ends, lone]))
+    starts = np.concatenate([[0], ends + 1])
+    if len(starts) and starts[-1] >= len(data):  # the data ends with a line break: no line after it
+        starts = starts[:-1]
+    content_ends = np.concatenate([ends, [len(data)]])[: len(starts)]
+    if crs:  # \r\n: the content stops before the \r
+        crlf = (content_ends > starts) & (data[np.maximum(content_ends - 1, 0)] == 13) & (content_ends < len(data))
+        crlf &= data[np.minimum(content_ends, len(data) - 1)] == 10
+        content_ends = content_ends - crlf
+    return starts, content_ends
 
 
 def _parse_python(text: str) -> list[str] | None:
@@ -217,66 +216,87 @@ def _parse_python(text: str) -> list[str] | None:
     return rows[0] if len(rows) == 1 else None
 
 
+def _first_field(text: str) -> str | None:
+    value = text.split(",", 1)[0].strip().strip('"').strip()
+    return value or None
+
+
 def _line_by_line_parse(body: memoryview, header: list[str], names: list[str], allow_line_breaks: bool) -> RawTable:
-    try:
-        lines = _split_lines(body)
-    except (pa.ArrowInvalid, UnicodeDecodeError):
-        raise _encoding_problem(body, 2) from None
-    n_lines = len(lines)
-    line_numbers = np.arange(2, 2 + n_lines, dtype=np.int64)
+    """The careful path: exact line numbers for files with broken lines, blank lines or odd quotes.
+
+    Lines whose quotes do not balance are found first (with numpy) and blanked out, so that
+    a single-threaded PyArrow parse sees one record per physical line and can report the line
+    number of every ragged record.
+    """
     ncols = len(header)
     findings: list[LineFinding] = []
-
-    quotes = pc.count_substring(lines, '"').to_numpy(zero_copy_only=False)
-    blank = (pc.utf8_length(lines).to_numpy(zero_copy_only=False) == 0)
-    odd = (quotes % 2) == 1
-    consumed = blank.copy()
     rescued_rows: list[list[str]] = []
     rescued_lines: list[int] = []
+    blanked: set[int] = set()  # body line numbers (1-based) already accounted for
+    data = body
+    if _contains_byte(body, 34):
+        starts, ends = _line_bounds(body)
+        quotes = np.flatnonzero(np.frombuffer(body, dtype=np.uint8) == 34)
+        per_line = np.bincount(np.searchsorted(starts, quotes, side="right") - 1, minlength=len(starts))
+        odd = np.flatnonzero(per_line % 2 == 1)
+        if len(odd):
+            text_of = lambda i: bytes(body[starts[i] : ends[i]]).decode("utf-8")  # noqa: E731
+            odd_set = set(odd.tolist())
+            buffer = bytearray(body)
+            handled: set[int] = set()  # 0-based indices of lines already part of a finding
+            for i in odd.tolist():
+                if i in handled:
+                    continue
+                joined = None
+                for j in range(i + 1, min(len(starts), i + MAX_LINES_PER_RECORD)):
+                    if j in odd_set:
+                        fields = _parse_python("\n".join(text_of(k) for k in range(i, j + 1)))
+                        if fields is not None and len(fields) == ncols:
+                            joined = (j, fields)
+                        break
+                last = joined[0] if joined else i
+                for k in range(i, last + 1):
+                    handled.add(k)
+                    blanked.add(k + 1)
+                    buffer[starts[k] : ends[k]] = b" " * (ends[k] - starts[k])
+                if joined is None:
+                    findings.append(LineFinding("LineUnterminatedQuote", i + 2, _first_field(text_of(i))))
+                elif allow_line_breaks:
+                    rescued_rows.append(joined[1])
+                    rescued_lines.append(i + 2)
+                else:
+                    findings.append(LineFinding("LineBreakInValue", i + 2, joined[1][0].strip() or None, {"last_line": last + 2}))
+            data = memoryview(buffer)
 
-    odd_positions = np.flatnonzero(odd)
-    pos_iter = iter(odd_positions.tolist())
-    for i in pos_iter:
-        if consumed[i]:
-            continue
-        consumed[i] = True
-        text_i = lines[i].as_py()
-        joined = None
-        for j in range(i + 1, min(n_lines, i + MAX_LINES_PER_RECORD)):
-            if not odd[j]:
-                continue
-            candidate = "\n".join(lines[k].as_py() for k in range(i, j + 1))
-            fields = _parse_python(candidate)
-            if fields is not None and len(fields) == ncols:
-                joined = (j, fields)
-            break
-        if joined is None:
-            raw_id = text_i.split(",", 1)[0].strip().strip('"').strip()
-            findings.append(LineFinding("LineUnterminatedQuote", int(line_numbers[i]), raw_id or None))
-            continue
-        j, fields = joined
-        consumed[i : j + 1] = True
-        if allow_line_breaks:
-            rescued_rows.append(fields)
-            rescued_lines.append(int(line_numbers[i]))
-        else:
-            findings.append(
-                LineFinding("LineBreakInValue", int(line_numbers[i]), fields[0].strip() or None, {"last_line": int(line_numbers[j])})
-            )
+    invalid: list[tuple[int, str, int]] = []
 
-    good = ~consumed
-    good_lines = lines.filter(pa.array(good))
-    good_numbers = line_numbers[good]
-    table, ragged_mask = _parse_good_lines(good_lines, names)
-    if ragged_mask.any():
-        for k in np.flatnonzero(ragged_mask).tolist():
-            text = good_lines[k].as_py()
-            fields = _parse_python(text)
-            actual = len(fields) if fields is not None else text.count(",") + 1
-            findings.append(
-                LineFinding("LineFieldCount", int(good_numbers[k]), _first_field(text), {"actual": actual, "expected": ncols})
-            )
-    row_lines = good_numbers[~ragged_mask]
+    def collect(row: pcsv.InvalidRow) -> str:
+        invalid.append((row.number, row.text, row.actual_columns))
+        return "skip"
+
+    try:
+        table = _arrow_read(pa.py_buffer(data), names, collect, threads=False, ignore_empty_lines=False)
+    except pa.ArrowInvalid:
+        table = None
+    n_lines = _count_newlines(data) + (0 if bytes(data[-1:]) in (b"\n", b"\r") else 1)
+    if table is None or table.num_rows + len(invalid) < n_lines:  # some line was joined to another
+        return _python_parse(body, header, names, allow_line_breaks)
+    numbers = np.ones(table.num_rows + len(invalid) + 1, dtype=bool)
+    numbers[0] = False
+    for number, text, actual in invalid:
+        numbers[number] = False
+        if number in blanked:
+            continue
+        findings.append(LineFinding("LineFieldCount", number + 1, _first_field(text), {"actual": actual, "expected": ncols}))
+    row_lines = np.flatnonzero(numbers).astype(np.int64) + 1
+    # Blank lines (and lines of nothing but separators) come back as rows with no value: drop them.
+    empty = pc.is_null(table.column(0))
+    for column in table.columns[1:]:
+        empty = pc.and_(empty, pc.is_null(column))
+    keep = pc.invert(empty)
+    if not pc.all(keep).as_py():
+        table = table.filter(keep)
+        row_lines = row_lines[keep.to_numpy(zero_copy_only=False)]
     if rescued_rows:
         extra = pa.table({n: pa.array([r[c] or None for r in rescued_rows], pa.string()) for c, n in enumerate(names)})
         table = pa.concat_tables([table, extra])
@@ -284,43 +304,30 @@ def _line_by_line_parse(body: memoryview, header: list[str], names: list[str], a
         order = np.argsort(row_lines, kind="stable")
         table = table.take(pa.array(order))
         row_lines = row_lines[order]
-    table = table.rename_columns(_unique_names(header))
     findings.sort(key=lambda f: f.line)
-    records = table.num_rows + len(findings)  # each line finding is one dropped record
-    return RawTable(header, table, row_lines, records, findings)
+    return RawTable(header, table.rename_columns(_unique_names(header)), row_lines, table.num_rows + len(findings), findings)
 
 
-def _parse_good_lines(good_lines: pa.Array, names: list[str]) -> tuple[pa.Table, np.ndarray]:
-    """Parse single-line records; returns the table and a mask of the lines that were ragged."""
-    n = len(good_lines)
-    if n == 0:
-        return pa.table({c: pa.array([], pa.string()) for c in names}), np.zeros(0, bool)
-    import polars as pl
-
-    joined = pl.Series(good_lines).str.join("\n").item().encode("utf-8") + b"\n"
-    ragged_texts: list[str] = []
-
-    def collect(row: pcsv.InvalidRow) -> str:
-        ragged_texts.append(row.text)
-        return "skip"
-
-    try:
-        table = _arrow_read(pa.py_buffer(joined), names, collect)
-    except pa.ArrowInvalid:
-        table = None
-    if table is not None and table.num_rows + len(ragged_texts) == n:
-        if not ragged_texts:
-            return table, np.zeros(n, bool)
-        mask = pc.is_in(good_lines, value_set=pa.array(ragged_texts, pa.string())).to_numpy(zero_copy_only=False)
-        if int(mask.sum()) == len(ragged_texts):
-            return table, mask
-    # Rare: quote characters that make the parser join lines. Parse each line on its own.
-    rows, mask = [], np.zeros(n, bool)
-    for k, text in enumerate(good_lines.to_pylist()):
-        fields = _parse_python(text)
-        if fields is None or len(fields) != len(names):
-            mask[k] = True
-        else:
+def _python_parse(body: memoryview, header: list[str], names: list[str], allow_line_breaks: bool) -> RawTable:
+    """Last resort for pathological quoting: every physical line parsed on its own by Python's csv module."""
+    ncols = len(header)
+    text = bytes(body).decode("utf-8")
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    findings: list[LineFinding] = []
+    physical = re.split(r"\r\n|\r|\n", text)
+    if physical and physical[-1] == "":
+        physical.pop()
+    for number, line in enumerate(physical, start=2):
+        if not line:
+            continue
+        fields = _parse_python(line)
+        if fields is None:
+            findings.append(LineFinding("LineUnterminatedQuote", number, _first_field(line)))
+        elif len(fields) != ncols:
+            findings.append(LineFinding("LineFieldCount", number, _first_field(line), {"actual": len(fields), "expected": ncols}))
+        elif any(fields):
             rows.append(fields)
+            lines.append(number)
     table = pa.table({c: pa.array([r[i] or None for r in rows], pa.string()) for i, c in enumerate(names)})
-    return table, mask
+    return RawTable(header, table.rename_columns(_unique_names(header)), np.array(lines, np.int64), len(rows) + len(findings), findings)

@@ -486,3 +486,12 @@ def plant_defects(district: District, defect_rate: float, seed: int) -> dict[str
         for kind in kinds:
             kind.plant(planter, ExpectedFinding(file, kind.rule, kind.level, kind.field), n)
     return planter.planted
+
+
+def defects_markdown() -> str:
+    """The table of planted defect kinds for docs/generator.md, generated from ``DEFECT_KINDS``."""
+    lines = ["| file | rule | level | field |", "|---|---|---|---|"]
+    for file, kinds in DEFECT_KINDS.items():
+        for kind in kinds:
+            lines.append(f"| `{file}` | `{kind.rule}` | {kind.level} | {f'`{kind.field}`' if kind.field else '(line)' if kind.rule.startswith('Line') else ''} |")
+    return "\n".join(lines) + "\n"

@@ -181,13 +181,17 @@ class RecordChecker:
         for f, value in per_distinct:
             distinct = df.select(pl.col(f.name).unique().drop_nulls()).with_columns(value.alias(f"__v_{f.name}"))
             df = df.join(distinct, on=f.name, how="left", maintain_order="left")
-        for f in entity.fields:  # rare spellings in another case: only then pay for lower-casing
-            if f.kind is Kind.ENUM and df.select((pl.col(f.name).is_not_null() & pl.col(f"__v_{f.name}").is_null()).any()).item():
-                df = df.with_columns(
-                    pl.coalesce(
-                        pl.col(f"__v_{f.name}"), _enum_value_any_case(pl.col(f.name), self.reference, f.reference_type)
-                    ).alias(f"__v_{f.name}")
-                )
+        for f in entity.fields:  # codes spelled in another case: only those rows pay for lower-casing
+            if f.kind is not Kind.ENUM:
+                continue
+            missed = df.select(pl.col(f.name).is_not_null() & pl.col(f"__v_{f.name}").is_null()).to_series()
+            if not missed.any():
+                continue
+            rows = missed.arg_true()
+            retried = df.select(pl.col(f.name).gather(rows)).select(
+                _enum_value_any_case(pl.col(f.name), self.reference, f.reference_type)
+            ).to_series()
+            df = df.with_columns(df.get_column(f"__v_{f.name}").scatter(rows, retried))
         flags: dict[str, pl.Expr] = {}
         error_flags: list[pl.Expr] = []
         for f in entity.fields:
@@ -319,8 +323,8 @@ class RecordChecker:
         hashes = df.select(_key_hash(key).alias("h")).get_column("h")
         if hashes.n_unique() == df.height:
             return df
-        counts = hashes.value_counts()
-        repeated = counts.filter(pl.col("count") > 1).get_column(hashes.name)
+        ordered = hashes.sort()
+        repeated = ordered.filter(ordered == ordered.shift(1)).unique()  # hashes seen more than once
         indexed = df.with_row_index("__row")
         candidates = indexed.filter(hashes.is_in(repeated.implode())).with_columns(pl.struct(key).alias("__key"))
         first = candidates.get_column("__key").is_first_distinct()
@@ -370,8 +374,10 @@ class RecordChecker:
                 value = pl.col(f.name).list.join(",")
                 not_found, was_dropped = bad.filter(~pl.col("__all_dropped")), bad.filter(pl.col("__all_dropped"))
             else:
-                unresolved = pl.col(f.name).is_not_null() & ~_id_hash(pl.col(f.name)).is_in(target.valid_ids.implode())
-                if not df.select(unresolved.any()).item():
+                unresolved = df.select(
+                    pl.col(f.name).is_not_null() & ~_id_hash(pl.col(f.name)).is_in(target.valid_ids.implode())
+                ).to_series()
+                if not unresolved.any():
                     continue
                 bad = df.filter(unresolved)
                 read = _id_hash(pl.col(f.name)).is_in(target.all_ids.implode())

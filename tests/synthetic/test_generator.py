@@ -393,3 +393,10 @@ def test_duplicates_are_appended_after_every_clean_row(defective: tuple[Path, di
 def test_out_of_range_arguments_are_refused(tmp_path: Path, students: int, defect_rate: float) -> None:
     with pytest.raises(ConfigurationError):
         generate_district(tmp_path, students, defect_rate=defect_rate)
+
+
+def test_generator_docs_list_every_defect_kind() -> None:
+    from homeroom.synthetic.defects import defects_markdown
+
+    docs = (Path(__file__).parents[2] / "docs" / "generator.md").read_text("utf-8")
+    assert docs.endswith(defects_markdown()), "regenerate the table with homeroom.synthetic.defects.defects_markdown()"
