@@ -10,6 +10,7 @@ from __future__ import annotations
 import traceback
 import zipfile
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -21,6 +22,7 @@ from homeroom.inbound.csv_reader import EncodingProblem, HeaderProblem, RawTable
 from homeroom.inbound.detect import SUPPORTED, detect_format
 from homeroom.inbound.formats import FORMATS, CsvFormat, FileSpec
 from homeroom.inbound.package import ArchiveLimitExceeded, Package, PackageFile, open_package
+from homeroom.model.entities import ENTITIES
 from homeroom.model.reference import ReferenceData
 from homeroom.settings import Settings, get_settings
 from homeroom.validate.findings import Findings
@@ -130,11 +132,12 @@ def validate_package(
     reference: ReferenceData | None = None,
     settings: Settings | None = None,
     progress: Progress | None = None,
+    options: Mapping[str, object] | None = None,
 ) -> ValidationResult:
     """Validate the roster package at ``path`` (a folder or a zip archive).
 
-    Raises ``PackageError`` only when the path cannot be opened at all; every problem in the
-    package itself is a finding in the result.
+    ``options`` are format-specific settings (see each format module). Raises ``PackageError``
+    only when the path cannot be opened at all; every problem in the package is a finding.
     """
     settings = settings or get_settings()
     reference = reference or ReferenceData.default()
@@ -222,19 +225,29 @@ def validate_package(
         result.findings, result.stopped = findings.frame(), True
         return result
 
-    checker = RecordChecker(reference, settings, findings)
     for spec in fmt.files:
-        raw = raws.pop(spec.name, None)
-        if raw is None:
-            checker.absent(spec)
+        raw = raws.get(spec.name)
+        if raw is not None:
+            for lf in raw.line_findings:
+                findings.add(lf.rule, "error", spec.name, line=lf.line, record_id=lf.record_id, **lf.values)
+            result.files[spec.name] = FileStats(records=raw.records)
+    sources = fmt.sources(raws, findings, options)
+    raws.clear()  # the source frames hold what is needed; let the raw tables go
+    checker = RecordChecker(reference, settings, findings)
+    for entity in ENTITIES:
+        mine = [s for s in sources if s.entity is entity]
+        if not mine:
+            files = [spec.name for spec in fmt.files if spec.entity is entity]
+            checker.absent(entity, files[0] if files else f"{entity.name} data")
             continue
-        report(spec.name, "checking", 0, raw.records)
-        for lf in raw.line_findings:
-            findings.add(lf.rule, "error", spec.name, line=lf.line, record_id=lf.record_id, **lf.values)
-        valid = checker.check(spec, raw)
-        result.tables[spec.entity.name] = valid.to_arrow(compat_level=pl.CompatLevel.newest())  # zero-copy
-        result.files[spec.name] = FileStats(records=raw.records, valid=valid.height)
-        report(spec.name, "checking", raw.records, raw.records)
+        report(entity.name, "checking", 0, sum(s.frame.height for s in mine))
+        sources = [s for s in sources if s.entity is not entity]
+        valid, per_file = checker.check(entity, mine)
+        result.tables[entity.name] = valid.to_arrow(compat_level=pl.CompatLevel.newest())  # zero-copy
+        for spec in fmt.files:  # a file's valid records are those of the entity it primarily fills
+            if spec.entity is entity and spec.name in result.files:
+                result.files[spec.name].valid = per_file.get(spec.name, 0)
+        report(entity.name, "checking", valid.height, valid.height)
     result.findings = findings.frame()
     return result
 

@@ -82,24 +82,33 @@ class Findings:
         self,
         code: str,
         level: Level,
-        file: str,
-        field: str | None,
+        file: str | pl.Expr,
+        field: str | pl.Expr | None,
         rows: pl.DataFrame,
         *,
         row_values: dict[str, pl.Expr] | None = None,
         **static: object,
     ) -> int:
-        """Add one finding per row of ``rows`` (columns ``__line``, ``__id`` and ``__value``); returns the count."""
+        """Add one finding per row of ``rows`` (columns ``__line``, ``__id`` and ``__value``); returns the count.
+
+        ``file`` and ``field`` are constants, or expressions over ``rows`` when they vary per row.
+        """
         if rows.height == 0:
             return 0
         per_row = {"value": pl.col("__value"), **(row_values or {})}
+        file_expr = file if isinstance(file, pl.Expr) else pl.lit(file, pl.String)
+        field_expr = field if isinstance(field, pl.Expr) else pl.lit(field, pl.String)
+        if isinstance(field, pl.Expr):
+            per_row["field"] = field
+        if isinstance(file, pl.Expr):
+            per_row["file"] = file
         frame = rows.select(
             pl.lit(code).alias("rule"),
             pl.lit(level).alias("level"),
-            pl.lit(file).alias("file"),
+            file_expr.alias("file"),
             pl.col("__line").cast(pl.Int64).alias("line"),
             pl.col("__id").cast(pl.String).alias("recordId"),
-            pl.lit(field, pl.String).alias("field"),
+            field_expr.alias("field"),
             pl.col("__value").cast(pl.String).str.slice(0, MAX_VALUE_CHARS).alias("value"),
             message_expr(rule(code).template, per_row, {"field": field, "file": file, **static}).alias("message"),
         )

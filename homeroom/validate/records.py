@@ -19,8 +19,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from homeroom.inbound.csv_reader import RawTable
-from homeroom.inbound.formats.base import FileSpec
+from homeroom.inbound.formats.base import KEEP_PREFIX, SourceRows
 from homeroom.model.entities import Entity, Field, Kind
 from homeroom.model.reference import ZERO_PADDED_TYPES, ReferenceData
 from homeroom.settings import Settings
@@ -140,6 +139,34 @@ def _key_hash(key: list[pl.Expr]) -> pl.Expr:
     return h
 
 
+@dataclass
+class EntityRows:
+    """The files one entity's records come from, and how each file names the fields."""
+
+    entity: Entity
+    headers: dict[str, dict[str, str]]  # file -> canonical field -> header in that file
+
+    @property
+    def files(self) -> list[str]:
+        return list(self.headers)
+
+    @property
+    def name(self) -> str:
+        """The file name(s), for messages."""
+        return " / ".join(self.headers)
+
+    def file(self) -> str | pl.Expr:
+        """The file of a finding: constant for one file, per row (``__file``) for several."""
+        return self.files[0] if len(self.headers) == 1 else pl.col("__file")
+
+    def field(self, name: str) -> str | pl.Expr:
+        """How the file of each row spells a canonical field."""
+        spellings = {file: headers.get(name, name) for file, headers in self.headers.items()}
+        if len(set(spellings.values())) == 1:
+            return next(iter(spellings.values()))
+        return pl.col("__file").replace_strict(spellings, return_dtype=pl.String)
+
+
 class RecordChecker:
     """Runs the record checks of one package, file by file, in dependency order."""
 
@@ -149,24 +176,29 @@ class RecordChecker:
         self.findings = findings
         self.keys: dict[str, EntityKeys] = {}
 
-    def absent(self, spec: FileSpec) -> None:
-        """Record that a file is not in the package (references to it cannot resolve)."""
-        self.keys[spec.entity.name] = EntityKeys(spec.name, present=False)
+    def absent(self, entity: Entity, file: str) -> None:
+        """Record that an entity's file is not in the package (references to it cannot resolve)."""
+        self.keys[entity.name] = EntityKeys(file, present=False)
 
-    def _emit(self, spec: FileSpec, code: str, level: str, field: str | None, rows: pl.DataFrame, **kwargs) -> int:
-        rows = rows.with_columns(_record_id(spec.entity).alias("__id")) if "__id" not in rows.columns else rows
+    def _emit(self, src: EntityRows, code: str, level: str, field: str | pl.Expr | None, rows: pl.DataFrame, **kwargs) -> int:
+        rows = rows.with_columns(_record_id(src.entity).alias("__id")) if "__id" not in rows.columns else rows
         value = kwargs.pop("value", pl.col("__value") if "__value" in rows.columns else pl.lit(None, pl.String))
         extra = kwargs.pop("row_values", {})
         frame = rows.select(
-            "__line", "__id", value.cast(pl.String).alias("__value"), *[pl.col(c) for c in rows.columns if c.startswith("__x_")]
+            "__line", "__id", value.cast(pl.String).alias("__value"),
+            *[pl.col(c) for c in rows.columns if c.startswith("__x_") or c == "__file"],
         )
-        return self.findings.add_rows(code, level, spec.name, field, frame, row_values=extra, **kwargs)
+        return self.findings.add_rows(code, level, src.file(), field, frame, row_values=extra, **kwargs)
 
-    def check(self, spec: FileSpec, raw: RawTable) -> pl.DataFrame:
-        """Validate one file; return its surviving records in the canonical schema."""
-        entity = spec.entity
-        header_of = {name: header for header, name in spec.columns}
-        df = self._canonical_frame(spec, raw)
+    def check(self, entity: Entity, sources: list[SourceRows]) -> tuple[pl.DataFrame, dict[str, int]]:
+        """Validate one entity's records; return the survivors (canonical schema) and how many per file."""
+        src = EntityRows(entity, {s.file: s.headers for s in sources})
+        if len(sources) == 1:
+            df = sources[0].frame
+        else:
+            df = pl.concat(
+                [s.frame.with_columns(pl.lit(s.file).alias("__file")) for s in sources], how="diagonal_relaxed"
+            )
 
         # 1. field checks: every value computed once; a flag is "given but no valid value".
         values: list[pl.Expr] = []
@@ -205,7 +237,7 @@ class RecordChecker:
         raised = df.select(e.any().alias(name) for name, e in flags.items()).row(0, named=True) if flags else {}
         for f in entity.fields:
             if raised.get(f"__missing_{f.name}"):
-                self._emit(spec, "RequiredValueMissing", "error", header_of[f.name], df.filter(flags[f"__missing_{f.name}"]))
+                self._emit(src, "RequiredValueMissing", "error", src.field(f.name), df.filter(flags[f"__missing_{f.name}"]))
         for f in entity.fields:
             if not raised.get(f"__bad_{f.name}"):
                 continue
@@ -214,103 +246,74 @@ class RecordChecker:
                 examples = sorted(self.reference.codes(f.reference_type).values(), key=str.lower)[:5]
                 static = {"reference_type": f.reference_type, "examples": ", ".join(examples)}
             self._emit(
-                spec, _INVALID_RULE[f.kind], "error" if f.required else "warning", header_of[f.name],
+                src, _INVALID_RULE[f.kind], "error" if f.required else "warning", src.field(f.name),
                 df.filter(flags[f"__bad_{f.name}"]), value=pl.col(f.name), **static,
             )
         all_ids = _id_hash(df.get_column("sourcedId").drop_nulls()) if entity.has_sourced_id else None
         if any(raised.values()) and error_flags:
             df = df.filter(~pl.any_horizontal(error_flags))
         # Invalid optional values are already null: the warned field is cleared.
-        df = df.select("__line", *[pl.col(f"__v_{f.name}").alias(f.name) for f in entity.fields])
+        carried = [c for c in df.columns if c.startswith(KEEP_PREFIX) or c == "__file"]
+        df = df.select("__line", *carried, *[pl.col(f"__v_{f.name}").alias(f.name) for f in entity.fields])
         if entity.date_range:
             start, end = entity.date_range
             bad = pl.col(end) < pl.col(start)
             rows = df.filter(bad).with_columns(pl.col(start).cast(pl.String).alias("__x_start"))
             self._emit(
-                spec, "InvalidDateRange", "error", header_of[end], rows, value=pl.col(end),
-                row_values={"start": pl.col("__x_start")}, start_field=header_of[start],
+                src, "InvalidDateRange", "error", src.field(end), rows, value=pl.col(end),
+                row_values={"start": pl.col("__x_start")}, start_field=src.field(start),
             )
             df = df.filter(~bad)
 
         # 2. uniqueness
-        df = self._uniqueness(spec, df, header_of)
+        df = self._uniqueness(src, df)
 
         # 3. references, 4. contact rules
-        df = self._references(spec, df, header_of)
+        df = self._references(src, df)
         if entity.contact_rules:
-            df = self._contacts(spec, df, header_of)
+            df = self._contacts(src, df)
 
-        valid = df.select(list(entity.polars_schema.names())).cast(dict(entity.polars_schema))
+        per_file = (
+            {src.files[0]: df.height} if len(sources) == 1
+            else dict(df.group_by("__file").len().iter_rows())
+        )
+        kept = [pl.col(c).alias(c[len(KEEP_PREFIX):]) for c in df.columns if c.startswith(KEEP_PREFIX)]
+        valid = df.select(*[pl.col(n).cast(t) for n, t in entity.polars_schema.items()], *kept)
         if entity.has_sourced_id:
             valid_ids = _id_hash(valid.get_column("sourcedId"))
-        keys = EntityKeys(spec.name, present=True, valid=valid if entity.name == "users" else None)
+        keys = EntityKeys(src.name, present=True, valid=valid if entity.name == "users" else None)
         if entity.has_sourced_id:
             keys.all_ids = all_ids
             keys.valid_ids = valid_ids
         self.keys[entity.name] = keys
-        return valid
+        return valid, per_file
 
-    def _canonical_frame(self, spec: FileSpec, raw: RawTable) -> pl.DataFrame:
-        """Columns renamed to canonical fields, surrounding whitespace removed, blank values null."""
-        mapping = {h: name for h, name in (*spec.columns, *spec.aliases)}
-        df = pl.from_arrow(raw.table)
-        assert isinstance(df, pl.DataFrame)
-        chosen: dict[str, str] = {}
-        for header in df.columns:
-            name = mapping.get(header)
-            if name is not None and name not in chosen.values():
-                chosen[header] = name
-        def pads(h: str) -> pl.Expr:
-            e = pl.col(h).str.starts_with(" ") | pl.col(h).str.ends_with(" ")
-            if raw.has_tab:  # a file without any tab cannot have a value padded with one
-                e = e | pl.col(h).str.starts_with("\t") | pl.col(h).str.ends_with("\t")
-            return e.any().alias(h)
-
-        padded = (
-            df.select(pads(h) for h in chosen).row(0, named=True)
-            if chosen and df.height
-            else {}
-        )
-        cols = []
-        for header, name in chosen.items():  # empty values are already null (the reader makes them so)
-            if padded.get(header):
-                stripped = pl.col(header).str.strip_chars()
-                cols.append(pl.when(stripped == "").then(None).otherwise(stripped).alias(name))
-            else:
-                cols.append(pl.col(header).alias(name))
-        cols += [pl.lit(None, pl.String).alias(f.name) for f in spec.entity.fields if f.name not in chosen.values()]
-        if raw.lines is None:  # row i is line i + 2
-            line = pl.int_range(2, df.height + 2, dtype=pl.Int64)
-        else:
-            line = pl.Series(raw.lines)
-        return df.select(cols).with_columns(line.alias("__line"))
-
-    def _uniqueness(self, spec: FileSpec, df: pl.DataFrame, header_of: dict[str, str]) -> pl.DataFrame:
-        entity = spec.entity
+    def _uniqueness(self, src: EntityRows, df: pl.DataFrame) -> pl.DataFrame:
+        entity = src.entity
         if not entity.has_sourced_id:
-            key_text = " + ".join(header_of[k] for k in entity.key)
+            key_text = " + ".join(src.headers[src.files[0]].get(k, k) for k in entity.key)
             return self._drop_later_duplicates(
-                spec, df, [pl.col(k) for k in entity.key], None, "DuplicateRecord", "warning", None, key_text=key_text
+                src, df, [pl.col(k) for k in entity.key], None, "DuplicateRecord", "warning", None, key_text=key_text
             )
         df = self._drop_later_duplicates(
-            spec, df, [pl.col("sourcedId")], pl.col("sourcedId"), "DuplicateSourcedId", "error", header_of["sourcedId"]
+            src, df, [pl.col("sourcedId")], pl.col("sourcedId"), "DuplicateSourcedId", "error", src.field("sourcedId")
         )
         if entity.name == "users":
             df = self._drop_later_duplicates(
-                spec, df, [pl.col("username").str.to_lowercase()], pl.col("username"),
-                "DuplicateUsername", "error", header_of["username"],
+                src, df, [pl.col("username").str.to_lowercase()], pl.col("username"),
+                "DuplicateUsername", "error", src.field("username"),
             )
         return df
 
     def _drop_later_duplicates(
         self,
-        spec: FileSpec,
+        src: EntityRows,
         df: pl.DataFrame,
         key: list[pl.Expr],
         value: pl.Expr | None,
         code: str,
         level: str,
-        field: str | None,
+        field: str | pl.Expr | None,
         **static: object,
     ) -> pl.DataFrame:
         """Keep the first record of each key; report and remove the later ones.
@@ -332,11 +335,11 @@ class RecordChecker:
         if later.height == 0:
             return df
         firsts = candidates.filter(first & pl.col("__key").is_in(later.get_column("__key").implode())).select(
-            "__key", pl.col("__line").alias("__x_first_line"), _record_id(spec.entity).alias("__x_first_id")
+            "__key", pl.col("__line").alias("__x_first_line"), _record_id(src.entity).alias("__x_first_id")
         )
         rows = later.join(firsts, on="__key", how="left", maintain_order="left")
         self._emit(
-            spec, code, level, field, rows, value=value if value is not None else _record_id(spec.entity),
+            src, code, level, field, rows, value=value if value is not None else _record_id(src.entity),
             row_values={"first_line": pl.col("__x_first_line"), "first_id": pl.col("__x_first_id")}, **static,
         )
         return indexed.filter(~pl.col("__row").is_in(later.get_column("__row").implode())).drop("__row")
@@ -344,11 +347,11 @@ class RecordChecker:
     def _target_text(self, target: EntityKeys) -> str:
         return target.file if target.present else f"{target.file}, which is not in the package"
 
-    def _references(self, spec: FileSpec, df: pl.DataFrame, header_of: dict[str, str]) -> pl.DataFrame:
-        entity = spec.entity
+    def _references(self, src: EntityRows, df: pl.DataFrame) -> pl.DataFrame:
+        entity = src.entity
         if entity.contact_rules:
             self_rel = pl.col("userSourcedId") == pl.col("relationshipUserSourcedId")
-            self._emit(spec, "SelfRelationship", "error", header_of["relationshipUserSourcedId"], df.filter(self_rel),
+            self._emit(src, "SelfRelationship", "error", src.field("relationshipUserSourcedId"), df.filter(self_rel),
                        value=pl.col("userSourcedId"))
             df = df.filter(~self_rel)
         drop_lines: list[pl.Series] = []
@@ -358,10 +361,10 @@ class RecordChecker:
                 continue
             if f.references == entity.name:  # a reference within the file: all its records are known now
                 own = _id_hash(df.get_column("sourcedId"))
-                target = EntityKeys(spec.name, True, own, own)
+                target = EntityKeys(src.name, True, own, own)
             else:
                 target = self.keys[f.references]
-            header = header_of[f.name]
+            header = src.field(f.name)
             level = "error" if f.required else "warning"
             if f.kind is Kind.ID_LIST:
                 items = df.select("__line", pl.col(f.name).alias("__item")).explode("__item").drop_nulls("__item")
@@ -384,8 +387,8 @@ class RecordChecker:
                 value = pl.col(f.name)
                 not_found, was_dropped = bad.filter(~read), bad.filter(read)
             target_text = self._target_text(target)
-            self._emit(spec, "ReferenceNotFound", level, header, not_found, value=value, target_file=target_text)
-            self._emit(spec, "ReferenceDropped", level, header, was_dropped, value=value, target_file=target_text)
+            self._emit(src, "ReferenceNotFound", level, header, not_found, value=value, target_file=target_text)
+            self._emit(src, "ReferenceDropped", level, header, was_dropped, value=value, target_file=target_text)
             if f.required:
                 drop_lines.append(bad.get_column("__line"))
             else:
@@ -399,7 +402,7 @@ class RecordChecker:
             df = df.filter(~pl.col("__line").is_in(pl.concat(drop_lines).implode()))
         return df
 
-    def _contacts(self, spec: FileSpec, df: pl.DataFrame, header_of: dict[str, str]) -> pl.DataFrame:
+    def _contacts(self, src: EntityRows, df: pl.DataFrame) -> pl.DataFrame:
         users = self.keys["users"].valid
         if users is None or df.height == 0:
             return df
@@ -417,7 +420,7 @@ class RecordChecker:
             return df
         rows = df.join(incomplete, on="relationshipUserSourcedId", how="inner", maintain_order="left")
         self._emit(
-            spec, "ContactMissingData", "error", header_of["relationshipUserSourcedId"], rows,
+            src, "ContactMissingData", "error", src.field("relationshipUserSourcedId"), rows,
             value=pl.col("relationshipUserSourcedId"), row_values={"missing": pl.col("__x_missing")},
         )
         return df.filter(~pl.col("__line").is_in(rows.get_column("__line").implode()))
