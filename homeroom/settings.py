@@ -16,6 +16,22 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HOMEROOM_", extra="ignore")
 
     data_dir: Path = Field(default=Path("homeroom-data"), description="Where Homeroom keeps its data.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the control-plane database; default: SQLite in the data folder.",
+    )
+    lake_uri: str | None = Field(
+        default=None,
+        description="Where the Delta Lake tables live: a path, or s3://, az://, gs:// URI; default: <data_dir>/lake.",
+    )
+    lake_storage_options: dict[str, str] = Field(
+        default_factory=dict,
+        description="Credentials and options for object storage, as delta-rs takes them (JSON in the environment).",
+    )
+    deactivation_threshold: float = Field(
+        default=0.10,
+        description="Largest share of an entity's active records one full snapshot may deactivate before the run is held.",
+    )
     zip_max_total_bytes: int = Field(
         default=16 * 1024**3,
         description="Largest total uncompressed size of the CSV files in one zip archive.",

@@ -1,0 +1,12 @@
+"""The longitudinal lake: one Delta Lake table per canonical entity and tenant.
+
+Every row carries its source system, school year, keys and attributes, ``isActive``,
+``firstSeenDateTime``, ``lastSeenDateTime`` and ``lastChangedDateTime``. A full snapshot marks what
+is absent inactive (never deleted); what reappears becomes active again with its first-seen time
+kept. Each run appends its change set to the ``_changes`` table.
+"""
+
+from homeroom.lake.snapshots import EntityChanges, apply_package
+from homeroom.lake.tables import Lake
+
+__all__ = ["EntityChanges", "Lake", "apply_package"]

@@ -1,0 +1,194 @@
+"""Apply a validated package to the lake: plan the new state of each entity, then write it.
+
+Planning is pure: from the previous rows of one source system and year and the validated records
+it computes the new rows and the change set, so a run can be held (nothing written) and approved
+later. A *full* snapshot marks what is absent inactive; a *delta* package (OneRoster delta) applies
+only its rows, with ``status = tobedeleted`` deactivating a record. Nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import polars as pl
+import pyarrow as pa
+
+from homeroom.lake.tables import CHANGES, Lake
+from homeroom.model.entities import ENTITY_BY_NAME, Entity
+
+TIMESTAMP = pl.Datetime("us", "UTC")
+LIFECYCLE = ["isActive", "firstSeenDateTime", "lastSeenDateTime", "lastChangedDateTime", "lastRunId"]
+#: Columns of a validated table that are instructions rather than data (OneRoster delta status).
+INSTRUCTIONS = {"status", "dateLastModified"}
+
+
+@dataclass
+class EntityChanges:
+    """The planned new state of one entity's partition and what changed."""
+
+    entity: str
+    state: pl.DataFrame  # the partition's new rows
+    changes: pl.DataFrame  # runId, entity, recordId, change, changedFields
+    added: int
+    updated: int
+    deactivated: int
+    reactivated: int
+    active_before: int
+
+    @property
+    def active(self) -> int:
+        return int(self.state.get_column("isActive").sum())
+
+    @property
+    def total(self) -> int:
+        return self.state.height
+
+    def counts(self) -> dict[str, int]:
+        """The change counts, as stored with the run."""
+        return {
+            "added": self.added, "updated": self.updated, "deactivated": self.deactivated,
+            "reactivated": self.reactivated, "activeBefore": self.active_before,
+            "active": self.active, "inactive": self.total - self.active, "total": self.total,
+        }
+
+
+def record_id(entity: Entity) -> pl.Expr:
+    """The record id of a row: its sourcedId, or its natural key joined with '/'."""
+    if entity.has_sourced_id:
+        return pl.col("sourcedId")
+    return pl.concat_str([pl.col(k).cast(pl.String).fill_null("") for k in entity.key], separator="/")
+
+
+def plan_entity(
+    entity: Entity,
+    previous: pl.DataFrame | None,
+    incoming: pl.DataFrame,
+    *,
+    source_system_id: str,
+    year: str,
+    run_id: str,
+    now: datetime,
+    delta: bool = False,
+) -> EntityChanges:
+    """The new rows of one entity's (source system, year) partition, and the change set."""
+    key = list(entity.key)
+    attributes = [c for c in incoming.columns if c not in key and c not in INSTRUCTIONS]
+    status = (
+        (pl.col("status").str.to_lowercase() != "tobedeleted").fill_null(True)
+        if delta and "status" in incoming.columns else pl.lit(True)
+    )
+    new = incoming.select(*key, *attributes, status.alias("__active_in_package")).with_columns(pl.lit(True).alias("__in_new"))
+    if previous is None or previous.height == 0:
+        previous = new.head(0).drop("__active_in_package", "__in_new").with_columns(
+            pl.lit(None, pl.Boolean).alias("isActive"),
+            *[pl.lit(None, TIMESTAMP).alias(c) for c in LIFECYCLE[1:4]],
+            pl.lit(None, pl.String).alias("lastRunId"),
+        )
+    for c in attributes:  # attributes the lake has not seen before (schema evolution)
+        if c not in previous.columns:
+            previous = previous.with_columns(pl.lit(None, new.schema[c]).alias(c))
+    old = previous.select(*key, *attributes, *LIFECYCLE).with_columns(pl.lit(True).alias("__in_prev"))
+    joined = old.join(new, on=key, how="full", coalesce=True, suffix="__new")
+
+    in_new = pl.col("__in_new").fill_null(False)
+    in_prev = pl.col("__in_prev").fill_null(False)
+    was_active = in_prev & pl.col("isActive").fill_null(False)
+    if delta:
+        is_active = pl.when(in_new).then(pl.col("__active_in_package")).otherwise(pl.col("isActive"))
+    else:
+        is_active = in_new
+    differs = [~pl.col(c).eq_missing(pl.col(f"{c}__new")) for c in attributes]
+    changed = in_prev & in_new & (pl.any_horizontal(differs) if differs else pl.lit(False))
+    change = (
+        pl.when(in_new & ~in_prev).then(pl.lit("added"))
+        .when(in_prev & ~was_active & is_active).then(pl.lit("reactivated"))
+        .when(was_active & ~is_active).then(pl.lit("deactivated"))
+        .when(changed).then(pl.lit("updated"))
+    )
+    take_new = in_new & is_active
+    planned = joined.with_columns(
+        change.alias("__change"),
+        is_active.fill_null(False).alias("__is_active"),
+        was_active.alias("__was_active"),
+        *[pl.when(take_new).then(pl.col(f"{c}__new")).otherwise(pl.col(c)).alias(f"__next_{c}") for c in attributes],
+    )
+    stamp = pl.lit(now).cast(TIMESTAMP)
+    state = planned.select(
+        pl.lit(source_system_id).alias("sourceSystemId"),
+        pl.lit(year).alias("year"),
+        *key,
+        *[pl.col(f"__next_{c}").alias(c) for c in attributes],
+        pl.col("__is_active").alias("isActive"),
+        pl.when(in_prev).then(pl.col("firstSeenDateTime")).otherwise(stamp).alias("firstSeenDateTime"),
+        pl.when(in_new).then(stamp).otherwise(pl.col("lastSeenDateTime")).alias("lastSeenDateTime"),
+        pl.when(pl.col("__change").is_not_null()).then(stamp).otherwise(pl.col("lastChangedDateTime")).alias("lastChangedDateTime"),
+        pl.when(pl.col("__change").is_not_null()).then(pl.lit(run_id)).otherwise(pl.col("lastRunId")).alias("lastRunId"),
+    )
+    changed_rows = planned.filter(pl.col("__change").is_not_null())
+    changes = changed_rows.select(
+        pl.lit(run_id).alias("runId"),
+        pl.lit(entity.name).alias("entity"),
+        pl.lit(source_system_id).alias("sourceSystemId"),
+        pl.lit(year).alias("year"),
+        record_id(entity).alias("recordId"),
+        pl.col("__change").alias("change"),
+        pl.concat_list(
+            [pl.when(in_prev & in_new & d).then(pl.lit(c)) for c, d in zip(attributes, differs)] or [pl.lit(None, pl.String)]
+        ).list.drop_nulls().alias("changedFields"),
+        stamp.alias("changedDateTime"),
+    )
+    counts = changed_rows.get_column("__change").value_counts()
+    by_change = dict(zip(counts.get_column("__change").to_list(), counts.get_column("count").to_list()))
+    return EntityChanges(
+        entity.name, state, changes,
+        added=by_change.get("added", 0), updated=by_change.get("updated", 0),
+        deactivated=by_change.get("deactivated", 0), reactivated=by_change.get("reactivated", 0),
+        active_before=int(planned.get_column("__was_active").sum()),
+    )
+
+
+def plan_package(
+    lake: Lake,
+    tables: dict[str, pa.Table],
+    *,
+    source_system_id: str,
+    year: str,
+    run_id: str,
+    now: datetime,
+    delta: bool = False,
+) -> dict[str, EntityChanges]:
+    """Plan every entity of a validated package against the lake's current state."""
+    plans = {}
+    for name, table in tables.items():
+        incoming = pl.from_arrow(table)
+        previous = lake.read(name, source_system_id, year)
+        plans[name] = plan_entity(
+            ENTITY_BY_NAME[name], previous, incoming,  # type: ignore[arg-type]
+            source_system_id=source_system_id, year=year, run_id=run_id, now=now, delta=delta,
+        )
+    return plans
+
+
+def deactivate_missing(
+    lake: Lake, entity: Entity, *, source_system_id: str, year: str, run_id: str, now: datetime
+) -> EntityChanges | None:
+    """Plan a file that a full snapshot no longer has: all its records become inactive."""
+    previous = lake.read(entity.name, source_system_id, year)
+    if previous is None or previous.height == 0:
+        return None
+    empty = previous.head(0).select(entity.polars_schema.names())
+    return plan_entity(entity, previous, empty, source_system_id=source_system_id, year=year, run_id=run_id, now=now)
+
+
+def apply_package(lake: Lake, plans: dict[str, EntityChanges], source_system_id: str, year: str, fault=None) -> None:
+    """Write planned changes: the change set first, then each entity's partition (each one Delta commit)."""
+    changes = [p.changes for p in plans.values() if p.changes.height]
+    if changes:
+        lake.append(CHANGES, pl.concat(changes, how="diagonal_relaxed"))
+    if fault:
+        fault("after-changes")
+    for i, (name, plan) in enumerate(plans.items()):
+        lake.replace_partition(name, source_system_id, year, plan.state)
+        if fault and i == 0:
+            fault("after-first-table")

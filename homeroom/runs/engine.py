@@ -1,0 +1,347 @@
+"""The run engine: basic validation -> canonical model -> record validation -> lake update -> statistics.
+
+A run of an inbound flow is recorded in the control plane from start to end. Safety: before a full
+snapshot deactivates more than the flow's threshold of any entity's active records (default 10%),
+or when a file that the flow's last run had is missing, the run is *held*: nothing is written, the
+validated data is kept, and an admin approves (apply it) or discards it.
+
+Crash safety: before writing, the run records the version of every lake table. A run found
+``running`` whose process is gone was interrupted: its tables are restored to those versions and
+it is marked failed, so running the package again gives exactly the result of an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+import pyarrow.parquet as pq
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeroom.errors import HomeroomError
+from homeroom.lake.snapshots import EntityChanges, apply_package, deactivate_missing, plan_package
+from homeroom.lake.tables import CHANGES, Lake
+from homeroom.model.entities import ENTITIES, ENTITY_BY_NAME
+from homeroom.settings import Settings, get_settings
+from homeroom.store import service
+from homeroom.store.database import open_database
+from homeroom.store.models import FindingsSummary, InboundFlow, Run, RunActivity, utcnow
+from homeroom.validate import validate_package
+from homeroom.validate.reports import summary_by_rule, write_csv_report, write_jsonl_report
+
+#: Which entity each Graph statistic counts.
+STATISTIC_ENTITIES = {"people": "users", "organizations": "orgs", "groups": "classes", "memberships": "enrollments"}
+FAULT_VARIABLE = "HOMEROOM_FAULT_INJECT"
+
+
+class RunError(HomeroomError):
+    """A run cannot start or an action on a run is not possible (the message says why)."""
+
+
+def _fault(point: str) -> None:
+    """Fault injection for crash tests: ``HOMEROOM_FAULT_INJECT=<point>`` kills this process there (SIGKILL)."""
+    if os.environ.get(FAULT_VARIABLE) == point:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _owner_alive(owner: str | None) -> bool:
+    if not owner or ":" not in owner:
+        return False
+    host, pid = owner.rsplit(":", 1)
+    if host != socket.gethostname():
+        return True  # another machine's run: it cannot be checked from here, assume it is alive
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass
+class Outcome:
+    """What a run did, for the CLI and the API."""
+
+    run: Run
+    activity: RunActivity
+    plans: dict[str, EntityChanges]
+
+
+class Runner:
+    """Runs packages for one tenant."""
+
+    def __init__(self, tenant: str = "default", settings: Settings | None = None, sessions: sessionmaker[Session] | None = None):
+        self.settings = settings or get_settings()
+        self.tenant = tenant
+        self.sessions = sessions or open_database(self.settings)
+        self.lake = Lake.from_settings(self.settings, tenant)
+        with self.sessions.begin() as db:
+            service.ensure_tenant(db=db, tenant_id=tenant)
+
+    # --- paths ---------------------------------------------------------------------------------------------
+    def run_dir(self, run_id: str) -> Path:
+        """Where a run keeps its findings and, while held, its validated data."""
+        return self.settings.data_dir / "runs" / self.tenant / run_id
+
+    def findings_file(self, run_id: str, kind: str = "csv") -> Path:
+        """The downloadable findings of a run (``csv`` or ``jsonl``)."""
+        return self.run_dir(run_id) / f"findings.{kind}"
+
+    # --- recovery ------------------------------------------------------------------------------------------
+    def recover(self) -> list[str]:
+        """Mark interrupted runs failed and roll the lake back to before them; returns their ids."""
+        recovered = []
+        with self.sessions.begin() as db:
+            for run in service.runs_with_status(db=db, tenant_id=self.tenant, status="running"):
+                if _owner_alive(run.owner):
+                    continue
+                for table, version in run.lake_versions.items():
+                    self.lake.restore(table, version)
+                run.status = "failed"
+                run.ended = utcnow()
+                run.blocking_error = {
+                    "code": "RunInterrupted",
+                    "message": "The run was interrupted before it finished; the lake was restored to its state before the run.",
+                }
+                for activity in run.activities:
+                    activity.status = "failed"
+                    activity.blocking_error = run.blocking_error
+                recovered.append(run.id)
+        return recovered
+
+    # --- running -------------------------------------------------------------------------------------------
+    def run(
+        self,
+        package: Path,
+        *,
+        flow_name: str,
+        year: str,
+        source_name: str = "Default source",
+        format_name: str | None = None,
+        delta: bool = False,
+        options: dict | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> Outcome:
+        """Run a package through a flow (created with its source system and year when new)."""
+        say = progress or (lambda _msg: None)
+        if not (len(year) == 4 and year.isdigit()):
+            raise RunError(f"--year must be a four-digit school year (its ending year), not {year!r}")
+        self.recover()
+        with self.sessions.begin() as db:
+            flow = service.ensure_file_flow(
+                db=db, tenant_id=self.tenant, display_name=flow_name, source_name=source_name, year_code=year,
+                file_format=format_name,
+            )
+            if flow.year.code != year:
+                raise RunError(f"flow {flow_name!r} brings data into school year {flow.year.code}, not {year}; use another flow name")
+            self._refuse_if_busy(db, flow)
+            started = utcnow()
+            run = Run(
+                tenant_id=self.tenant, display_name=f"Run {started:%Y-%m-%d %H:%M} UTC", status="running",
+                started=started, owner=_owner(),
+                lake_versions={t: self.lake.version(t) for t in [*(e.name for e in ENTITIES), CHANGES]},
+            )
+            db.add(run)
+            db.flush()
+            activity = RunActivity(
+                tenant_id=self.tenant, run_id=run.id, flow_id=flow.id, display_name=flow.display_name,
+                status="running", package=str(package),
+            )
+            db.add(activity)
+            flow_id, source_id = flow.id, flow.connector.source_system_id
+            thresholds = dict(flow.thresholds)
+        _fault("after-run-created")
+
+        say("validating")
+        result = validate_package(package, format_name=format_name, settings=self.settings, options=options)
+        files = sorted(result.files)
+        self._keep_findings(run.id, activity.id, result.findings)
+        _fault("after-validate")
+        with self.sessions.begin() as db:
+            run, activity = db.get(Run, run.id), db.get(RunActivity, activity.id)
+            activity.files, activity.package_format = files, result.format
+            activity.statistics = self._statistics(result, {})
+            if result.stopped:
+                messages = result.findings.filter(pl.col("level") == "catastrophic")["message"].to_list()
+                error = {"code": "PackageRefused", "message": " ".join(messages[:5])}
+                self._finish(run, activity, "failed", error)
+                return Outcome(run, activity, {})
+
+        say("planning lake changes")
+        now = datetime.now(timezone.utc)
+        plans = plan_package(self.lake, result.tables, source_system_id=source_id, year=year, run_id=run.id, now=now, delta=delta)
+        reasons = [] if delta else self._hold_reasons(flow_id, files, result, plans, thresholds)
+        with self.sessions.begin() as db:
+            run, activity = db.get(Run, run.id), db.get(RunActivity, activity.id)
+            activity.changes = {name: plan.counts() for name, plan in plans.items()}
+            if reasons:
+                self._keep_pending(run.id, result.tables, delta)
+                run.status, run.held_reason, run.ended, run.owner = "held", reasons, utcnow(), None
+                activity.status = "held"
+                return Outcome(run, activity, plans)
+
+        say("writing the lake")
+        apply_package(self.lake, plans, source_id, year, fault=_fault)
+        _fault("before-commit")
+        with self.sessions.begin() as db:
+            run, activity = db.get(Run, run.id), db.get(RunActivity, activity.id)
+            activity.statistics = self._statistics(result, plans)
+            self._finish(run, activity, self._final_status(activity.statistics))
+        return Outcome(run, activity, plans)
+
+    def _refuse_if_busy(self, db: Session, flow: InboundFlow) -> None:
+        for run in service.runs_with_status(db=db, tenant_id=self.tenant, status="running"):
+            raise RunError(f"run {run.id} is still running (owner {run.owner}); wait for it to finish")
+        for run in service.runs_with_status(db=db, tenant_id=self.tenant, status="held"):
+            if any(a.flow_id == flow.id for a in run.activities):
+                raise RunError(
+                    f"run {run.id} of flow {flow.display_name!r} is held; approve or discard it first "
+                    f"(homeroom runs approve|discard {run.id})"
+                )
+
+    def _hold_reasons(
+        self, flow_id: str, files: list[str], result, plans: dict[str, EntityChanges], thresholds: dict
+    ) -> list[dict]:
+        reasons = []
+        done = ["completed", "completedWithWarnings", "completedWithErrors"]
+        with self.sessions() as db:
+            last = db.scalars(
+                select(RunActivity.files).join(Run, Run.id == RunActivity.run_id)
+                .where(RunActivity.flow_id == flow_id, RunActivity.status.in_(done))
+                .order_by(Run.started.desc()).limit(1)
+            ).first()
+        for missing in sorted(set(last or []) - set(files)):
+            reasons.append({
+                "code": "FileMissing", "file": missing,
+                "message": f"{missing} was in the flow's last completed run but is not in this package; "
+                "approving deactivates all of its records.",
+            })
+        default = float(thresholds.get("default", self.settings.deactivation_threshold))
+        for name, plan in plans.items():
+            limit = float(thresholds.get(name, default))
+            if plan.active_before and plan.deactivated / plan.active_before > limit:
+                share = plan.deactivated / plan.active_before
+                reasons.append({
+                    "code": "DeactivationThreshold", "entity": name, "deactivated": plan.deactivated,
+                    "activeBefore": plan.active_before, "threshold": limit,
+                    "message": f"{plan.deactivated:,} of {plan.active_before:,} active {name} ({share:.1%}) would be "
+                    f"deactivated, more than the threshold of {limit:.0%}.",
+                })
+        return reasons
+
+    def _keep_findings(self, run_id: str, activity_id: str, findings: pl.DataFrame) -> None:
+        folder = self.run_dir(run_id)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_csv_report(findings, self.findings_file(run_id, "csv"))
+        write_jsonl_report(findings, self.findings_file(run_id, "jsonl"))
+        with self.sessions.begin() as db:
+            for row in summary_by_rule(findings).iter_rows(named=True):
+                db.add(FindingsSummary(tenant_id=self.tenant, activity_id=activity_id, file=row["file"],
+                                       rule=row["rule"], level=row["level"], count=row["count"]))
+
+    def _keep_pending(self, run_id: str, tables: dict, delta: bool) -> None:
+        folder = self.run_dir(run_id) / "pending"
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, table in tables.items():
+            pq.write_table(table, folder / f"{name}.parquet")
+        (folder / "mode").write_text("delta" if delta else "full")
+
+    def _statistics(self, result, plans: dict[str, EntityChanges]) -> dict:
+        stats: dict = {"errors": result.count("error"), "warnings": result.count("warning")}
+        for metric, entity in STATISTIC_ENTITIES.items():
+            plan = plans.get(entity)
+            stats[metric] = (
+                {"total": plan.total, "active": plan.active, "inactive": plan.total - plan.active}
+                if plan else {"total": 0, "active": 0, "inactive": 0}
+            )
+        stats["matchedPeopleByRole"] = []  # matching is a later stage
+        stats["unmatchedPeopleByRole"] = []
+        return stats
+
+    @staticmethod
+    def _final_status(statistics: dict) -> str:
+        if statistics["errors"]:
+            return "completedWithErrors"
+        return "completedWithWarnings" if statistics["warnings"] else "completed"
+
+    @staticmethod
+    def _finish(run: Run, activity: RunActivity, status: str, error: dict | None = None) -> None:
+        run.status = activity.status = status
+        run.blocking_error = activity.blocking_error = error
+        run.ended = utcnow()
+        run.owner = None
+
+    # --- held runs -----------------------------------------------------------------------------------------
+    def approve(self, run_id: str) -> Outcome:
+        """Apply a held run: write what it would change, including the deactivations that held it."""
+        self.recover()
+        with self.sessions.begin() as db:
+            run = self._held(db, run_id)
+            activity = run.activities[0]
+            flow = db.get(InboundFlow, activity.flow_id)
+            source_id, year = flow.connector.source_system_id, flow.year.code
+            run.status, run.owner = "running", _owner()
+            run.lake_versions = {t: self.lake.version(t) for t in [*(e.name for e in ENTITIES), CHANGES]}
+        folder = self.run_dir(run.id) / "pending"
+        tables = {p.stem: pq.read_table(p) for p in sorted(folder.glob("*.parquet"))}
+        delta = (folder / "mode").read_text() == "delta"
+        now = datetime.now(timezone.utc)
+        plans = plan_package(self.lake, tables, source_system_id=source_id, year=year, run_id=run.id, now=now, delta=delta)
+        for reason in run.held_reason or []:
+            if reason["code"] == "FileMissing":
+                entity = next((e for e in ENTITIES if _file_entity(reason["file"]) == e.name), None)
+                if entity is not None and entity.name not in plans:
+                    plan = deactivate_missing(self.lake, entity, source_system_id=source_id, year=year, run_id=run.id, now=now)
+                    if plan is not None:
+                        plans[entity.name] = plan
+        apply_package(self.lake, plans, source_id, year, fault=_fault)
+        with self.sessions.begin() as db:
+            run, activity = db.get(Run, run.id), db.get(RunActivity, activity.id)
+            statistics = dict(activity.statistics)
+            for metric, entity in STATISTIC_ENTITIES.items():
+                if entity in plans:
+                    p = plans[entity]
+                    statistics[metric] = {"total": p.total, "active": p.active, "inactive": p.total - p.active}
+            activity.statistics = statistics
+            activity.changes = {name: plan.counts() for name, plan in plans.items()}
+            self._finish(run, activity, self._final_status(statistics))
+        shutil.rmtree(folder, ignore_errors=True)
+        return Outcome(run, activity, plans)
+
+    def discard(self, run_id: str) -> Run:
+        """Discard a held run: nothing it would have changed is written."""
+        with self.sessions.begin() as db:
+            run = self._held(db, run_id)
+            run.status = "discarded"
+            for activity in run.activities:
+                activity.status = "discarded"
+            run.ended = utcnow()
+        shutil.rmtree(self.run_dir(run.id) / "pending", ignore_errors=True)
+        return run
+
+    def _held(self, db: Session, run_id: str) -> Run:
+        run = service.get_run(db=db, tenant_id=self.tenant, run_id=run_id)
+        if run is None:
+            raise RunError(f"no run {run_id!r} in tenant {self.tenant!r}")
+        if run.status != "held":
+            raise RunError(f"run {run.id} is {run.status}, not held; only held runs can be approved or discarded")
+        return run
+
+
+def _file_entity(file: str) -> str | None:
+    """The entity an SDS v2.1-style file name fills (``userFlags.csv`` -> ``userFlags``)."""
+    stem = file[:-4] if file.lower().endswith(".csv") else file
+    return stem if stem in ENTITY_BY_NAME else None

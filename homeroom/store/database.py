@@ -1,0 +1,60 @@
+"""The control-plane database: engine, sessions and migrations.
+
+``HOMEROOM_DATABASE_URL`` selects the database (any SQLAlchemy URL; PostgreSQL with
+``postgresql+psycopg://...``); by default a SQLite file in the data folder, created on first use.
+Migrations (Alembic) run automatically when Homeroom opens the database.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeroom.settings import Settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def database_url(settings: Settings) -> str:
+    """The configured URL, or the default SQLite file in the data folder."""
+    if settings.database_url:
+        return settings.database_url
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{(settings.data_dir / 'homeroom.db').resolve()}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the run that writes
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def alembic_config() -> Config:
+    """Alembic's configuration for Homeroom's migrations."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the database schema up to date."""
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def open_database(settings: Settings) -> sessionmaker[Session]:
+    """An up-to-date database and a session factory for it."""
+    url = database_url(settings)
+    engine = create_engine(url, future=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    migrate(engine)
+    return sessionmaker(engine, expire_on_commit=False)

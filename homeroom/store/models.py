@@ -1,0 +1,146 @@
+"""SQLAlchemy models of the control plane. Every row belongs to a tenant."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime, timezone
+from typing import Any
+
+from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def new_id() -> str:
+    """A new GUID, as Graph uses for ids."""
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Base of every model."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: DateTime(timezone=True)}
+
+
+class Tenant(Base):
+    """A tenant: an organisation whose data is kept apart from every other's."""
+
+    __tablename__ = "tenants"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SourceSystem(Base):
+    """A system of record (SIS) that data comes from (Graph's sourceSystemDefinition)."""
+
+    __tablename__ = "source_systems"
+    __table_args__ = (UniqueConstraint("tenant_id", "display_name"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    vendor: Mapped[str | None] = mapped_column(String(100))
+    user_matching_settings: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class Year(Base):
+    """An academic year (Graph's yearTimePeriodDefinition); ``code`` is the ending year, e.g. ``2026``."""
+
+    __tablename__ = "years"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str] = mapped_column(String(4))
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date] = mapped_column(Date)
+
+
+class DataConnector(Base):
+    """Where a flow's data comes from: a file upload connector or a OneRoster API connector."""
+
+    __tablename__ = "data_connectors"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # azureDataLakeConnector | oneRosterApiDataConnector
+    display_name: Mapped[str] = mapped_column(String(100))
+    source_system_id: Mapped[str] = mapped_column(ForeignKey("source_systems.id"))
+    file_format: Mapped[str | None] = mapped_column(String(40))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    secrets: Mapped[dict[str, Any]] = mapped_column(default=dict)  # write-only through every interface
+
+
+class InboundFlow(Base):
+    """A flow bringing one source's roster into one year (Graph's inboundFlow)."""
+
+    __tablename__ = "inbound_flows"
+    __table_args__ = (UniqueConstraint("tenant_id", "display_name"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40), default="inboundFileFlow")
+    display_name: Mapped[str] = mapped_column(String(100))
+    data_domain: Mapped[str] = mapped_column(String(40), default="educationRostering")
+    effective: Mapped[datetime] = mapped_column(default=utcnow)
+    expiration: Mapped[datetime | None]
+    connector_id: Mapped[str] = mapped_column(ForeignKey("data_connectors.id"))
+    year_id: Mapped[str] = mapped_column(ForeignKey("years.id"))
+    #: Safety thresholds: {"default": 0.1, "users": 0.05, ...}: the share of active records a run may deactivate.
+    thresholds: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    connector: Mapped[DataConnector] = relationship(lazy="joined")
+    year: Mapped[Year] = relationship(lazy="joined")
+
+
+class Run(Base):
+    """One run: statuses running, held, completed, completedWithWarnings, completedWithErrors, failed, discarded."""
+
+    __tablename__ = "runs"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    started: Mapped[datetime] = mapped_column(default=utcnow)
+    ended: Mapped[datetime | None]
+    blocking_error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    held_reason: Mapped[list[Any] | None] = mapped_column(JSON)
+    #: While running: who runs it (host and pid), so that an interrupted run can be recognised.
+    owner: Mapped[str | None] = mapped_column(String(200))
+    #: Lake table versions before the run wrote anything: an interrupted run is rolled back to them.
+    lake_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    activities: Mapped[list["RunActivity"]] = relationship(back_populates="run", lazy="selectin", order_by="RunActivity.id")
+
+
+class RunActivity(Base):
+    """One flow's part of a run, with its statistics (Graph's inboundFlowActivity and inboundActivityResults)."""
+
+    __tablename__ = "run_activities"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
+    flow_id: Mapped[str] = mapped_column(ForeignKey("inbound_flows.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(30))
+    blocking_error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    package: Mapped[str | None] = mapped_column(Text)
+    package_format: Mapped[str | None] = mapped_column(String(40))
+    files: Mapped[list[Any]] = mapped_column(default=list)  # the package's file names
+    statistics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {entity: {added, updated, deactivated, reactivated}}
+    run: Mapped[Run] = relationship(back_populates="activities")
+    findings: Mapped[list["FindingsSummary"]] = relationship(lazy="selectin", cascade="all, delete-orphan")
+
+
+class FindingsSummary(Base):
+    """How many findings of one rule, level and file an activity had; the full list is a file on disk."""
+
+    __tablename__ = "findings_summaries"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    activity_id: Mapped[str] = mapped_column(ForeignKey("run_activities.id"), index=True)
+    file: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(String(60))
+    level: Mapped[str] = mapped_column(String(20))
+    count: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,87 @@
+"""Plain service functions over the control plane; each takes the session as ``db`` and is tenant-scoped."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from homeroom.store.models import DataConnector, InboundFlow, Run, SourceSystem, Tenant, Year
+
+
+def ensure_tenant(*, db: Session, tenant_id: str, display_name: str | None = None) -> Tenant:
+    """The tenant with this id, created if needed."""
+    tenant = db.get(Tenant, tenant_id)
+    if tenant is None:
+        tenant = Tenant(id=tenant_id, display_name=display_name or tenant_id)
+        db.add(tenant)
+        db.flush()
+    return tenant
+
+
+def ensure_source_system(*, db: Session, tenant_id: str, display_name: str) -> SourceSystem:
+    """The tenant's source system of this name, created if needed."""
+    found = db.scalar(select(SourceSystem).where(SourceSystem.tenant_id == tenant_id, SourceSystem.display_name == display_name))
+    if found is None:
+        found = SourceSystem(tenant_id=tenant_id, display_name=display_name)
+        db.add(found)
+        db.flush()
+    return found
+
+
+def ensure_year(*, db: Session, tenant_id: str, code: str) -> Year:
+    """The tenant's academic year ``code`` (its ending year), created if needed (1 August to 31 July)."""
+    found = db.scalar(select(Year).where(Year.tenant_id == tenant_id, Year.code == code))
+    if found is None:
+        y = int(code)
+        found = Year(tenant_id=tenant_id, code=code, display_name=f"School year {y - 1}-{y}",
+                     start_date=date(y - 1, 8, 1), end_date=date(y, 7, 31))
+        db.add(found)
+        db.flush()
+    return found
+
+
+def get_flow(*, db: Session, tenant_id: str, display_name: str) -> InboundFlow | None:
+    """The tenant's inbound flow of this name."""
+    return db.scalar(select(InboundFlow).where(InboundFlow.tenant_id == tenant_id, InboundFlow.display_name == display_name))
+
+
+def ensure_file_flow(
+    *, db: Session, tenant_id: str, display_name: str, source_name: str, year_code: str, file_format: str | None
+) -> InboundFlow:
+    """The tenant's file flow of this name, created with its source system, year and connector if needed."""
+    flow = get_flow(db=db, tenant_id=tenant_id, display_name=display_name)
+    if flow is not None:
+        return flow
+    source = ensure_source_system(db=db, tenant_id=tenant_id, display_name=source_name)
+    year = ensure_year(db=db, tenant_id=tenant_id, code=year_code)
+    connector = DataConnector(
+        tenant_id=tenant_id, kind="azureDataLakeConnector", display_name=f"{display_name} files",
+        source_system_id=source.id, file_format=file_format,
+    )
+    db.add(connector)
+    db.flush()
+    flow = InboundFlow(tenant_id=tenant_id, display_name=display_name, connector_id=connector.id, year_id=year.id)
+    db.add(flow)
+    db.flush()
+    return flow
+
+
+def get_run(*, db: Session, tenant_id: str, run_id: str) -> Run | None:
+    """A run of the tenant (another tenant's run is not found). A unique id prefix is accepted."""
+    run = db.get(Run, run_id)
+    if run is not None:
+        return run if run.tenant_id == tenant_id else None
+    matches = db.scalars(select(Run).where(Run.tenant_id == tenant_id, Run.id.startswith(run_id))).all() if len(run_id) >= 4 else []
+    return matches[0] if len(matches) == 1 else None
+
+
+def list_runs(*, db: Session, tenant_id: str, limit: int = 50) -> list[Run]:
+    """The tenant's runs, newest first."""
+    return list(db.scalars(select(Run).where(Run.tenant_id == tenant_id).order_by(Run.started.desc()).limit(limit)))
+
+
+def runs_with_status(*, db: Session, tenant_id: str, status: str) -> list[Run]:
+    """The tenant's runs in one status."""
+    return list(db.scalars(select(Run).where(Run.tenant_id == tenant_id, Run.status == status)))
