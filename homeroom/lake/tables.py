@@ -61,7 +61,7 @@ class Lake:
             filters.append(("sourceSystemId", "=", source_system_id))
         if year is not None:
             filters.append(("year", "=", year))
-        data = dt.to_pyarrow_table(partitions=filters or None)
+        data = dt.to_pyarrow_table(filters=filters or None)
         return pl.from_arrow(data)  # type: ignore[return-value]
 
     def replace_partition(self, table: str, source_system_id: str, year: str, rows: pl.DataFrame) -> None:
