@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -46,13 +47,22 @@ def setup(extras: str) -> None:
 
 
 def demo() -> int:
-    """The main job so far: validate a generated district with planted defects, and Microsoft's sample."""
+    """The main job on embedded defaults (SQLite and a local Delta Lake in demo-output/homeroom-data):
+    run a generated district into the lake, then its next snapshot, and show the change set;
+    validate a district with planted defects and Microsoft's sample."""
     setup("")
     homeroom = BIN / "homeroom"
     out = ROOT / "demo-output"
-    run(homeroom, "generate", "--students", "5000", "--seed", "7", "--defect-rate", "0.002", "--out", out / "district")
+    shutil.rmtree(out, ignore_errors=True)
+    os.environ["HOMEROOM_DATA_DIR"] = str(out / "homeroom-data")
+    run(homeroom, "generate", "--students", "5000", "--seed", "7", "--out", out / "district")
+    run(homeroom, "run", out / "district", "--flow", "demo", "--year", "2026")
+    run(homeroom, "churn", out / "district", "--out", out / "district-next", "--rate", "0.01", "--seed", "7")
+    run(homeroom, "run", out / "district-next", "--flow", "demo", "--year", "2026")
+    run(homeroom, "lake", "query", "select entity, change, count(*) as records from changes group by entity, change order by entity, change")
+    run(homeroom, "generate", "--students", "5000", "--seed", "7", "--defect-rate", "0.002", "--out", out / "with-defects")
     # A district with planted defects has errors, so validate exits 1 here; that is the point.
-    run(homeroom, "validate", out / "district", "--report", out / "district-findings.csv", check=False)
+    run(homeroom, "validate", out / "with-defects", "--report", out / "findings.csv", check=False)
     return run(homeroom, "validate", ROOT / "tests" / "fixtures" / "microsoft" / "sds-v2.1", check=False)
 
 

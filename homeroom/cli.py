@@ -125,6 +125,23 @@ def generate(
 
 
 @app.command()
+def churn(
+    source: Annotated[Path, typer.Argument(help="An SDS v2.1 package without broken lines (e.g. from generate).")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder for the next snapshot.")],
+    rate: Annotated[float, typer.Option(help="Share of students that leave (as many arrive and as many are renamed).")] = 0.01,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 1,
+) -> None:
+    """Write the next snapshot of a district: some students leave, some arrive, some are renamed."""
+    from homeroom.synthetic.churn import churn_package
+
+    try:
+        summary = churn_package(source, out_dir, rate, seed)
+    except HomeroomError as exc:
+        _fail(str(exc))
+    out.print(f"wrote {out_dir}: {summary['left']:,} students left, {summary['arrived']:,} arrived, {summary['renamed']:,} renamed")
+
+
+@app.command()
 def rules(markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/validation-rules.md.")] = False) -> None:
     """List every validation rule code."""
     from homeroom.validate.rules import RULES

@@ -205,3 +205,18 @@ def test_tenants_do_not_see_each_others_runs(settings, tmp_path):
     with pytest.raises(RunError, match="no run"):
         b.approve(run.id)
     assert b.lake.read("users") is None
+
+
+def test_a_generated_district_and_its_next_snapshot(runner, tmp_path):
+    from homeroom.synthetic import generate_district
+    from homeroom.synthetic.churn import churn_package
+
+    generate_district(tmp_path / "d", 500, seed=2)
+    churn_package(tmp_path / "d", tmp_path / "d2", 0.02, seed=3)
+    first = runner.run(tmp_path / "d", flow_name="sis", year="2026")
+    second = runner.run(tmp_path / "d2", flow_name="sis", year="2026")
+    assert (first.run.status, second.run.status) == ("completed", "completed")
+    users = second.activity.changes["users"]
+    assert (users["added"], users["updated"], users["deactivated"], users["reactivated"]) == (10, 10, 10, 0)
+    assert second.activity.changes["demographics"]["added"] == 10 and second.activity.changes["demographics"]["deactivated"] == 10
+    assert second.activity.statistics["people"]["inactive"] == 10
