@@ -89,7 +89,7 @@ def plan_entity(
         if c not in previous.columns:
             previous = previous.with_columns(pl.lit(None, new.schema[c]).alias(c))
     old = previous.select(*key, *attributes, *LIFECYCLE).with_columns(pl.lit(True).alias("__in_prev"))
-    joined = old.join(new, on=key, how="full", coalesce=True, suffix="__new")
+    joined = _join_on_key(old, new, key)
 
     in_new = pl.col("__in_new").fill_null(False)
     in_prev = pl.col("__in_prev").fill_null(False)
@@ -146,6 +146,31 @@ def plan_entity(
         deactivated=by_change.get("deactivated", 0), reactivated=by_change.get("reactivated", 0),
         active_before=int(planned.get_column("__was_active").sum()),
     )
+
+
+def _key_hash(key: list[str]) -> pl.Expr:
+    h = pl.col(key[0]).hash(101)
+    for seed, column in zip((211, 307, 401), key[1:]):
+        h = h ^ pl.col(column).hash(seed)
+    return h.alias("__key_hash")
+
+
+def _join_on_key(old: pl.DataFrame, new: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """Full outer join of the previous and the incoming rows on the key.
+
+    Joins on a 64-bit hash of the key (much faster than on strings), then checks that every
+    matched pair has equal keys; if two keys ever collide, it joins on the key columns instead.
+    """
+    left = old.with_columns(_key_hash(key))
+    right = new.with_columns(_key_hash(key)).rename({k: f"{k}__new" for k in key})
+    joined = left.join(right, on="__key_hash", how="full", coalesce=True, suffix="__new")
+    both = pl.col("__in_prev").fill_null(False) & pl.col("__in_new").fill_null(False)
+    collided = joined.select((both & ~pl.all_horizontal([pl.col(k).eq_missing(pl.col(f"{k}__new")) for k in key])).any()).item()
+    if collided or joined.height != joined.get_column("__key_hash").n_unique():  # a collision within a side
+        return old.join(new, on=key, how="full", coalesce=True, suffix="__new")
+    return joined.with_columns(
+        pl.coalesce(pl.col(k), pl.col(f"{k}__new")).alias(k) for k in key
+    ).drop("__key_hash", *[f"{k}__new" for k in key])
 
 
 def plan_package(

@@ -53,16 +53,14 @@ class Lake:
 
     def read(self, table: str, source_system_id: str | None = None, year: str | None = None) -> pl.DataFrame | None:
         """A table's rows, optionally of one source system and year; None if the table does not exist."""
-        dt = self._table(table)
-        if dt is None:
+        if self._table(table) is None:
             return None
-        filters = []
+        frame = pl.scan_delta(self.uri(table), storage_options=self.storage_options)
         if source_system_id is not None:
-            filters.append(("sourceSystemId", "=", source_system_id))
+            frame = frame.filter(pl.col("sourceSystemId") == source_system_id)
         if year is not None:
-            filters.append(("year", "=", year))
-        data = dt.to_pyarrow_table(filters=filters or None)
-        return pl.from_arrow(data)  # type: ignore[return-value]
+            frame = frame.filter(pl.col("year") == year)
+        return frame.collect()
 
     def replace_partition(self, table: str, source_system_id: str, year: str, rows: pl.DataFrame) -> None:
         """Replace one source system's rows of one year, atomically (one Delta commit)."""

@@ -220,3 +220,22 @@ def test_a_generated_district_and_its_next_snapshot(runner, tmp_path):
     assert (users["added"], users["updated"], users["deactivated"], users["reactivated"]) == (10, 10, 10, 0)
     assert second.activity.changes["demographics"]["added"] == 10 and second.activity.changes["demographics"]["deactivated"] == 10
     assert second.activity.statistics["people"]["inactive"] == 10
+
+
+def test_planning_falls_back_to_an_exact_join_when_key_hashes_collide(monkeypatch):
+    """The lake joins on 64-bit key hashes; a (forced) collision must not merge two records."""
+    from datetime import datetime, timezone
+
+    import homeroom.lake.snapshots as snapshots
+    from homeroom.model.entities import ORGS
+
+    monkeypatch.setattr(snapshots, "_key_hash", lambda key: pl.lit(7, pl.UInt64).alias("__key_hash"))
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    first = pl.DataFrame({"sourcedId": ["a", "b"], "name": ["A", "B"], "type": ["school"] * 2, "parentSourcedId": [None, None]})
+    plan = snapshots.plan_entity(ORGS, None, first, source_system_id="s", year="2026", run_id="r1", now=now)
+    second = pl.DataFrame({"sourcedId": ["b", "c"], "name": ["B2", "C"], "type": ["school"] * 2, "parentSourcedId": [None, None]})
+    plan = snapshots.plan_entity(ORGS, plan.state, second, source_system_id="s", year="2026", run_id="r2", now=now)
+    assert (plan.added, plan.updated, plan.deactivated) == (1, 1, 1)
+    assert plan.state.sort("sourcedId").select("sourcedId", "name", "isActive").rows() == [
+        ("a", "A", False), ("b", "B2", True), ("c", "C", True)
+    ]
