@@ -83,7 +83,7 @@ def _print_summary(result, elapsed: float, report: Optional[Path]) -> None:
     if summary.height:
         table = Table("level", "rule", "file", "count", "fields", title="Findings by rule (most frequent first)", title_justify="left")
         for row in summary.head(40).iter_rows(named=True):
-            colour = {"catastrophic": "bold red", "error": "red", "warning": "yellow"}.get(row["level"], "")
+            colour = {"catastrophic": "bold red", "error": "red", "warning": "yellow"}.get(row["level"], "dim")
             table.add_row(f"[{colour}]{row['level']}[/]", row["rule"], row["file"], f"{row['count']:,}", row["fields"])
         out.print(table)
         if summary.height > 40:

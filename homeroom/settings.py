@@ -48,6 +48,17 @@ class Settings(BaseSettings):
             "When unset, such numbers are not E.164 and are dropped with a warning."
         ),
     )
+    v1_student_domain: str | None = Field(
+        default=None,
+        description=(
+            "SDS v1 packages: domain added to Student.csv usernames that have none (OKlein -> OKlein@school.org). "
+            "When unset, such usernames are invalid. The option student_domain overrides it."
+        ),
+    )
+    v1_teacher_domain: str | None = Field(
+        default=None,
+        description="SDS v1 packages: domain added to Teacher.csv usernames that have none. The option teacher_domain overrides it.",
+    )
 
 
 @lru_cache(maxsize=1)

@@ -74,9 +74,11 @@ def plan_entity(
     """The new rows of one entity's (source system, year) partition, and the change set."""
     key = list(entity.key)
     attributes = [c for c in incoming.columns if c not in key and c not in INSTRUCTIONS]
+    # OneRoster marks records to delete with status tobedeleted (some SIS write "inactive"), in delta and
+    # (rarely) in bulk files.
     status = (
-        (pl.col("status").str.to_lowercase() != "tobedeleted").fill_null(True)
-        if delta and "status" in incoming.columns else pl.lit(True)
+        ~pl.col("status").str.to_lowercase().is_in(["tobedeleted", "inactive"]).fill_null(False)
+        if "status" in incoming.columns else pl.lit(True)
     )
     new = incoming.select(*key, *attributes, status.alias("__active_in_package")).with_columns(pl.lit(True).alias("__in_new"))
     if previous is None or previous.height == 0:
@@ -97,7 +99,7 @@ def plan_entity(
     if delta:
         is_active = pl.when(in_new).then(pl.col("__active_in_package")).otherwise(pl.col("isActive"))
     else:
-        is_active = in_new
+        is_active = in_new & pl.col("__active_in_package").fill_null(False)
     differs = [~pl.col(c).eq_missing(pl.col(f"{c}__new")) for c in attributes]
     changed = in_prev & in_new & (pl.any_horizontal(differs) if differs else pl.lit(False))
     change = (

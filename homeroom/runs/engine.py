@@ -180,6 +180,8 @@ class Runner:
                 self._finish(run, activity, "failed", error)
                 return Outcome(run, activity, {})
 
+        if not delta and (result.format or "").startswith("oneroster") and _manifest_says_delta(package, self.settings):
+            delta = True  # a package with any delta file never deactivates by absence
         say("planning lake changes")
         now = datetime.now(timezone.utc)
         plans = plan_package(self.lake, result.tables, source_system_id=source_id, year=year, run_id=run.id, now=now, delta=delta)
@@ -339,6 +341,25 @@ class Runner:
         if run.status != "held":
             raise RunError(f"run {run.id} is {run.status}, not held; only held runs can be approved or discarded")
         return run
+
+
+def _manifest_says_delta(package: Path, settings: Settings) -> bool:
+    """Whether a OneRoster package's manifest marks any file ``delta``."""
+    from homeroom.inbound.csv_reader import split_header, strip_bom
+    from homeroom.inbound.formats.oneroster.manifest import MODES, Manifest
+    from homeroom.inbound.package import open_package
+
+    opened = open_package(package, settings)
+    name = next((n for n in opened.files if n.lower() == "manifest.csv"), None)
+    if name is None:
+        return False
+    header, body = split_header(strip_bom(opened.files[name].read()))
+    manifest = Manifest.from_text(header, bytes(body).decode("utf-8", errors="replace"))
+    return any(
+        (value or "").strip().lower() == "delta"
+        for key, (_line, value) in manifest.values.items()
+        if key.lower().startswith("file.") and MODES
+    )
 
 
 def _file_entity(file: str) -> str | None:

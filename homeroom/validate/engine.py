@@ -84,12 +84,13 @@ def _check_file_names(fmt: CsvFormat, package: Package, findings: Findings) -> d
                 "RequiredFileNotFound", "catastrophic", spec.name, package=package.name,
                 reason=f"{spec.name} is required in every {fmt.display_name} package.",
             )
-    for a, b in fmt.together:
-        for have, missing in ((a, b), (b, a)):
-            if have in present and missing not in present and missing.lower() not in named_case_wrong:
+    for group in fmt.together:  # all or none: each missing member is named once
+        have = [n for n in group if n in present]
+        for missing in group:
+            if have and missing not in present and missing.lower() not in named_case_wrong:
                 findings.add(
                     "RequiredFileNotFound", "catastrophic", missing, package=package.name,
-                    reason=f"{a} and {b} must be supplied together, and {have} is present.",
+                    reason=f"{', '.join(group[:-1])} and {group[-1]} must be supplied together, and {have[0]} is present.",
                 )
     for spec in fmt.files:
         together = any(spec.name in pair for pair in fmt.together)
@@ -110,7 +111,7 @@ def _check_header(spec: FileSpec, header: list[str], fmt: CsvFormat, findings: F
     known = {h for h, _ in spec.columns} | {h for h, _ in spec.aliases}
     lower_to_actual = {h.lower(): h for h in header}
     for required in spec.required_headers:
-        aliases = [a for a, name in spec.aliases if name == dict(spec.columns)[required]]
+        aliases = [a for a, name in spec.aliases if name == dict(spec.columns).get(required)]
         if required in positions or any(a in positions for a in aliases):
             continue
         near = lower_to_actual.get(required.lower())
@@ -121,6 +122,8 @@ def _check_header(spec: FileSpec, header: list[str], fmt: CsvFormat, findings: F
         )
         findings.add("HeaderNotPresent", "catastrophic", spec.name, line=1, header=required, hint=hint)
     for h in header:
+        if fmt.extension_prefix and h.startswith(fmt.extension_prefix):
+            continue  # an extension column (OneRoster metadata.*): the format decides what to do with it
         if h not in known and not (h.lower() in {k.lower() for k in known} and h.lower() in {r.lower() for r in spec.required_headers}):
             findings.add("UnknownColumn", "warning", spec.name, line=1, field=h or "(blank)", header=h or "(blank)", format=fmt.display_name)
 
@@ -136,7 +139,8 @@ def validate_package(
 ) -> ValidationResult:
     """Validate the roster package at ``path`` (a folder or a zip archive).
 
-    ``options`` are format-specific settings (see each format module). Raises ``PackageError``
+    ``options`` are format-specific settings (see each format module); the format also receives
+    ``settings`` under the key ``"settings"``. Raises ``PackageError``
     only when the path cannot be opened at all; every problem in the package is a finding.
     """
     settings = settings or get_settings()
@@ -177,7 +181,10 @@ def validate_package(
         return headers[name]
 
     if format_name is None:
-        detection = detect_format(list(package.files), lambda n: (load(n) or ([], None))[0])
+        detection = detect_format(
+            list(package.files), lambda n: (load(n) or ([], None))[0],
+            lambda n: None if (loaded := load(n)) is None else bytes(loaded[1]).decode("utf-8", "replace"),
+        )
         format_name = detection.format
         if format_name is None:
             findings.add("UnknownFormat", "catastrophic", package.name, detail=f"Cannot tell the format of {package.name}: {detection.evidence}.")
@@ -186,8 +193,7 @@ def validate_package(
                 "UnsupportedFormatVersion", "catastrophic", package.name,
                 detail=(
                     f"{package.name} is a package in {detection.display_name} format ({detection.evidence}); "
-                    f"this version of Homeroom validates {', '.join(FORMATS[f].display_name for f in sorted(SUPPORTED))} packages"
-                    + (" (SDS v2.0 is superseded by v2.1: move users' orgSourcedIds and role into roles.csv)." if format_name == "sds-v2.0" else ".")
+                    f"this version of Homeroom validates {', '.join(FORMATS[f].display_name for f in sorted(SUPPORTED))} packages."
                 ),
             )
     elif format_name not in FORMATS:
@@ -200,13 +206,15 @@ def validate_package(
     fmt = FORMATS[format_name]
     present = _check_file_names(fmt, package, findings)
     for spec in fmt.files:
-        if spec.name in present and (loaded := load(present[spec.name].name)) is not None:
+        if spec.name in present and spec.skip_reason is not None:  # recognised, holds nothing to roster: not read
+            findings.add("FileSkipped", "info", spec.name, reason=spec.skip_reason)
+        elif spec.name in present and (loaded := load(present[spec.name].name)) is not None:
             _check_header(spec, loaded[0], fmt, findings)
 
     raws: dict[str, RawTable] = {}
     if not findings.has_catastrophic():
         for spec in fmt.files:
-            if spec.name not in present:
+            if spec.name not in present or spec.skip_reason is not None:
                 continue
             pf = present[spec.name]
             report(spec.name, "reading", 0, pf.size)
@@ -221,6 +229,8 @@ def validate_package(
                 headers.pop(pf.name, None)
                 data_cache.pop(pf.name, None)
             report(spec.name, "reading", pf.size, pf.size)
+        if fmt.check_package is not None and not findings.has_catastrophic():
+            fmt.check_package(fmt, set(present), raws, findings)  # e.g. OneRoster's manifest
     if findings.has_catastrophic():
         result.findings, result.stopped = findings.frame(), True
         return result
@@ -231,7 +241,10 @@ def validate_package(
             for lf in raw.line_findings:
                 findings.add(lf.rule, "error", spec.name, line=lf.line, record_id=lf.record_id, **lf.values)
             result.files[spec.name] = FileStats(records=raw.records)
-    sources = fmt.sources(raws, findings, options)
+            if spec.entity is None:  # a control file (OneRoster's manifest): its readable rows are its valid ones
+                result.files[spec.name].valid = raw.records - len(raw.line_findings)
+    # Formats read their defaults (e.g. SDS v1 username domains) from the run's settings.
+    sources = fmt.sources(raws, findings, {"settings": settings, **(options or {})})
     raws.clear()  # the source frames hold what is needed; let the raw tables go
     checker = RecordChecker(reference, settings, findings)
     for entity in ENTITIES:

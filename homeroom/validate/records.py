@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from homeroom.inbound.formats.base import KEEP_PREFIX, SourceRows
+from homeroom.inbound.formats.base import DROPPED, KEEP_PREFIX, OPEN_REFERENCES, SourceRows
 from homeroom.model.entities import Entity, Field, Kind
 from homeroom.model.reference import ZERO_PADDED_TYPES, ReferenceData
 from homeroom.settings import Settings
@@ -65,6 +65,9 @@ class EntityKeys:
     all_ids: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.UInt64))  # hashes of every id read
     valid_ids: pl.Series = field(default_factory=lambda: pl.Series([], dtype=pl.UInt64))  # hashes of ids that passed
     valid: pl.DataFrame | None = None  # the validated records (users: for contact rules)
+    #: (__file, __line) of the records dropped; a row derived from the same line of the same file
+    #: (SDS v1: a Student.csv row is a user and a role) is dropped with it without a finding of its own.
+    dropped_rows: pl.DataFrame | None = None
 
 
 def _enum_key(v: pl.Expr, reference_type: str) -> pl.Expr:
@@ -199,6 +202,17 @@ class RecordChecker:
             df = pl.concat(
                 [s.frame.with_columns(pl.lit(s.file).alias("__file")) for s in sources], how="diagonal_relaxed"
             )
+        # Rows the format already dropped (with their own finding) only count as read: a reference to
+        # one of them is ReferenceDropped rather than ReferenceNotFound.
+        dropped_ids = pl.Series("sourcedId", [], dtype=pl.String)
+        if DROPPED in df.columns:
+            if entity.has_sourced_id:
+                dropped_ids = df.filter(pl.col(DROPPED).fill_null(False)).get_column("sourcedId").drop_nulls()
+            df = df.filter(~pl.col(DROPPED).fill_null(False)).drop(DROPPED)
+        # Rows are identified by __rid: line numbers repeat when the rows come from several files.
+        df = df.with_row_index("__rid")
+        read_rows = df.select("__rid", "__line", pl.col("__file") if len(sources) > 1 else pl.lit(sources[0].file).alias("__file"))
+        required_in = {s.file: s.required for s in sources if s.required}  # optional fields a file requires
 
         # 1. field checks: every value computed once; a flag is "given but no valid value".
         values: list[pl.Expr] = []
@@ -227,9 +241,13 @@ class RecordChecker:
         flags: dict[str, pl.Expr] = {}
         error_flags: list[pl.Expr] = []
         for f in entity.fields:
-            if f.required:
-                flags[f"__missing_{f.name}"] = pl.col(f.name).is_null()
-                error_flags.append(flags[f"__missing_{f.name}"])
+            files = [file for file, names in required_in.items() if f.name in names]
+            if f.required or files:
+                missing = pl.col(f.name).is_null()
+                if not f.required and len(sources) > 1:
+                    missing = missing & pl.col("__file").is_in(files)
+                flags[f"__missing_{f.name}"] = missing
+                error_flags.append(missing)
             if f.kind in _INVALID_RULE:
                 flags[f"__bad_{f.name}"] = pl.col(f.name).is_not_null() & pl.col(f"__v_{f.name}").is_null()
                 if f.required:
@@ -245,15 +263,21 @@ class RecordChecker:
             if f.reference_type:
                 examples = sorted(self.reference.codes(f.reference_type).values(), key=str.lower)[:5]
                 static = {"reference_type": f.reference_type, "examples": ", ".join(examples)}
+            rows = df.filter(flags[f"__bad_{f.name}"])
+            if f"__hint_{f.name}" in rows.columns:  # the source says, per row, how to fix the value
+                rows = rows.with_columns(pl.col(f"__hint_{f.name}").alias("__x_hint"))
+                static["row_values"] = {"hint": pl.col("__x_hint")}
+            else:
+                static["hint"] = ""
             self._emit(
                 src, _INVALID_RULE[f.kind], "error" if f.required else "warning", src.field(f.name),
-                df.filter(flags[f"__bad_{f.name}"]), value=pl.col(f.name), **static,
+                rows, value=pl.col(f.name), **static,
             )
-        all_ids = _id_hash(df.get_column("sourcedId").drop_nulls()) if entity.has_sourced_id else None
+        all_ids = _id_hash(pl.concat([df.get_column("sourcedId").drop_nulls(), dropped_ids])) if entity.has_sourced_id else None
         if any(raised.values()) and error_flags:
             df = df.filter(~pl.any_horizontal(error_flags))
         # Invalid optional values are already null: the warned field is cleared.
-        carried = [c for c in df.columns if c.startswith(KEEP_PREFIX) or c == "__file"]
+        carried = [c for c in df.columns if c.startswith(KEEP_PREFIX) or c in ("__file", "__rid", OPEN_REFERENCES)]
         df = df.select("__line", *carried, *[pl.col(f"__v_{f.name}").alias(f.name) for f in entity.fields])
         if entity.date_range:
             start, end = entity.date_range
@@ -285,6 +309,8 @@ class RecordChecker:
         if entity.has_sourced_id:
             keys.all_ids = all_ids
             keys.valid_ids = valid_ids
+        if df.height < read_rows.height:
+            keys.dropped_rows = read_rows.filter(~pl.col("__rid").is_in(df.get_column("__rid").implode())).select("__file", "__line")
         self.keys[entity.name] = keys
         return valid, per_file
 
@@ -334,13 +360,19 @@ class RecordChecker:
         later = candidates.filter(~first)
         if later.height == 0:
             return df
+        # With several files, the first occurrence may be in another file: say which.
+        where = pl.format("line {}", "__line") if len(src.headers) == 1 else pl.format("line {} of {}", "__line", "__file")
         firsts = candidates.filter(first & pl.col("__key").is_in(later.get_column("__key").implode())).select(
-            "__key", pl.col("__line").alias("__x_first_line"), _record_id(src.entity).alias("__x_first_id")
+            "__key", pl.col("__line").alias("__x_first_line"), where.alias("__x_first_where"),
+            _record_id(src.entity).alias("__x_first_id"),
         )
         rows = later.join(firsts, on="__key", how="left", maintain_order="left")
         self._emit(
             src, code, level, field, rows, value=value if value is not None else _record_id(src.entity),
-            row_values={"first_line": pl.col("__x_first_line"), "first_id": pl.col("__x_first_id")}, **static,
+            row_values={
+                "first_line": pl.col("__x_first_line"), "first_where": pl.col("__x_first_where"), "first_id": pl.col("__x_first_id"),
+            },
+            **static,
         )
         return indexed.filter(~pl.col("__row").is_in(later.get_column("__row").implode())).drop("__row")
 
@@ -354,7 +386,7 @@ class RecordChecker:
             self._emit(src, "SelfRelationship", "error", src.field("relationshipUserSourcedId"), df.filter(self_rel),
                        value=pl.col("userSourcedId"))
             df = df.filter(~self_rel)
-        drop_lines: list[pl.Series] = []
+        drop_rows: list[pl.Series] = []
         clears: dict[str, pl.Series] = {}
         for f in entity.fields:
             if f.references is None:
@@ -367,13 +399,18 @@ class RecordChecker:
             header = src.field(f.name)
             level = "error" if f.required else "warning"
             if f.kind is Kind.ID_LIST:
-                items = df.select("__line", pl.col(f.name).alias("__item")).explode("__item").drop_nulls("__item")
+                items = df.select("__rid", pl.col(f.name).alias("__item")).explode("__item").drop_nulls("__item")
                 missing = items.filter(~_id_hash(pl.col("__item")).is_in(target.valid_ids.implode()))
                 if missing.height == 0:
                     continue
                 missing = missing.with_columns(_id_hash(pl.col("__item")).is_in(target.all_ids.implode()).alias("__was_read"))
-                per_line = missing.group_by("__line").agg(pl.col("__was_read").all().alias("__all_dropped"))
-                bad = df.join(per_line, on="__line", how="inner", maintain_order="left")
+                if OPEN_REFERENCES in df.columns:  # an open row's id that is not in the package is not checked
+                    is_open = pl.col(OPEN_REFERENCES).fill_null(False)
+                    missing = missing.join(df.select("__rid", OPEN_REFERENCES), on="__rid").filter(pl.col("__was_read") | ~is_open)
+                    if missing.height == 0:
+                        continue
+                per_row = missing.group_by("__rid").agg(pl.col("__was_read").all().alias("__all_dropped"))
+                bad = df.join(per_row, on="__rid", how="inner", maintain_order="left")
                 value = pl.col(f.name).list.join(",")
                 not_found, was_dropped = bad.filter(~pl.col("__all_dropped")), bad.filter(pl.col("__all_dropped"))
             else:
@@ -384,22 +421,29 @@ class RecordChecker:
                     continue
                 bad = df.filter(unresolved)
                 read = _id_hash(pl.col(f.name)).is_in(target.all_ids.implode())
+                if OPEN_REFERENCES in df.columns:  # an open row's id that is not in the package is not checked
+                    bad = bad.filter(read | ~pl.col(OPEN_REFERENCES).fill_null(False))
                 value = pl.col(f.name)
                 not_found, was_dropped = bad.filter(~read), bad.filter(read)
+            if target.dropped_rows is not None and was_dropped.height:  # the referenced record is this very line
+                on_file = was_dropped if "__file" in was_dropped.columns else was_dropped.with_columns(pl.lit(src.files[0]).alias("__file"))
+                was_dropped = on_file.join(target.dropped_rows, on=["__file", "__line"], how="anti", maintain_order="left")
+                if len(src.headers) == 1:
+                    was_dropped = was_dropped.drop("__file")
             target_text = self._target_text(target)
             self._emit(src, "ReferenceNotFound", level, header, not_found, value=value, target_file=target_text)
             self._emit(src, "ReferenceDropped", level, header, was_dropped, value=value, target_file=target_text)
             if f.required:
-                drop_lines.append(bad.get_column("__line"))
+                drop_rows.append(bad.get_column("__rid"))
             else:
-                clears[f.name] = bad.get_column("__line")
+                clears[f.name] = bad.get_column("__rid")
         if clears:
             df = df.with_columns(
-                pl.when(pl.col("__line").is_in(lines.implode())).then(None).otherwise(pl.col(name)).alias(name)
-                for name, lines in clears.items()
+                pl.when(pl.col("__rid").is_in(rows.implode())).then(None).otherwise(pl.col(name)).alias(name)
+                for name, rows in clears.items()
             )
-        if drop_lines:
-            df = df.filter(~pl.col("__line").is_in(pl.concat(drop_lines).implode()))
+        if drop_rows:
+            df = df.filter(~pl.col("__rid").is_in(pl.concat(drop_rows).implode()))
         return df
 
     def _contacts(self, src: EntityRows, df: pl.DataFrame) -> pl.DataFrame:
@@ -423,4 +467,4 @@ class RecordChecker:
             src, "ContactMissingData", "error", src.field("relationshipUserSourcedId"), rows,
             value=pl.col("relationshipUserSourcedId"), row_values={"missing": pl.col("__x_missing")},
         )
-        return df.filter(~pl.col("__line").is_in(rows.get_column("__line").implode()))
+        return df.filter(~pl.col("__rid").is_in(rows.get_column("__rid").implode()))

@@ -88,22 +88,17 @@ def test_a_bom_is_accepted(sample):
     assert result.findings.height == 0 and result.files["orgs.csv"].valid == 4
 
 
-def test_sds_v20_package_is_recognised_and_named():
-    assert stops(validate_package(MS_V20)) == [
-        (
-            "UnsupportedFormatVersion",
-            "sds-v2.0",
-            "sds-v2.0 is a package in SDS v2.0 CSV (legacy) format (users.csv has orgSourcedIds and role columns and there is "
-            "no roles.csv); this version of Homeroom validates SDS v2.1 CSV packages (SDS v2.0 is superseded by v2.1: move "
-            "users' orgSourcedIds and role into roles.csv).",
-        )
-    ]
+def test_sds_v20_package_is_recognised_read_and_named_superseded():
+    result = validate_package(MS_V20)
+    assert result.format == "sds-v2.0" and not result.stopped and result.exit_code == 0
+    assert result.findings.select("rule", "level", "file").rows() == [("SupersededFormat", "warning", "users.csv")]
+    assert result.findings["message"][0].startswith("SDS v2.0 is superseded by SDS v2.1: ")
 
 
-def test_sds_v1_package_is_recognised_and_named():
-    [(rule, _, message)] = stops(validate_package(MS_V1))
-    assert rule == "UnsupportedFormatVersion"
-    assert message.startswith("sds-v1-25-users is a package in SDS v1 (classic) CSV format (School.csv, Student.csv, Teacher.csv")
+def test_sds_v1_package_is_recognised_and_read():
+    result = validate_package(MS_V1, options={"student_domain": "students.contoso.edu", "teacher_domain": "contoso.edu"})
+    assert result.format == "sds-v1" and not result.stopped and result.exit_code == 0
+    assert result.files["Student.csv"].valid == 22
 
 
 def test_mixed_formats_are_ambiguous(sample):

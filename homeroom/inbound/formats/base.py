@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Callable, Literal
 import polars as pl
 
 from homeroom.inbound.csv_reader import RawTable
-from homeroom.model.entities import Entity
+from homeroom.model.entities import ENTITY_BY_NAME, Entity
 
 if TYPE_CHECKING:
     from homeroom.validate.findings import Findings
@@ -17,6 +17,14 @@ if TYPE_CHECKING:
 #: Columns of a source frame with this prefix are carried, unchecked, into the validated table
 #: (without the prefix): OneRoster's status and dateLastModified, extension columns.
 KEEP_PREFIX = "__keep_"
+#: A boolean column of a source frame: where true, a reference to a record that is not in the
+#: package is accepted (OneRoster delta rows refer to records sent earlier); a reference to a
+#: record that was dropped is still reported.
+OPEN_REFERENCES = "__open_references"
+#: A boolean column of a source frame: where true, the format has dropped the row with a finding of
+#: its own (OneRoster: a delta row without a valid status); the row is not checked, but references
+#: to it are reported as ``ReferenceDropped``.
+DROPPED = "__dropped"
 
 
 @dataclass
@@ -26,12 +34,18 @@ class SourceRows:
     ``frame`` has one String column per canonical field (null where blank), ``__line`` (the line
     of the row in ``file``) and any ``__keep_*`` columns to carry through. ``headers`` names each
     canonical field as ``file`` spells it, so that findings speak the file's language.
+
+    A ``__hint_<field>`` column (text, null for none) is appended to the message of an invalid
+    value of that field on its row, to say how to fix it (SDS v1: how to configure a domain).
     """
 
     entity: Entity
     file: str
     frame: pl.DataFrame
     headers: dict[str, str]
+    #: Fields that must have a value in this file although they are optional in the entity
+    #: (SDS v1 User.csv: a contact's First Name and Last Name).
+    required: frozenset[str] = frozenset()
 
 
 def text_frame(raw: RawTable, mapping: dict[str, str], entity: Entity) -> pl.DataFrame:
@@ -63,19 +77,47 @@ def text_frame(raw: RawTable, mapping: dict[str, str], entity: Entity) -> pl.Dat
             cols.append(pl.col(header).alias(name))
     cols += [pl.lit(None, pl.String).alias(f.name) for f in entity.fields if f.name not in chosen.values()]
     line = pl.int_range(2, df.height + 2, dtype=pl.Int64) if raw.lines is None else pl.Series(raw.lines)
+    if not chosen:  # no column of the file feeds this entity: all null, one row per record
+        return pl.DataFrame([pl.repeat(None, df.height, dtype=pl.String, eager=True).alias(f.name) for f in entity.fields]).with_columns(
+            line.alias("__line")
+        )
     return df.select(cols).with_columns(line.alias("__line"))
 
 
 @dataclass(frozen=True)
 class FileSpec:
-    """One file of a format and the canonical entity it fills."""
+    """One file of a format and the canonical entity it fills.
+
+    A column's canonical field is a field of ``entity``, or ``"entity.field"`` for a field of
+    another entity that the same rows fill (SDS v1 Student.csv: ``("School SIS ID",
+    "roles.orgSourcedId")``), or ``None`` for a documented column that has no canonical field (it
+    is accepted and not carried). A header may appear more than once, to fill several fields.
+    A canonical field named ``__keep_<name>`` (or ``"entity.__keep_<name>"``) is carried into the
+    validated table as ``<name>`` (see ``KEEP_PREFIX``).
+
+    ``entity`` is ``None`` for a file that fills no entity: a control file (OneRoster
+    ``manifest.csv``) or a file that is recognised and skipped (``skip_reason``). A ``"manifest"``
+    requirement means the package's manifest says whether the file is present (OneRoster
+    ``file.<name>`` = bulk, delta or absent): the format's ``check_package`` checks it, and the
+    engine does not report the file as missing.
+    """
 
     name: str
-    entity: Entity
-    requirement: Literal["required", "optional"]
-    columns: tuple[tuple[str, str], ...]  # (header, canonical field) in the format's documented order
+    entity: Entity | None
+    requirement: Literal["required", "optional", "manifest"]
+    columns: tuple[tuple[str, str | None], ...]  # (header, canonical field) in the format's documented order
     aliases: tuple[tuple[str, str], ...] = ()  # other accepted spellings: (header, canonical field)
     missing_consequence: str = "its records are not part of this package"
+    #: Headers that must be present; ``None``: the headers of the required fields they fill.
+    required_columns: tuple[str, ...] | None = None
+    #: Canonical fields not read from a column, and where their value comes from (for the docs):
+    #: (``"roles.role"``, ``"always `student`"``).
+    derived: tuple[tuple[str, str], ...] = ()
+    #: Notes on columns that are carried or used without a canonical field of their own, for the
+    #: docs: (header, note).
+    column_notes: tuple[tuple[str, str], ...] = ()
+    #: What the file holds, when it is recognised but not read (a ``FileSkipped`` finding says so).
+    skip_reason: str | None = None
 
     def header_for(self, canonical: str) -> str:
         """The documented header of a canonical field."""
@@ -84,10 +126,55 @@ class FileSpec:
                 return header
         raise KeyError(canonical)
 
+    def target(self, canonical: str) -> tuple[Entity, str]:
+        """The entity and field that a column's canonical field names (``"roles.grade"`` or ``"grade"``)."""
+        entity_name, _, name = canonical.rpartition(".")
+        if not entity_name:
+            return self.entity, name
+        return ENTITY_BY_NAME[entity_name], name
+
+    def mappings(self) -> dict[str, dict[str, str]]:
+        """For each entity the file fills: {header: field}, the file's own entity first (aliases included)."""
+        maps: dict[str, dict[str, str]] = {self.entity.name: {}}
+        for header, canonical in (*self.columns, *self.aliases):
+            if canonical is not None:
+                entity, name = self.target(canonical)
+                maps.setdefault(entity.name, {}).setdefault(header, name)
+        return maps
+
     @property
     def required_headers(self) -> list[str]:
-        """Headers that must be present: those of the entity's required fields."""
-        return [h for h, name in self.columns if self.entity.field(name).required]
+        """Headers that must be present: declared ones, or those of the required fields they fill."""
+        if self.required_columns is not None:
+            return list(self.required_columns)
+        headers = []
+        for header, canonical in self.columns:
+            if canonical is not None:
+                entity, name = self.target(canonical)
+                if entity.field(name).required and header not in headers:
+                    headers.append(header)
+        return headers
+
+
+def file_sources(spec: FileSpec, raw: RawTable) -> dict[str, SourceRows]:
+    """The rows of every entity one file fills (see ``FileSpec``), by entity name, as text frames.
+
+    Formats whose rows fill several entities start from these and then derive, filter or
+    normalise columns with Polars expressions.
+    """
+    sources = {}
+    for entity_name, mapping in spec.mappings().items():
+        entity = ENTITY_BY_NAME[entity_name]
+        headers: dict[str, str] = {}
+        for header, canonical in spec.columns:  # the documented header of each field...
+            if canonical is not None and spec.target(canonical)[0] is entity:
+                headers.setdefault(spec.target(canonical)[1], header)
+        for alias, canonical in spec.aliases:  # ...unless the file uses an accepted alias instead
+            target, name = spec.target(canonical)
+            if target is entity and alias in raw.header and headers.get(name) not in raw.header:
+                headers[name] = alias
+        sources[entity_name] = SourceRows(entity, spec.name, text_frame(raw, mapping, entity), headers)
+    return sources
 
 
 def direct_sources(
@@ -116,7 +203,7 @@ class CsvFormat:
     display_name: str
     file_format_code: str  # Graph RefFileFormat code
     files: tuple[FileSpec, ...]
-    together: tuple[tuple[str, str], ...] = ()  # files that must be supplied together
+    together: tuple[tuple[str, ...], ...] = ()  # groups of files that must be supplied together (all or none)
     case_sensitive_names: bool = True
     allow_line_breaks: bool = False
     notes: tuple[str, ...] = field(default=())
@@ -125,6 +212,14 @@ class CsvFormat:
     to_sources: Callable[["CsvFormat", dict[str, RawTable], "Findings", Mapping[str, object]], list[SourceRows]] = (
         direct_sources
     )
+    #: Checks of the package as a whole, run once its files are read and before any record is used
+    #: (OneRoster: the manifest, column order): called with the names of the format's files that
+    #: are present, the parsed files and the findings. A catastrophic finding stops the run.
+    check_package: Callable[["CsvFormat", set[str], dict[str, RawTable], "Findings"], None] | None = None
+    #: Headers starting with this are extension columns, accepted in every file (OneRoster ``metadata.``).
+    extension_prefix: str | None = None
+    #: How columns are matched, for the docs.
+    column_rule: str = "Columns are matched by header name; their order does not matter. Unknown columns are ignored with a warning."
 
     def sources(
         self, raws: dict[str, RawTable], findings: "Findings", options: Mapping[str, object] | None = None
@@ -139,6 +234,8 @@ class CsvFormat:
                 return f
         raise KeyError(name)
 
+
+_REQUIREMENT_TEXT = {"manifest": "optional; manifest.csv lists it as bulk, delta or absent"}
 
 _KIND_TEXT = {
     "id": "id (case-sensitive)",
@@ -161,28 +258,58 @@ def format_markdown(fmt: CsvFormat) -> str:
     lines = [f"## {fmt.display_name} (`--format {fmt.name}`)", ""]
     required = [f.name for f in fmt.files if f.requirement == "required"]
     lines.append(f"Required files: {', '.join(f'`{n}`' for n in required)}.")
-    for a, b in fmt.together:
-        lines.append(f"`{a}` and `{b}` are supplied together or not at all.")
+    for group in fmt.together:
+        names = [f"`{n}`" for n in group]
+        lines.append(f"{', '.join(names[:-1])} and {names[-1]} are supplied together or not at all.")
     lines.append(
         "File names and headers are case-sensitive." if fmt.case_sensitive_names else "File names are matched without regard to case."
     )
-    lines.append("Columns are matched by header name; their order does not matter. Unknown columns are ignored with a warning.")
-    lines.append("")
+    lines.append(fmt.column_rule)
+    lines += [*fmt.notes, ""]
+    skipped = [spec for spec in fmt.files if spec.skip_reason is not None]
+    if skipped:
+        listed = ", ".join(f"`{s.name}` ({s.skip_reason})" for s in skipped)
+        lines += [f"Recognised and not read (a `FileSkipped` finding, level info): {listed}.", ""]
+    notes_of = {spec.name: dict(spec.column_notes) for spec in fmt.files}
     for spec in fmt.files:
         entity = spec.entity
-        key = " + ".join(f"`{spec.header_for(k)}`" for k in entity.key)
+        if entity is None:
+            if spec.skip_reason is None:  # a control file
+                lines += [f"### `{spec.name}` ({spec.requirement})", "", "| column | required | use |", "|---|---|---|"]
+                lines += [
+                    f"| `{h}` | {'yes' if h in spec.required_headers else 'no'} | {notes_of[spec.name].get(h, '')} |"
+                    for h, _ in spec.columns
+                ]
+                lines.append("")
+            continue
+        derived = dict(spec.derived)
+        key = " + ".join(f"`{spec.header_for(k)}`" if k not in derived else f"{k} ({derived[k]})" for k in entity.key)
         lines += [
-            f"### `{spec.name}` → `{entity.name}` ({spec.requirement})",
+            f"### `{spec.name}` → `{entity.name}` ({_REQUIREMENT_TEXT.get(spec.requirement, spec.requirement)})",
             "",
             f"{entity.description} Key: {key}.",
             "",
             "| column | canonical field | required | type | references / codes |",
             "|---|---|---|---|---|",
         ]
+        required_headers = spec.required_headers
         for header, name in spec.columns:
-            f = entity.field(name)
+            required = "yes" if header in required_headers else "no"
+            if name is None:
+                note = notes_of[spec.name].get(header, "not carried (no canonical field)")
+                lines.append(f"| `{header}` | — | {required} | {note} | |")
+                continue
+            target_entity, field_name = spec.target(name)
+            if field_name.startswith(KEEP_PREFIX):
+                kept = name.replace(KEEP_PREFIX, "", 1)
+                note = notes_of[spec.name].get(header, "text, not checked")
+                lines.append(f"| `{header}` | `{kept}` (kept) | {required} | {note} | |")
+                continue
+            f = target_entity.field(field_name)
             target = f.references and f"`{f.references}.sourcedId`" or f.reference_type and f"`{f.reference_type}`" or ""
-            lines.append(f"| `{header}` | `{name}` | {'yes' if f.required else 'no'} | {_KIND_TEXT[f.kind.value]} | {target} |")
+            lines.append(f"| `{header}` | `{name}` | {required} | {_KIND_TEXT[f.kind.value]} | {target} |")
+        for name, source in spec.derived:
+            lines.append(f"| — | `{name}` | | {source} | |")
         for header, name in spec.aliases:
             lines.append(f"| `{header}` | `{name}` | | also accepted for `{spec.header_for(name)}` | |")
         lines.append("")

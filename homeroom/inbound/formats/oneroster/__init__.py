@@ -1,0 +1,78 @@
+"""OneRoster 1.1 and 1.2 CSV (1EdTech "CSV Tables" 1.1 and "CSV Binding" 1.2), bulk and delta.
+
+A package is a set of CSV files with a ``manifest.csv`` that gives the version and, for each file,
+whether it holds all the data (``bulk``), only changes (``delta``), or is not there (``absent``).
+The rostering files fill the canonical model (``sources.py``); the gradebook, resource and user
+profile files are recognised and not read. Modules:
+
+- ``manifest.py``: reading the manifest, and the version for format detection;
+- ``tables.py``: every file and column, in the specification's order, and where it lands;
+- ``checks.py``: the package checks (manifest against files, column order);
+- ``sources.py``: the files as canonical source rows (status, lists, roles, relationships, demographics);
+- ``values.py``: column expressions for OneRoster's value types.
+
+Delta packages are merged into earlier data with ``homeroom.model.merge.apply_delta``; pass it
+``DELTA_OWNERS[format name]`` so that a user's roles and relationships, which a delta users.csv
+row restates in full, replace the earlier ones. Source: ``roster-csv-formats.md`` §4-§6.
+"""
+
+from homeroom.inbound.formats.base import CsvFormat
+from homeroom.inbound.formats.oneroster.checks import EXTENSION_PREFIX, check_package
+from homeroom.inbound.formats.oneroster.sources import oneroster_sources
+from homeroom.inbound.formats.oneroster.tables import FILES_V11, FILES_V12
+from homeroom.model.merge import Owner
+
+_NOTES = (
+    "Header names are case-sensitive. Every column of a file's table should be present, in the order "
+    "below (`ColumnNotPresent`, `ColumnOrder`: warnings); `metadata.*` extension columns may follow and are "
+    "kept as one JSON object, `metadata`.",
+    "Each data file is listed in `manifest.csv` as `bulk`, `delta` or `absent`; a file listed as bulk or "
+    "delta must be present and a file listed as absent must not be (`ManifestFileMismatch`). In a bulk file "
+    "`status` and `dateLastModified` are blank; in a delta file they are required.",
+    "Quoted values may contain line breaks (RFC 4180).",
+)
+
+ONEROSTER_V11 = CsvFormat(
+    name="oneroster-1.1",
+    display_name="OneRoster 1.1 CSV",
+    file_format_code="oneRosterCsv",  # Graph has no RefFileFormat code for OneRoster CSV (only for SDS)
+    files=FILES_V11,
+    case_sensitive_names=False,
+    allow_line_breaks=True,
+    notes=_NOTES,
+    to_sources=oneroster_sources,
+    check_package=check_package,
+    extension_prefix=EXTENSION_PREFIX,
+    column_rule="Columns are matched by header name; unknown columns other than `metadata.*` are ignored with a warning.",
+)
+ONEROSTER_V12 = CsvFormat(
+    name="oneroster-1.2",
+    display_name="OneRoster 1.2 CSV",
+    file_format_code="oneRosterCsv",  # Graph has no RefFileFormat code for OneRoster CSV (only for SDS)
+    files=FILES_V12,
+    case_sensitive_names=False,
+    allow_line_breaks=True,
+    notes=_NOTES,
+    to_sources=oneroster_sources,
+    check_package=check_package,
+    extension_prefix=EXTENSION_PREFIX,
+    column_rule=ONEROSTER_V11.column_rule,
+)
+
+#: For ``apply_delta``: rows a delta restates as a whole. A users.csv row lists all of a user's
+#: orgs (1.1: its roles) and agents (its relationships); a roles.csv or enrollments.csv row is
+#: its own record, whose natural key may change (so it is matched by its OneRoster sourcedId).
+DELTA_OWNERS: dict[str, dict[str, Owner]] = {
+    ONEROSTER_V11.name: {
+        "roles": Owner("userSourcedId", "users"),
+        "relationships": Owner("listedBy", "users"),
+        "enrollments": Owner("oneRosterSourcedId"),
+    },
+    ONEROSTER_V12.name: {
+        "roles": Owner("oneRosterSourcedId"),
+        "relationships": Owner("listedBy", "users"),
+        "enrollments": Owner("oneRosterSourcedId"),
+    },
+}
+
+__all__ = ["ONEROSTER_V11", "ONEROSTER_V12", "DELTA_OWNERS"]
