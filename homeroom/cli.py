@@ -232,15 +232,26 @@ def run_command(
     source: Annotated[str, typer.Option(help="The source system's name, for a new flow.")] = "Default source",
     format_name: Annotated[Optional[str], typer.Option("--format", help="Skip format detection.")] = None,
     delta: Annotated[bool, typer.Option(help="The package holds only changes (OneRoster delta): absent records stay as they are.")] = False,
+    threshold: Annotated[
+        Optional[list[str]],
+        typer.Option(help="Deactivation threshold kept for the flow, as default=0.1 or ENTITY=SHARE (repeatable)."),
+    ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
 ) -> None:
     """Run a package: validate it, update the lake, record statistics. Exit code 0 completed, 1 held or with errors, 2 failed."""
     from homeroom.runs.views import run_json
 
+    thresholds = {}
+    for item in threshold or []:
+        name, _, share = item.partition("=")
+        try:
+            thresholds[name.strip()] = float(share)
+        except ValueError:
+            _fail(f"--threshold takes NAME=SHARE, e.g. default=0.1 or users=0.05, not {item!r}")
     try:
         runner = _runner(tenant)
         outcome = runner.run(
-            path, flow_name=flow, year=year, source_name=source, format_name=format_name, delta=delta,
+            path, flow_name=flow, year=year, source_name=source, format_name=format_name, delta=delta, thresholds=thresholds,
             progress=lambda msg: err.print(f"[dim]{msg}...[/]") if not json_output else None,
         )
     except HomeroomError as exc:

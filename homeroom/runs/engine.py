@@ -133,6 +133,7 @@ class Runner:
         format_name: str | None = None,
         delta: bool = False,
         options: dict | None = None,
+        thresholds: dict[str, float] | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> Outcome:
         """Run a package through a flow (created with its source system and year when new)."""
@@ -145,6 +146,13 @@ class Runner:
                 db=db, tenant_id=self.tenant, display_name=flow_name, source_name=source_name, year_code=year,
                 file_format=format_name,
             )
+            if thresholds:
+                unknown = set(thresholds) - {"default", *(e.name for e in ENTITIES)}
+                if unknown or any(not 0 <= v <= 1 for v in thresholds.values()):
+                    raise RunError(
+                        f"thresholds are a share from 0 to 1 for 'default' or an entity ({', '.join(e.name for e in ENTITIES)})"
+                    )
+                flow.thresholds = {**flow.thresholds, **thresholds}  # kept for the flow's later runs
             if flow.year.code != year:
                 raise RunError(f"flow {flow_name!r} brings data into school year {flow.year.code}, not {year}; use another flow name")
             self._refuse_if_busy(db, flow)

@@ -253,3 +253,38 @@ def test_a_oneroster_bulk_then_delta_package_updates_without_deactivating_by_abs
     users = runner.lake.read("users").sort("sourcedId")
     assert users.filter(~pl.col("isActive"))["sourcedId"].to_list() == ["p-3", "s-3"]
     assert users.height == 10, "nothing absent from the delta was deactivated or lost"
+
+
+def test_a_flow_threshold_lets_an_expected_change_through_and_is_kept(runner, tmp_path):
+    runner.run(package(tmp_path), flow_name="sis", year="2026")
+    outcome = runner.run(changed_package(tmp_path), flow_name="sis", year="2026", thresholds={"default": 0.5})
+    assert outcome.run.status == "completed"
+    with pytest.raises(RunError, match="thresholds are a share from 0 to 1"):
+        runner.run(package(tmp_path, "x"), flow_name="sis", year="2026", thresholds={"pupils": 0.2})
+    from homeroom.store import service
+
+    with runner.sessions() as db:
+        assert service.get_flow(db=db, tenant_id="district-a", display_name="sis").thresholds == {"default": 0.5}
+
+
+def test_cli_run_prints_the_change_set_and_exits_by_status(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from homeroom.cli import app
+
+    monkeypatch.setenv("HOMEROOM_DATA_DIR", str(tmp_path / "data"))
+    from homeroom.settings import get_settings
+
+    get_settings.cache_clear()
+    try:
+        cli = CliRunner()
+        first = cli.invoke(app, ["run", str(package(tmp_path)), "--flow", "sis", "--year", "2026"])
+        assert first.exit_code == 0, first.output
+        assert "completed" in first.stdout and "│ users       │ 8     │ 0       │ 0           │" in first.stdout
+        held = cli.invoke(app, ["run", str(changed_package(tmp_path)), "--flow", "sis", "--year", "2026"])
+        assert held.exit_code == 1
+        assert "held: 1 of 8 active users (12.5%) would be deactivated, more than the threshold of 10%." in held.stdout
+        bad = cli.invoke(app, ["run", str(package(tmp_path, "y")), "--flow", "sis2", "--year", "26"])
+        assert bad.exit_code == 2 and "four-digit school year" in bad.stderr
+    finally:
+        get_settings.cache_clear()
