@@ -8,6 +8,7 @@ only its rows, with ``status = tobedeleted`` deactivating a record. Nothing is e
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -209,13 +210,20 @@ def deactivate_missing(
 
 
 def apply_package(lake: Lake, plans: dict[str, EntityChanges], source_system_id: str, year: str, fault=None) -> None:
-    """Write planned changes: the change set first, then each entity's partition (each one Delta commit)."""
+    """Write planned changes: the change set and each entity's partition, each one Delta commit.
+
+    The writes go to independent tables and run two at a time (delta-rs releases the GIL while it
+    encodes). A run interrupted between them is rolled back by the run engine from the versions
+    it recorded, so their order does not matter for consistency.
+    """
     changes = [p.changes for p in plans.values() if p.changes.height]
-    if changes:
-        lake.append(CHANGES, pl.concat(changes, how="diagonal_relaxed"))
-    if fault:
-        fault("after-changes")
-    for i, (name, plan) in enumerate(plans.items()):
-        lake.replace_partition(name, source_system_id, year, plan.state)
-        if fault and i == 0:
-            fault("after-first-table")
+    writes = [lambda: lake.append(CHANGES, pl.concat(changes, how="diagonal_relaxed"))] if changes else []
+    writes += [
+        (lambda name=name, plan=plan: lake.replace_partition(name, source_system_id, year, plan.state))
+        for name, plan in plans.items()
+    ]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for done, future in enumerate(as_completed([pool.submit(w) for w in writes]), start=1):
+            future.result()
+            if fault and done <= 2:
+                fault("after-first-write" if done == 1 else "after-second-write")

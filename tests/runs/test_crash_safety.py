@@ -18,7 +18,7 @@ from homeroom.runs.engine import FAULT_VARIABLE
 from homeroom.settings import Settings
 from tests.runs.test_runs import edit, package
 
-POINTS = ["after-run-created", "after-validate", "after-changes", "after-first-table", "before-commit"]
+POINTS = ["after-run-created", "after-validate", "after-first-write", "after-second-write", "before-commit"]
 # Ids and times differ between two databases by nature; everything else must be identical.
 TIMESTAMPS = ["firstSeenDateTime", "lastSeenDateTime", "lastChangedDateTime", "lastRunId", "sourceSystemId"]
 
@@ -71,7 +71,7 @@ def reference(tmp_path_factory) -> tuple[dict, dict]:
 
 
 # Every point on SQLite; on PostgreSQL the points inside the lake write, where a partial write exists.
-CASES = [("sqlite", p) for p in POINTS] + [("postgresql", "after-changes"), ("postgresql", "after-first-table")]
+CASES = [("sqlite", p) for p in POINTS] + [("postgresql", "after-first-write"), ("postgresql", "after-second-write")]
 
 
 @pytest.mark.parametrize("backend_settings", CASES, indirect=True, ids=[f"{b}-{p}" for b, p in CASES])
