@@ -30,6 +30,21 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+StudentDomain = Annotated[
+    Optional[str], typer.Option(help="SDS v1: domain added to students' usernames that have none (e.g. students.contoso.edu).")
+]
+TeacherDomain = Annotated[Optional[str], typer.Option(help="SDS v1: domain added to teachers' usernames that have none.")]
+
+
+def _format_options(student_domain: str | None, teacher_domain: str | None) -> dict:
+    options = {}
+    if student_domain:
+        options["student_domain"] = student_domain
+    if teacher_domain:
+        options["teacher_domain"] = teacher_domain
+    return options
+
+
 @app.command()
 def validate(
     path: Annotated[Path, typer.Argument(help="A package: a folder of CSV files or a zip archive.")],
@@ -38,12 +53,15 @@ def validate(
     format_name: Annotated[
         Optional[str], typer.Option("--format", help=f"Skip detection; one of: {', '.join(sorted(FORMATS))}.")
     ] = None,
+    student_domain: StudentDomain = None,
+    teacher_domain: TeacherDomain = None,
 ) -> None:
     """Validate a roster package. Exit code: 0 no errors, 1 errors, 2 the package was refused."""
     from homeroom.validate import validate_package
 
     if format_name is not None and format_name not in FORMATS:
         _fail(f"unknown format {format_name!r}; known formats: {', '.join(sorted(FORMATS))}")
+    options = _format_options(student_domain, teacher_domain)
     started = time.perf_counter()
     size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else (path.stat().st_size if path.exists() else 0)
     show_progress = size > PROGRESS_BYTES and not json_output and err.is_terminal
@@ -55,9 +73,9 @@ def validate(
                 def progress(file: str, stage: str, done: int, total: int) -> None:
                     bar.update(task, description=f"{stage} {file}", completed=done, total=total or None)
 
-                result = validate_package(path, format_name=format_name, progress=progress)
+                result = validate_package(path, format_name=format_name, progress=progress, options=options)
         else:
-            result = validate_package(path, format_name=format_name)
+            result = validate_package(path, format_name=format_name, options=options)
     except HomeroomError as exc:
         _fail(str(exc))
     elapsed = time.perf_counter() - started
@@ -236,6 +254,8 @@ def run_command(
         Optional[list[str]],
         typer.Option(help="Deactivation threshold kept for the flow, as default=0.1 or ENTITY=SHARE (repeatable)."),
     ] = None,
+    student_domain: StudentDomain = None,
+    teacher_domain: TeacherDomain = None,
     json_output: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
 ) -> None:
     """Run a package: validate it, update the lake, record statistics. Exit code 0 completed, 1 held or with errors, 2 failed."""
@@ -252,6 +272,7 @@ def run_command(
         runner = _runner(tenant)
         outcome = runner.run(
             path, flow_name=flow, year=year, source_name=source, format_name=format_name, delta=delta, thresholds=thresholds,
+            options=_format_options(student_domain, teacher_domain),
             progress=lambda msg: err.print(f"[dim]{msg}...[/]") if not json_output else None,
         )
     except HomeroomError as exc:

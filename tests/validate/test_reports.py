@@ -108,3 +108,17 @@ def test_rules_markdown_matches_docs():
 
     docs = Path(__file__).parents[2] / "docs" / "validation-rules.md"
     assert docs.read_text("utf-8") == rules_markdown(), "regenerate with: homeroom rules --markdown > docs/validation-rules.md"
+
+
+def test_cli_passes_v1_username_domains_to_the_format():
+    from tests.conftest import FIXTURES
+
+    sample = FIXTURES / "microsoft" / "sds-v1-25-users"
+    bare = runner.invoke(app, ["validate", str(sample), "--json"])
+    assert json.loads(bare.stdout)["counts"]["errors"] > 0
+    completed = runner.invoke(
+        app, ["validate", str(sample), "--json", "--student-domain", "students.contoso.edu", "--teacher-domain", "contoso.edu"]
+    )
+    summary = json.loads(completed.stdout)
+    assert summary["format"] == "sds-v1" and summary["counts"]["errors"] == 0
+    assert completed.exit_code == 0
