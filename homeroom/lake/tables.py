@@ -94,11 +94,10 @@ class Lake:
         return True
 
     def tables(self) -> list[str]:
-        """The tables that exist (local lakes only)."""
-        base = Path(self.uri(""))
-        if "://" in self.root or not base.exists():
-            return []
-        return sorted(p.name for p in base.iterdir() if (p / "_delta_log").exists())
+        """The tables that exist: the canonical entities' and the change set, on any storage."""
+        from homeroom.model.entities import ENTITIES
+
+        return sorted(t for t in [*(e.name for e in ENTITIES), CHANGES] if self._table(t) is not None)
 
 
 def empty_like(schema: pa.Schema) -> pl.DataFrame:
