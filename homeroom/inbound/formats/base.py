@@ -84,6 +84,11 @@ def text_frame(raw: RawTable, mapping: dict[str, str], entity: Entity) -> pl.Dat
     return df.select(cols).with_columns(line.alias("__line"))
 
 
+def same_names(*names: str) -> tuple[tuple[str, str], ...]:
+    """Columns whose header is the canonical field's name: ``(("sourcedId", "sourcedId"), ...)``."""
+    return tuple((n, n) for n in names)
+
+
 @dataclass(frozen=True)
 class FileSpec:
     """One file of a format and the canonical entity it fills.

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from homeroom.inbound.csv_reader import RawTable
-from homeroom.inbound.formats.base import CsvFormat, FileSpec, SourceRows, file_sources
+from homeroom.inbound.formats.base import CsvFormat, FileSpec, same_names, SourceRows, file_sources
 from homeroom.model import entities as E
 
 if TYPE_CHECKING:
@@ -62,9 +62,6 @@ def _sds_v20_sources(
     return sources
 
 
-def _same(*names: str) -> tuple[tuple[str, str], ...]:
-    return tuple((n, n) for n in names)
-
 
 SDS_V20 = CsvFormat(
     name="sds-v2.0",
@@ -72,23 +69,23 @@ SDS_V20 = CsvFormat(
     # Graph's RefFileFormat has no code for v2.0 (only schoolDataSyncV1 and schoolDataSyncV2Rev1); this one is Homeroom's.
     file_format_code="schoolDataSyncV2",
     files=(
-        FileSpec("orgs.csv", E.ORGS, "required", _same("sourcedId", "name", "type", "parentSourcedId")),
+        FileSpec("orgs.csv", E.ORGS, "required", same_names("sourcedId", "name", "type", "parentSourcedId")),
         FileSpec(
             "users.csv",
             E.USERS,
             "required",
             (
                 ("sourcedId", "sourcedId"), ("sourcedId", "roles.userSourcedId"), ("orgSourcedIds", "roles.orgSourcedId"),
-                *_same("givenName", "familyName", "username", "password"),
+                *same_names("givenName", "familyName", "username", "password"),
                 ("role", "roles.role"), ("grade", "roles.grade"),
             ),
         ),
-        FileSpec("classes.csv", E.CLASSES, "optional", _same("sourcedId", "orgSourcedId", "title"), missing_consequence="no classes are managed"),
+        FileSpec("classes.csv", E.CLASSES, "optional", same_names("sourcedId", "orgSourcedId", "title"), missing_consequence="no classes are managed"),
         FileSpec(
             "enrollments.csv",
             E.ENROLLMENTS,
             "optional",
-            _same("classSourcedId", "userSourcedId", "role"),
+            same_names("classSourcedId", "userSourcedId", "role"),
             missing_consequence="no class memberships are managed",
         ),
     ),

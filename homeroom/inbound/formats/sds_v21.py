@@ -5,12 +5,9 @@ Ten files; ``orgs.csv``, ``users.csv`` and ``roles.csv`` are required, ``classes
 header name, so their order does not matter. Source: ``shared/spec/roster-csv-formats.md`` §2.
 """
 
-from homeroom.inbound.formats.base import CsvFormat, FileSpec
+from homeroom.inbound.formats.base import CsvFormat, FileSpec, same_names
 from homeroom.model import entities as E
 
-
-def _same(*names: str) -> tuple[tuple[str, str], ...]:
-    return tuple((n, n) for n in names)
 
 
 SDS_V21 = CsvFormat(
@@ -18,12 +15,12 @@ SDS_V21 = CsvFormat(
     display_name="SDS v2.1 CSV",
     file_format_code="schoolDataSyncV2Rev1",
     files=(
-        FileSpec("orgs.csv", E.ORGS, "required", _same("sourcedId", "name", "type", "parentSourcedId")),
+        FileSpec("orgs.csv", E.ORGS, "required", same_names("sourcedId", "name", "type", "parentSourcedId")),
         FileSpec(
             "academicSessions.csv",
             E.ACADEMIC_SESSIONS,
             "optional",
-            _same("sourcedId", "title", "type", "schoolYear", "startDate", "endDate"),
+            same_names("sourcedId", "title", "type", "schoolYear", "startDate", "endDate"),
             missing_consequence="references to academic sessions cannot be resolved",
         ),
         FileSpec(
@@ -31,7 +28,7 @@ SDS_V21 = CsvFormat(
             E.COURSES,
             "optional",
             (
-                *_same("sourcedId", "orgSourcedId", "title", "code", "schoolYearSourcedId"),
+                *same_names("sourcedId", "orgSourcedId", "title", "code", "schoolYearSourcedId"),
                 ("subject", "subjects"),
                 ("grade", "grades"),
             ),
@@ -41,13 +38,13 @@ SDS_V21 = CsvFormat(
             "users.csv",
             E.USERS,
             "required",
-            _same("sourcedId", "username", "givenName", "familyName", "password", "activeDirectoryMatchId", "email", "phone", "sms"),
+            same_names("sourcedId", "username", "givenName", "familyName", "password", "activeDirectoryMatchId", "email", "phone", "sms"),
         ),
         FileSpec(
             "roles.csv",
             E.ROLES,
             "required",
-            _same("userSourcedId", "orgSourcedId", "role", "sessionSourcedId", "grade", "isPrimary", "roleStartDate", "roleEndDate"),
+            same_names("userSourcedId", "orgSourcedId", "role", "sessionSourcedId", "grade", "isPrimary", "roleStartDate", "roleEndDate"),
             # Microsoft's sample writes the singular; a third-party library writes the plural.
             aliases=(("sessionSourcedIds", "sessionSourcedId"),),
         ),
@@ -55,35 +52,35 @@ SDS_V21 = CsvFormat(
             "classes.csv",
             E.CLASSES,
             "optional",
-            _same("sourcedId", "orgSourcedId", "title", "sessionSourcedIds", "courseSourcedId", "code"),
+            same_names("sourcedId", "orgSourcedId", "title", "sessionSourcedIds", "courseSourcedId", "code"),
             missing_consequence="no classes are managed",
         ),
         FileSpec(
             "enrollments.csv",
             E.ENROLLMENTS,
             "optional",
-            _same("classSourcedId", "userSourcedId", "role"),
+            same_names("classSourcedId", "userSourcedId", "role"),
             missing_consequence="no class memberships are managed",
         ),
         FileSpec(
             "demographics.csv",
             E.DEMOGRAPHICS,
             "optional",
-            _same("userSourcedId", "sex", "birthDate", "birthCity", "birthState", "birthCountry", "ethnicityCodes", "raceCodes"),
+            same_names("userSourcedId", "sex", "birthDate", "birthCity", "birthState", "birthCountry", "ethnicityCodes", "raceCodes"),
             missing_consequence="no demographics are kept",
         ),
         FileSpec(
             "userFlags.csv",
             E.USER_FLAGS,
             "optional",
-            _same("userSourcedId", "flag"),
+            same_names("userSourcedId", "flag"),
             missing_consequence="no user flags are kept",
         ),
         FileSpec(
             "relationships.csv",
             E.RELATIONSHIPS,
             "optional",
-            _same("userSourcedId", "relationshipUserSourcedId", "relationshipRole"),
+            same_names("userSourcedId", "relationshipUserSourcedId", "relationshipRole"),
             missing_consequence="no contacts (guardians) are linked to students",
         ),
     ),

@@ -16,6 +16,8 @@ Delta packages are merged into earlier data with ``homeroom.model.merge.apply_de
 row restates in full, replace the earlier ones. Source: ``roster-csv-formats.md`` §4-§6.
 """
 
+import dataclasses
+
 from homeroom.inbound.formats.base import CsvFormat
 from homeroom.inbound.formats.oneroster.checks import EXTENSION_PREFIX, check_package
 from homeroom.inbound.formats.oneroster.sources import oneroster_sources
@@ -45,19 +47,7 @@ ONEROSTER_V11 = CsvFormat(
     extension_prefix=EXTENSION_PREFIX,
     column_rule="Columns are matched by header name; unknown columns other than `metadata.*` are ignored with a warning.",
 )
-ONEROSTER_V12 = CsvFormat(
-    name="oneroster-1.2",
-    display_name="OneRoster 1.2 CSV",
-    file_format_code="oneRosterCsv",  # Graph has no RefFileFormat code for OneRoster CSV (only for SDS)
-    files=FILES_V12,
-    case_sensitive_names=False,
-    allow_line_breaks=True,
-    notes=_NOTES,
-    to_sources=oneroster_sources,
-    check_package=check_package,
-    extension_prefix=EXTENSION_PREFIX,
-    column_rule=ONEROSTER_V11.column_rule,
-)
+ONEROSTER_V12 = dataclasses.replace(ONEROSTER_V11, name="oneroster-1.2", display_name="OneRoster 1.2 CSV", files=FILES_V12)
 
 #: For ``apply_delta``: rows a delta restates as a whole. A users.csv row lists all of a user's
 #: orgs (1.1: its roles) and agents (its relationships); a roles.csv or enrollments.csv row is
