@@ -277,8 +277,10 @@ class Runner:
                 {"total": plan.total, "active": plan.active, "inactive": plan.total - plan.active}
                 if plan else {"total": 0, "active": 0, "inactive": 0}
             )
-        stats["matchedPeopleByRole"] = []  # matching is a later stage
-        stats["unmatchedPeopleByRole"] = []
+        # Identity matching is a later stage: nobody is matched yet, so every active person is unmatched.
+        by_role = _people_by_role(plans.get("roles"))
+        stats["matchedPeopleByRole"] = [{"role": role, "count": 0} for role, _ in by_role]
+        stats["unmatchedPeopleByRole"] = [{"role": role, "count": count} for role, count in by_role]
         return stats
 
     @staticmethod
@@ -349,6 +351,17 @@ class Runner:
         if run.status != "held":
             raise RunError(f"run {run.id} is {run.status}, not held; only held runs can be approved or discarded")
         return run
+
+
+def _people_by_role(roles: EntityChanges | None) -> list[tuple[str, int]]:
+    """(role, number of active people holding it), most common first."""
+    if roles is None or roles.state.height == 0:
+        return []
+    counts = (
+        roles.state.filter(pl.col("isActive")).group_by("role").agg(pl.col("userSourcedId").n_unique().alias("n"))
+        .sort(["n", "role"], descending=[True, False])
+    )
+    return [(role, int(n)) for role, n in counts.iter_rows()]
 
 
 def _manifest_says_delta(package: Path, settings: Settings) -> bool:

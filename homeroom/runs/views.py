@@ -24,6 +24,13 @@ def run_statistics(run: Run) -> dict:
         totals["warnings"] += stats.get("warnings", 0)
         for metric in ("groups", "memberships", "organizations", "people"):
             totals[metric] += stats.get(metric, {}).get("active", 0)
+        for metric in ("matchedPeopleByRole", "unmatchedPeopleByRole"):
+            for item in stats.get(metric, []):
+                found = next((t for t in totals[metric] if t["role"] == item["role"]), None)
+                if found is None:
+                    totals[metric].append(dict(item))
+                else:
+                    found["count"] += item["count"]
     return {
         "@odata.type": "#microsoft.graph.industryData.industryDataRunStatistics",
         "runId": run.id, "status": run.status, "activityStatistics": activities, "inboundTotals": totals,

@@ -18,7 +18,8 @@ SAMPLE_STATS = {
     "organizations": {"total": 4, "active": 4, "inactive": 0},
     "groups": {"total": 2, "active": 2, "inactive": 0},
     "memberships": {"total": 6, "active": 6, "inactive": 0},
-    "matchedPeopleByRole": [], "unmatchedPeopleByRole": [],
+    "matchedPeopleByRole": [{"role": "student", "count": 0}, {"role": "professor", "count": 0}, {"role": "teacher", "count": 0}],
+    "unmatchedPeopleByRole": [{"role": "student", "count": 4}, {"role": "professor", "count": 1}, {"role": "teacher", "count": 1}],
 }
 
 
@@ -60,8 +61,10 @@ def test_first_run_completes_with_graph_statistics_and_first_seen(runner, tmp_pa
     assert (rows["firstSeenDateTime"] == rows["lastSeenDateTime"]).all()
     assert rows.filter(pl.col("sourcedId") == "114002")["email"].to_list() == ["jean.craig@outlook.com"]
     stats = run_statistics(outcome.run)
-    assert stats["inboundTotals"] == {"errors": 0, "warnings": 0, "groups": 2, "memberships": 6, "organizations": 4,
-                                      "people": 8, "matchedPeopleByRole": [], "unmatchedPeopleByRole": []}
+    assert stats["inboundTotals"] == {
+        "errors": 0, "warnings": 0, "groups": 2, "memberships": 6, "organizations": 4, "people": 8,
+        "matchedPeopleByRole": SAMPLE_STATS["matchedPeopleByRole"], "unmatchedPeopleByRole": SAMPLE_STATS["unmatchedPeopleByRole"],
+    }
     assert runner.findings_file(outcome.run.id).read_bytes().startswith(b"\xef\xbb\xbf")
 
 
