@@ -119,19 +119,22 @@ def _print_summary(result, elapsed: float, report: Optional[Path]) -> None:
 @app.command()
 def generate(
     students: Annotated[int, typer.Option(min=1, help="Number of students.")],
-    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the SDS v2.1 CSV files into.")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Folder to write the CSV files into.")],
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 1,
     defect_rate: Annotated[float, typer.Option(min=0.0, max=0.5, help="Share of rows per file with a planted defect.")] = 0.0,
     school_year: Annotated[int, typer.Option(help="The school year (its ending year).")] = 2026,
+    format_name: Annotated[
+        str, typer.Option("--format", help="Roster format of the files: sds-v2.1, sds-v1, sds-v1-uk, oneroster-1.1 or oneroster-1.2.")
+    ] = "sds-v2.1",
 ) -> None:
-    """Write a realistic synthetic district (SDS v2.1) and expected-findings.json."""
+    """Write a realistic synthetic district (SDS v2.1, or another format) and expected-findings.json."""
     from homeroom.synthetic import generate_district
 
     started = time.perf_counter()
     try:
         expected = generate_district(
             out_dir, students, seed=seed, defect_rate=defect_rate, school_year=school_year,
-            progress=lambda msg: err.print(f"[dim]{msg}[/]") if err.is_terminal else None,
+            progress=lambda msg: err.print(f"[dim]{msg}[/]") if err.is_terminal else None, format_name=format_name,
         )
     except HomeroomError as exc:
         _fail(str(exc))
@@ -373,6 +376,70 @@ def lake_query(
     else:
         with pl.Config(tbl_rows=50, tbl_cols=20, fmt_str_lengths=60):
             out.print(str(frame))
+
+
+apps_app = typer.Typer(help="Register apps that may call the API, with their permissions.", no_args_is_help=True)
+app.add_typer(apps_app, name="apps")
+
+
+@apps_app.command("create")
+def apps_create(
+    tenant: Annotated[str, typer.Option(help="The tenant the app belongs to (created if new).")],
+    permission: Annotated[list[str], typer.Option("--permission", help="A permission to grant, e.g. IndustryData-SourceSystem.Read.All; repeatable.")],
+    name: Annotated[str, typer.Option(help="The app's display name.")] = "Homeroom API client",
+    json_output: Annotated[bool, typer.Option("--json", help="Print the client id and secret as JSON.")] = False,
+) -> None:
+    """Register an app and print its client id and secret (the secret is shown only this once)."""
+    import json
+
+    from homeroom.api.apps import create_app_registration
+    from homeroom.settings import get_settings
+    from homeroom.store.database import open_database
+
+    sessions = open_database(get_settings())
+    try:
+        with sessions() as db:
+            registration, secret = create_app_registration(db=db, tenant_id=tenant, display_name=name, permissions=permission)
+            db.commit()
+    except HomeroomError as exc:
+        _fail(str(exc))
+    record = {"tenantId": tenant, "clientId": registration.id, "clientSecret": secret, "displayName": registration.display_name,
+              "permissions": registration.permissions}
+    if json_output:
+        print(json.dumps(record))
+        return
+    out.print(f"client id:     [bold]{registration.id}[/]\nclient secret: [bold]{secret}[/] (shown once; it is stored only as a hash)")
+    out.print(f"token endpoint: /{tenant}/oauth2/v2.0/token   permissions: {', '.join(registration.permissions)}")
+
+
+@apps_app.command("list")
+def apps_list(tenant: TenantOption = "default") -> None:
+    """The tenant's apps and their permissions (never their secrets)."""
+    from homeroom.api.apps import list_app_registrations
+    from homeroom.settings import get_settings
+    from homeroom.store.database import open_database
+
+    with open_database(get_settings())() as db:
+        table = Table("name", "permissions")
+        table.add_column("client id", no_wrap=True)
+        for registration in list_app_registrations(db=db, tenant_id=tenant):
+            table.add_row(registration.display_name, "\n".join(registration.permissions), registration.id)
+    out.print(table)
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Address to listen on (default: HOMEROOM_API_HOST, 127.0.0.1).")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port to listen on (default: HOMEROOM_API_PORT, 8000).")] = None,
+) -> None:
+    """Serve the Graph-compatible API (/beta/external/industryData) with uvicorn."""
+    import uvicorn
+
+    from homeroom.api import create_app
+    from homeroom.settings import get_settings
+
+    settings = get_settings()
+    uvicorn.run(create_app(settings), host=host or settings.api_host, port=port or settings.api_port, log_level="info")
 
 
 def main() -> None:

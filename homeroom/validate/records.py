@@ -361,7 +361,9 @@ class RecordChecker:
         if later.height == 0:
             return df
         # With several files, the first occurrence may be in another file: say which.
-        where = pl.format("line {}", "__line") if len(src.headers) == 1 else pl.format("line {} of {}", "__line", "__file")
+        # concat_str, not pl.format: Polars 2.1's format panics on a filtered text column of several chunks.
+        line_text = pl.concat_str([pl.lit("line "), pl.col("__line").cast(pl.String)])
+        where = line_text if len(src.headers) == 1 else pl.concat_str([line_text, pl.lit(" of "), pl.col("__file")])
         firsts = candidates.filter(first & pl.col("__key").is_in(later.get_column("__key").implode())).select(
             "__key", pl.col("__line").alias("__x_first_line"), where.alias("__x_first_where"),
             _record_id(src.entity).alias("__x_first_id"),

@@ -1,4 +1,4 @@
-"""Generated districts: validation finds exactly the defects the generator planted, per file, rule, level and field."""
+"""Generated districts, in every format: validation finds exactly the defects the generator planted, per file, rule, level and field."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from homeroom.synthetic import generate_district
+from homeroom.synthetic.formats import PACKAGE_FORMATS
 from homeroom.validate import validate_package
 
 
@@ -21,14 +22,16 @@ def found_counts(result) -> Counter:
     return Counter({(file, rule, level, field): n for file, rule, level, field, n in rows})
 
 
+@pytest.mark.parametrize("format_name", list(PACKAGE_FORMATS))
 @pytest.mark.parametrize(
     "students, seed, rate",
     [(1, 3, 0.5), (60, 1, 0.05), (700, 2, 0.01), (3_000, 5, 0.02), pytest.param(25_000, 11, 0.003, marks=pytest.mark.slow)],
 )
-def test_findings_equal_the_planted_defects(tmp_path: Path, students: int, seed: int, rate: float):
-    expected = generate_district(tmp_path / "d", students, seed=seed, defect_rate=rate)
+def test_findings_equal_the_planted_defects(tmp_path: Path, format_name: str, students: int, seed: int, rate: float):
+    expected = generate_district(tmp_path / "d", students, seed=seed, defect_rate=rate, format_name=format_name)
     assert json.loads((tmp_path / "d" / "expected-findings.json").read_text()) == expected
     result = validate_package(tmp_path / "d")
+    assert result.format == format_name  # detected from the files
     assert found_counts(result) == expected_counts(expected)
     assert {name: {"records": s.records, "valid": s.valid} for name, s in result.files.items()} == expected["files"]
     assert (result.count("catastrophic"), result.count("error"), result.count("warning")) == (
@@ -39,8 +42,9 @@ def test_findings_equal_the_planted_defects(tmp_path: Path, students: int, seed:
     assert result.exit_code == 1
 
 
-def test_a_clean_district_is_valid(tmp_path: Path):
-    expected = generate_district(tmp_path / "d", 2_000, seed=9)
+@pytest.mark.parametrize("format_name", list(PACKAGE_FORMATS))
+def test_a_clean_district_is_valid(tmp_path: Path, format_name: str):
+    expected = generate_district(tmp_path / "d", 2_000, seed=9, format_name=format_name)
     result = validate_package(tmp_path / "d")
     assert result.findings.height == 0 and result.exit_code == 0
-    assert sum(s.valid for s in result.files.values()) == sum(f["valid"] for f in expected["files"].values())
+    assert {name: {"records": s.records, "valid": s.valid} for name, s in result.files.items()} == expected["files"]
