@@ -60,6 +60,24 @@ class Settings(BaseSettings):
         description="SDS v1 packages: domain added to Teacher.csv usernames that have none. The option teacher_domain overrides it.",
     )
 
+    api_host: str = Field(default="127.0.0.1", description="Address `homeroom serve` listens on.")
+    api_port: int = Field(default=8000, description="Port `homeroom serve` listens on.")
+    api_audience: str = Field(
+        default="https://graph.microsoft.com",
+        description="The `aud` claim Homeroom puts in its tokens and requires in every token it accepts.",
+    )
+    api_token_lifetime_seconds: int = Field(default=3600, description="How long an access token is valid.")
+    api_page_size: int = Field(default=100, description="Largest number of items in one page of a collection.")
+    api_throttle_calls: int = Field(default=100, description="Calls one client of one tenant may make per throttling window.")
+    api_throttle_window_seconds: float = Field(default=60.0, description="Length of the throttling window, in seconds.")
+    api_oidc_issuers: list[dict[str, str]] = Field(
+        default_factory=list,
+        description=(
+            "External OpenID Connect issuers whose tokens the API accepts (JSON list): each "
+            '{"issuer": ..., "jwks_uri": ..., "audience": ...} and optionally "tenant_claim" (default "tid").'
+        ),
+    )
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

@@ -34,6 +34,7 @@ from homeroom.settings import Settings, get_settings
 from homeroom.store import service
 from homeroom.store.database import open_database
 from homeroom.store.models import FindingsSummary, InboundFlow, Run, RunActivity, utcnow
+from homeroom.store.references import tenant_reference_data
 from homeroom.validate import validate_package
 from homeroom.validate.reports import summary_by_rule, write_csv_report, write_jsonl_report
 
@@ -171,10 +172,11 @@ class Runner:
             db.add(activity)
             flow_id, source_id = flow.id, flow.connector.source_system_id
             thresholds = dict(flow.thresholds)
+            reference = tenant_reference_data(db=db, tenant_id=self.tenant)  # codes the tenant added or disabled
         _fault("after-run-created")
 
         say("validating")
-        result = validate_package(package, format_name=format_name, settings=self.settings, options=options)
+        result = validate_package(package, format_name=format_name, reference=reference, settings=self.settings, options=options)
         files = sorted(result.files)
         self._keep_findings(run.id, activity.id, result.findings)
         _fault("after-validate")

@@ -144,3 +144,61 @@ class FindingsSummary(Base):
     rule: Mapped[str] = mapped_column(String(60))
     level: Mapped[str] = mapped_column(String(20))
     count: Mapped[int] = mapped_column(Integer)
+
+
+class AppRegistration(Base):
+    """An application allowed to call the API: its client id, a hash of its secret, and its permissions."""
+
+    __tablename__ = "app_registrations"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)  # the client id
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    #: ``scrypt$<salt hex>$<hash hex>``; the secret itself is shown once, at creation, and never stored.
+    secret_hash: Mapped[str] = mapped_column(String(300))
+    permissions: Mapped[list[Any]] = mapped_column(default=list)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TenantReferenceDefinition(Base):
+    """A tenant's change to reference data: a code it added, or a default it edited or disabled."""
+
+    __tablename__ = "tenant_reference_definitions"
+    __table_args__ = (UniqueConstraint("tenant_id", "reference_type", "code"),)
+    row_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    reference_type: Mapped[str] = mapped_column(String(60))
+    code: Mapped[str] = mapped_column(String(100))
+    display_name: Mapped[str | None] = mapped_column(String(200))
+    sort_index: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(60))
+    is_disabled: Mapped[bool] = mapped_column(default=False)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    last_modified: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OutboundFlowSet(Base):
+    """A set of outbound provisioning flows, optionally filtered to some organizations (Graph's outboundProvisioningFlowSet)."""
+
+    __tablename__ = "outbound_flow_sets"
+    __table_args__ = (UniqueConstraint("tenant_id", "display_name"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    filter: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    last_modified: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProvisioningFlow(Base):
+    """One outbound flow of a set: users, class groups, administrative units or security groups (at most one of each)."""
+
+    __tablename__ = "provisioning_flows"
+    __table_args__ = (UniqueConstraint("flow_set_id", "kind"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    flow_set_id: Mapped[str] = mapped_column(ForeignKey("outbound_flow_sets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    secrets: Mapped[dict[str, Any]] = mapped_column(default=dict)  # default passwords; write-only through every interface
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    last_modified: Mapped[datetime] = mapped_column(default=utcnow)

@@ -314,3 +314,16 @@ def test_cli_lake_query_reads_the_delta_tables(tmp_path, monkeypatch):
         assert bad.exit_code == 2 and "query failed" in bad.stderr
     finally:
         get_settings.cache_clear()
+
+
+def test_runs_validate_with_the_codes_the_tenant_added_or_disabled(settings, tmp_path):
+    from homeroom.model.reference import ReferenceDefinition
+    from homeroom.store.references import save_definition
+
+    pkg = package(tmp_path)
+    (pkg / "userFlags.csv").write_bytes((pkg / "userFlags.csv").read_bytes() + b"114004,migrant\r\n")
+    mine, other = Runner("tenant-a", settings=settings), Runner("tenant-b", settings=settings)
+    with mine.sessions.begin() as db:
+        save_definition(db=db, tenant_id="tenant-a", definition=ReferenceDefinition("RefPersonFlagType", "migrant", 900, "Tenant Defined"))
+    assert mine.run(pkg, flow_name="sis", year="2026").activity.statistics["errors"] == 0
+    assert [(f.rule, f.count) for f in other.run(pkg, flow_name="sis", year="2026").activity.findings] == [("InvalidEnumValue", 1)]

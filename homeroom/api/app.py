@@ -1,0 +1,178 @@
+"""The FastAPI application: Graph's industryData API, the per-tenant token endpoint, errors in Graph's shape."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timezone
+from urllib.parse import parse_qsl
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from homeroom.api.auth import ExternalIssuer, TokenService
+from homeroom.api.bodies import (
+    DataConnectorIn,
+    InboundFlowIn,
+    OutboundFlowSetIn,
+    ReferenceDefinitionIn,
+    SourceSystemIn,
+    YearIn,
+)
+from homeroom.api.errors import BadRequest, GraphError, InvalidClient
+from homeroom.api.keys import load_signing_key
+from homeroom.api.paths import GraphPaths
+from homeroom.api.resources import COLLECTIONS, PROVISIONING_TYPES, RESOURCES
+from homeroom.api.routes import BODY_SCHEMAS, industry_data_router
+from homeroom.api.throttle import Throttle
+from homeroom.settings import Settings, get_settings
+from homeroom.store.database import open_database
+
+log = logging.getLogger(__name__)
+
+_BODY_MODELS = {"sourceSystems": SourceSystemIn, "years": YearIn, "dataConnectors": DataConnectorIn,
+                "inboundFlows": InboundFlowIn, "referenceDefinitions": ReferenceDefinitionIn,
+                "outboundProvisioningFlowSets": OutboundFlowSetIn}
+_SEGMENTS = {"beta", "external", "industryData", "$count", "getStatistics", "oauth2", "v2.0", "token", "activities", "activity",
+             *COLLECTIONS, *(n for r in RESOURCES.values() for n in r.navigations)}
+_TYPE_NAMES = {"azureDataLakeConnector", "oneRosterApiDataConnector", "inboundFileFlow", "inboundApiFlow",
+               "industryDataConnector", "inboundFlow", "fileDataConnector", "apiDataConnector", "provisioningFlow",
+               *PROVISIONING_TYPES}
+
+
+class RequestIds:
+    """Gives each request a ``request-id`` (echoed with the client's ``client-request-id``) in headers and errors."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        state = scope.setdefault("state", {})
+        state["request_id"] = str(uuid.uuid4())
+        state["client_request_id"] = headers.get(b"client-request-id", b"").decode("latin-1") or None
+
+        async def with_ids(message):
+            if message["type"] == "http.response.start":
+                names = {k.lower() for k, _ in message.get("headers", [])}
+                extra = [] if b"request-id" in names else [(b"request-id", state["request_id"].encode())]
+                if state["client_request_id"] and b"client-request-id" not in names:
+                    extra.append((b"client-request-id", state["client_request_id"].encode("latin-1")))
+                message = dict(message, headers=[*message.get("headers", []), *extra])
+            await send(message)
+
+        await self.app(scope, receive, with_ids)
+
+
+def _error_response(request: Request, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    state = request.scope.get("state", {})
+    request_id = state.get("request_id") or str(uuid.uuid4())
+    inner = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), "request-id": request_id,
+             "client-request-id": state.get("client_request_id") or request_id}
+    all_headers = {"request-id": request_id, **(headers or {})}
+    return JSONResponse({"error": {"code": code, "message": message, "innerError": inner}}, status_code=status, headers=all_headers)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(GraphError)
+    async def graph_error(request: Request, exc: GraphError) -> JSONResponse:
+        headers = dict(exc.headers)
+        if exc.status == 401:
+            headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
+        return _error_response(request, exc.status, exc.code, exc.message, headers)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: ("ResourceNotFound", f"Resource not found for the segment in '{request.url.path}'."),
+                 405: ("MethodNotAllowed", f"{request.method} is not supported on '{request.url.path}'.")}
+        code, message = codes.get(exc.status_code, ("BadRequest", str(exc.detail)))
+        return _error_response(request, exc.status_code, code, message, dict(exc.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return _error_response(request, 400, "BadRequest", f"Invalid request ({where}): {first.get('msg')}.")
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:
+        # A uniqueness or reference rule the checks before the write did not catch (e.g. two concurrent creates).
+        return _error_response(request, 409, "Conflict", "The request conflicts with the current state of the resource.")
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error in %s %s", request.method, request.url.path)
+        return _error_response(request, 500, "generalException", "An unexpected error occurred; see the server log.")
+
+
+def _install_token_endpoint(app: FastAPI) -> None:
+    @app.post("/{tenant}/oauth2/v2.0/token", tags=["auth"], summary="OAuth 2.0 token endpoint (client credentials)", operation_id="getToken",
+              openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
+                  "type": "object", "required": ["grant_type", "client_id", "client_secret"],
+                  "properties": {"grant_type": {"type": "string", "enum": ["client_credentials"]}, "client_id": {"type": "string"},
+                                 "client_secret": {"type": "string", "format": "password"},
+                                 "scope": {"type": "string", "example": "https://graph.microsoft.com/.default"}}}}}}},
+              responses={400: {"description": "invalid_request, unsupported_grant_type or invalid_scope"},
+                         401: {"description": "invalid_client"}})
+    async def token(tenant: str, request: Request) -> JSONResponse:
+        """Exchange an app's client id and secret for an access token of its tenant."""
+        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        state = request.app.state
+
+        def issue() -> dict:
+            with state.sessions() as db:
+                return state.tokens.client_credentials(db=db, tenant_id=tenant, form=form)
+
+        try:
+            body = await run_in_threadpool(issue)
+        except (BadRequest, InvalidClient) as exc:
+            # OAuth clients (MSAL, azure-identity) expect RFC 6749 error bodies here, not Graph's.
+            error, _, description = exc.message.partition(": ") if isinstance(exc, BadRequest) else ("invalid_client", "", exc.message)
+            return JSONResponse({"error": error, "error_description": description or exc.message}, status_code=exc.status,
+                                headers={"Cache-Control": "no-store"})
+        return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+def _openapi_with_security(app: FastAPI) -> dict:
+    """FastAPI's document, plus the OAuth 2.0 client-credentials scheme that every industryData route requires."""
+    if app.openapi_schema is None:
+        from fastapi.openapi.utils import get_openapi
+
+        schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+        schema.setdefault("components", {}).setdefault("schemas", {}).update(BODY_SCHEMAS)
+        schema["components"]["securitySchemes"] = {"graphToken": {
+            "type": "oauth2", "description": "Bearer JWT from /{tenant}/oauth2/v2.0/token; permissions in the roles claim.",
+            "flows": {"clientCredentials": {"tokenUrl": "/{tenant}/oauth2/v2.0/token", "scopes": {}}}}}
+        for path, operations in schema["paths"].items():
+            if path.startswith("/beta/"):
+                for operation in operations.values():
+                    operation["security"] = [{"graphToken": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API application for these settings (default: the environment's)."""
+    settings = settings or get_settings()
+    app = FastAPI(title="Homeroom Graph-compatible API", version="0.1.0",
+                  description="Microsoft Graph beta `industryData`-compatible API served by Homeroom. See docs/api.md.")
+    app.state.settings = settings
+    app.state.sessions = open_database(settings)
+    app.state.tokens = TokenService(load_signing_key(settings.data_dir), audience=settings.api_audience,
+                                    lifetime_seconds=settings.api_token_lifetime_seconds,
+                                    external_issuers=[ExternalIssuer.from_setting(i) for i in settings.api_oidc_issuers])
+    app.state.throttle = Throttle(settings.api_throttle_calls, settings.api_throttle_window_seconds)
+    _install_error_handlers(app)
+    _install_token_endpoint(app)
+    app.include_router(industry_data_router(_BODY_MODELS))
+    app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
+    app.add_middleware(GraphPaths, segments=_SEGMENTS, type_names=_TYPE_NAMES)
+    app.add_middleware(RequestIds)
+    return app

@@ -1,0 +1,73 @@
+"""App registrations: client ids, hashed secrets and the permissions granted to each app."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from homeroom.errors import ConfigurationError
+from homeroom.store import service
+from homeroom.store.models import AppRegistration
+
+#: Every permission of Graph's industryData API (spec §1.15).
+PERMISSIONS = frozenset({
+    "IndustryData.ReadBasic.All",
+    "IndustryData-DataConnector.Read.All", "IndustryData-DataConnector.ReadWrite.All", "IndustryData-DataConnector.Upload",
+    "IndustryData-InboundFlow.Read.All", "IndustryData-InboundFlow.ReadWrite.All",
+    "IndustryData-OutboundFlow.Read.All", "IndustryData-OutboundFlow.ReadWrite.All",
+    "IndustryData-ReferenceDefinition.Read.All", "IndustryData-ReferenceDefinition.ReadWrite.All",
+    "IndustryData-Run.Read.All", "IndustryData-Run.Start",
+    "IndustryData-SourceSystem.Read.All", "IndustryData-SourceSystem.ReadWrite.All",
+    "IndustryData-TimePeriod.Read.All", "IndustryData-TimePeriod.ReadWrite.All",
+})
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+
+
+def hash_secret(secret: str) -> str:
+    """A salted scrypt hash of a client secret."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, **_SCRYPT)
+    return f"scrypt${salt.hex()}${digest.hex()}"
+
+
+def secret_matches(secret: str, stored: str) -> bool:
+    """Whether ``secret`` is the one whose hash is ``stored`` (constant-time comparison)."""
+    try:
+        scheme, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    if scheme != "scrypt":
+        return False
+    candidate = hashlib.scrypt(secret.encode(), salt=bytes.fromhex(salt), **_SCRYPT)
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+def create_app_registration(
+    *, db: Session, tenant_id: str, display_name: str, permissions: list[str]
+) -> tuple[AppRegistration, str]:
+    """Register an app in a tenant; returns it and its secret, which is not kept anywhere and cannot be shown again."""
+    unknown = sorted(set(permissions) - PERMISSIONS)
+    if unknown:
+        raise ConfigurationError(f"unknown permission(s): {', '.join(unknown)}; known: {', '.join(sorted(PERMISSIONS))}")
+    service.ensure_tenant(db=db, tenant_id=tenant_id)
+    secret = secrets.token_urlsafe(32)
+    app = AppRegistration(tenant_id=tenant_id, display_name=display_name, secret_hash=hash_secret(secret),
+                          permissions=sorted(set(permissions)))
+    db.add(app)
+    db.flush()
+    return app, secret
+
+
+def get_app_registration(*, db: Session, tenant_id: str, client_id: str) -> AppRegistration | None:
+    """The tenant's app with this client id (another tenant's app is not found)."""
+    return db.scalar(select(AppRegistration).where(AppRegistration.tenant_id == tenant_id, AppRegistration.id == client_id))
+
+
+def list_app_registrations(*, db: Session, tenant_id: str) -> list[AppRegistration]:
+    """The tenant's apps, oldest first."""
+    return list(db.scalars(select(AppRegistration).where(AppRegistration.tenant_id == tenant_id).order_by(AppRegistration.created)))

@@ -1,0 +1,88 @@
+"""API test tools: an app on a temporary data folder, registered clients and their tokens, fixture builders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi.testclient import TestClient
+
+from homeroom.api import create_app
+from homeroom.api.apps import PERMISSIONS, create_app_registration
+from homeroom.settings import Settings
+
+BASE = "/beta/external/industryData"
+
+
+@dataclass
+class Client:
+    """A registered app: its tenant, client id, secret and an authorised HTTP client."""
+
+    tenant: str
+    client_id: str
+    secret: str
+    token: str
+    http: TestClient
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def _headers(self, kw: dict) -> dict:
+        return {**self.headers, **kw.pop("headers", {})}
+
+    def get(self, path: str, **kw):
+        return self.http.get(path, headers=self._headers(kw), **kw)
+
+    def post(self, path: str, json=None, **kw):
+        return self.http.post(path, json=json, headers=self._headers(kw), **kw)
+
+    def patch(self, path: str, json=None, **kw):
+        return self.http.patch(path, json=json, headers=self._headers(kw), **kw)
+
+    def delete(self, path: str, **kw):
+        return self.http.delete(path, headers=self._headers(kw), **kw)
+
+
+class Api:
+    """The application under test, and a factory of registered clients."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.app = create_app(settings)
+        self.http = TestClient(self.app)
+
+    def register(self, tenant: str, permissions: list[str]) -> tuple[str, str]:
+        with self.app.state.sessions() as db:
+            registration, secret = create_app_registration(db=db, tenant_id=tenant, display_name="test", permissions=permissions)
+            db.commit()
+        return registration.id, secret
+
+    def client(self, tenant: str = "contoso", permissions: list[str] | None = None) -> Client:
+        client_id, secret = self.register(tenant, sorted(PERMISSIONS) if permissions is None else permissions)
+        response = self.http.post(f"/{tenant}/oauth2/v2.0/token", data={
+            "grant_type": "client_credentials", "client_id": client_id, "client_secret": secret,
+            "scope": "https://graph.microsoft.com/.default"})
+        assert response.status_code == 200, response.text
+        return Client(tenant, client_id, secret, response.json()["access_token"], self.http)
+
+
+def make_source(client: Client, name: str = "SIS") -> dict:
+    r = client.post(f"{BASE}/sourceSystems", json={"displayName": name})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def make_year(client: Client, code: str = "2026") -> dict:
+    r = client.post(f"{BASE}/years", json={"displayName": f"Year {code}", "startDate": f"{int(code) - 1}-08-01",
+                                           "endDate": f"{code}-07-31", "year": {"code": code}})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def make_file_connector(client: Client, source_id: str, name: str = "CSV connector") -> dict:
+    r = client.post(f"{BASE}/dataConnectors", json={
+        "@odata.type": "#microsoft.graph.industryData.azureDataLakeConnector", "displayName": name,
+        "sourceSystem@odata.bind": f"https://graph.microsoft.com/beta/external/industryData/sourceSystems('{source_id}')",
+        "fileFormat": {"@odata.type": "microsoft.graph.industryData.fileFormatReferenceValue", "code": "schoolDataSyncV2Rev1"}})
+    assert r.status_code == 201, r.text
+    return r.json()
