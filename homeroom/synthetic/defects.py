@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from homeroom.synthetic.csv_lines import render_lines
-from homeroom.synthetic.district import District, constant, numbered, random_stream
+from homeroom.synthetic.district import District, constant, numbered, pick, random_stream
 
 MAX_DEFECT_RATE = 0.5
 _PLANTING_STREAM = 1000
@@ -302,3 +302,15 @@ def defects_markdown(kinds: DefectKinds) -> str:
             kept = " (record kept)" if kind.keeps_record else ""
             lines.append(f"| `{file}` | `{kind.rule}` | {kind.level}{kept} | {where} |")
     return "\n".join(lines) + "\n"
+
+
+#: Academic-session defects: the same columns, and so the same kinds, in SDS v2.1 and OneRoster.
+ACADEMIC_SESSION_DEFECTS: tuple[DefectKind, ...] = (
+    DefectKind("InvalidDate", "error", "startDate",
+               copies("session-baddate", startDate=lambda c: pick(("2025-13-45", "08/01/2025"), np.arange(c.num_rows) % 2))),
+    DefectKind("InvalidEnumValue", "error", "type", copies("session-badtype", type="bogusSession")),
+    DefectKind("InvalidYear", "error", "schoolYear", copies("session-badyear", schoolYear="25-26")),
+    # Both dates valid, but swapped: the record ends before it starts.
+    DefectKind("InvalidDateRange", "error", "endDate",
+               copies("session-backwards", startDate=lambda c: c.column("endDate"), endDate=lambda c: c.column("startDate"))),
+)

@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from homeroom.inbound.formats.oneroster.tables import FILES_V11, FILES_V12, RACE_COLUMNS, spec_order
 from homeroom.synthetic.defects import (
+    ACADEMIC_SESSION_DEFECTS,
     DefectKind,
     DefectKinds,
     ExpectedFinding,
@@ -372,14 +373,7 @@ def defect_kinds(version: str) -> DefectKinds:
                        copies("org-modified", rows=_school_rows, dateLastModified="2025-06-30T12:00:00Z")),
             DefectKind("LineFieldCount", "error", None, broken_lines("long", "org-long", rows=_school_rows)),
         ),
-        "academicSessions.csv": (
-            DefectKind("InvalidDate", "error", "startDate",
-                       copies("session-baddate", startDate=lambda c: pick(("2025-13-45", "08/01/2025"), np.arange(c.num_rows) % 2))),
-            DefectKind("InvalidEnumValue", "error", "type", copies("session-badtype", type="bogusSession")),
-            DefectKind("InvalidYear", "error", "schoolYear", copies("session-badyear", schoolYear="25-26")),
-            DefectKind("InvalidDateRange", "error", "endDate",
-                       copies("session-backwards", startDate=lambda c: c.column("endDate"), endDate=lambda c: c.column("startDate"))),
-        ),
+        "academicSessions.csv": ACADEMIC_SESSION_DEFECTS,
         "courses.csv": (
             DefectKind("RequiredValueMissing", "error", "title", copies("crs-notitle", title="")),
             DefectKind("ReferenceNotFound", "error", "orgSourcedId", copies("crs-noorg", orgSourcedId=missing("org"))),

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from homeroom.synthetic.defects import (
+    ACADEMIC_SESSION_DEFECTS,
     DefectKind,
     DefectKinds,
     ExpectedFinding,
@@ -210,15 +211,7 @@ DEFECT_KINDS: DefectKinds = {
                    copies("org-orphan", rows=_school_rows, parentSourcedId=missing("org"))),
         DefectKind("LineFieldCount", "error", None, raw_lines(ids("org-short"), "Only Two")),
     ),
-    "academicSessions.csv": (
-        DefectKind("InvalidDate", "error", "startDate",
-                   copies("session-baddate", startDate=lambda copied: pick(("2025-13-45", "08/01/2025"), np.arange(copied.num_rows) % 2))),
-        DefectKind("InvalidEnumValue", "error", "type", copies("session-badtype", type="bogusSession")),
-        DefectKind("InvalidYear", "error", "schoolYear", copies("session-badyear", schoolYear="25-26")),
-        # Both dates valid, but swapped: the record ends before it starts.
-        DefectKind("InvalidDateRange", "error", "endDate",
-                   copies("session-backwards", startDate=lambda c: c.column("endDate"), endDate=lambda c: c.column("startDate"))),
-    ),
+    "academicSessions.csv": ACADEMIC_SESSION_DEFECTS,
     "courses.csv": (
         DefectKind("RequiredValueMissing", "error", "title", copies("crs-notitle", title="")),
         DefectKind("ReferenceNotFound", "error", "orgSourcedId", copies("crs-noorg", orgSourcedId=missing("org"))),
