@@ -654,6 +654,7 @@ class OutboundFlowSets(Resource):
     def delete(self, *, db: Session, tenant_id: str, row: OutboundFlowSet) -> None:
         for flow in PROVISIONING_FLOWS.list(db=db, tenant_id=tenant_id, parent=row):
             db.delete(flow)
+        db.flush()  # the flows first: nothing orders these deletes, and the database would cascade them again
         super().delete(db=db, tenant_id=tenant_id, row=row)
 
 
