@@ -314,3 +314,16 @@ ACADEMIC_SESSION_DEFECTS: tuple[DefectKind, ...] = (
     DefectKind("InvalidDateRange", "error", "endDate",
                copies("session-backwards", startDate=lambda c: c.column("endDate"), endDate=lambda c: c.column("startDate"))),
 )
+
+
+def district_role(column: str, value: str) -> "Plant":
+    """A role at the district org (a fresh key) of a distinct clean user, with one bad value.
+
+    The planter must offer ``district_roles(n)`` (SDS v2.1 and OneRoster 1.2 planters do).
+    """
+
+    def plant(planter, finding: ExpectedFinding, n: int) -> None:
+        table = planter.district_roles(n)
+        planter.insert(finding, table.set_column(table.schema.get_field_index(column), column, constant(value, n)))
+
+    return plant

@@ -17,6 +17,7 @@ import polars as pl
 
 from homeroom.inbound.csv_reader import RawTable
 from homeroom.inbound.formats.base import CsvFormat, FileSpec, same_names, SourceRows, file_sources
+from homeroom.inbound.formats.sds_v21 import SDS_V21
 from homeroom.model import entities as E
 
 if TYPE_CHECKING:
@@ -69,7 +70,7 @@ SDS_V20 = CsvFormat(
     # Graph's RefFileFormat has no code for v2.0 (only schoolDataSyncV1 and schoolDataSyncV2Rev1); this one is Homeroom's.
     file_format_code="schoolDataSyncV2",
     files=(
-        FileSpec("orgs.csv", E.ORGS, "required", same_names("sourcedId", "name", "type", "parentSourcedId")),
+        SDS_V21.file("orgs.csv"),
         FileSpec(
             "users.csv",
             E.USERS,
@@ -81,13 +82,7 @@ SDS_V20 = CsvFormat(
             ),
         ),
         FileSpec("classes.csv", E.CLASSES, "optional", same_names("sourcedId", "orgSourcedId", "title"), missing_consequence="no classes are managed"),
-        FileSpec(
-            "enrollments.csv",
-            E.ENROLLMENTS,
-            "optional",
-            same_names("classSourcedId", "userSourcedId", "role"),
-            missing_consequence="no class memberships are managed",
-        ),
+        SDS_V21.file("enrollments.csv"),
     ),
     together=(("classes.csv", "enrollments.csv"),),
     to_sources=_sds_v20_sources,

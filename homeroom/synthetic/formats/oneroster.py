@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 
 from homeroom.inbound.formats.oneroster.tables import FILES_V11, FILES_V12, RACE_COLUMNS, spec_order
 from homeroom.synthetic.defects import (
+    district_role,
     ACADEMIC_SESSION_DEFECTS,
     DefectKind,
     DefectKinds,
@@ -282,16 +283,6 @@ def _role_of_user_with_bad_grade(planter: OneRosterPlanter, finding: ExpectedFin
                                            sourcedId=fresh("rol-badgrade"), userSourcedId=lambda _: new))
 
 
-def _district_role(column: str, value: str) -> Plant:
-    """A roles.csv row at the district org (a fresh key) of a distinct clean user, with one bad value."""
-
-    def plant(planter: OneRosterPlanter, finding: ExpectedFinding, n: int) -> None:
-        table = planter.district_roles(n)
-        planter.insert(finding, table.set_column(table.schema.get_field_index(column), column, constant(value, n)))
-
-    return plant
-
-
 def _enrollment_in_dropped_class(planter: Planter, finding: ExpectedFinding, n: int) -> None:
     """An enrollment in a new class that is dropped for a blank title (that class is a classes.csv finding too)."""
     classes = planter.copies("classes.csv", planter.rows("classes.csv", n), sourcedId=fresh("cls-dropped"), title="")
@@ -394,8 +385,8 @@ def defect_kinds(version: str) -> DefectKinds:
             DefectKind("ReferenceDropped", "error", "userSourcedId", _role_of_dropped_user),
             DefectKind("InvalidEnumValue", "error", "role",
                        copies("rol-badrole", rows=OneRosterPlanter.member_rows, role="bogusRole")),
-            DefectKind("InvalidEnumValue", "warning", "roleType", _district_role("roleType", "tertiary")),
-            DefectKind("InvalidDate", "warning", "beginDate", _district_role("beginDate", "9/1/2025")),
+            DefectKind("InvalidEnumValue", "warning", "roleType", district_role("roleType", "tertiary")),
+            DefectKind("InvalidDate", "warning", "beginDate", district_role("beginDate", "9/1/2025")),
             DefectKind("InvalidEnumValue", "warning", "grades", _role_of_user_with_bad_grade),
             DefectKind("DuplicateRecord", "warning", None, copies(rows=OneRosterPlanter.member_rows, at_end=True)),
         )

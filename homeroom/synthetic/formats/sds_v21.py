@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from homeroom.synthetic.defects import (
+    district_role,
     ACADEMIC_SESSION_DEFECTS,
     DefectKind,
     DefectKinds,
@@ -111,16 +112,6 @@ def _role_of_dropped_user(planter: SdsV21Planter, finding: ExpectedFinding, n: i
     planter.insert(ExpectedFinding("users.csv", "RequiredValueMissing", "error", "username"), users)
     dropped = users.column("sourcedId").combine_chunks()
     planter.insert(finding, planter.copies(finding.file, planter.rows(finding.file, n), userSourcedId=lambda _: dropped))
-
-
-def _district_role(column: str, value: str) -> Plant:
-    """A role at the district org (a fresh key) of a distinct clean user, with one bad value."""
-
-    def plant(planter: SdsV21Planter, finding: ExpectedFinding, n: int) -> None:
-        table = planter.district_roles(n)
-        planter.insert(finding, table.set_column(table.schema.get_field_index(column), column, constant(value, n)))
-
-    return plant
 
 
 def _enrollment_without_user(planter: SdsV21Planter, finding: ExpectedFinding, n: int) -> None:
@@ -248,12 +239,12 @@ DEFECT_KINDS: DefectKinds = {
     "roles.csv": (
         DefectKind("ReferenceNotFound", "error", "userSourcedId", copies(userSourcedId=missing("usr"))),
         DefectKind("ReferenceDropped", "error", "userSourcedId", _role_of_dropped_user),
-        DefectKind("InvalidEnumValue", "error", "role", _district_role("role", "bogusRole")),
-        DefectKind("InvalidEnumValue", "warning", "grade", _district_role("grade", "grade13x")),
-        DefectKind("InvalidBoolean", "warning", "isPrimary", _district_role("isPrimary", "yes")),
-        DefectKind("InvalidDate", "warning", "roleStartDate", _district_role("roleStartDate", "9/1/2025")),
+        DefectKind("InvalidEnumValue", "error", "role", district_role("role", "bogusRole")),
+        DefectKind("InvalidEnumValue", "warning", "grade", district_role("grade", "grade13x")),
+        DefectKind("InvalidBoolean", "warning", "isPrimary", district_role("isPrimary", "yes")),
+        DefectKind("InvalidDate", "warning", "roleStartDate", district_role("roleStartDate", "9/1/2025")),
         DefectKind("DuplicateRecord", "warning", None, copies(at_end=True)),
-        DefectKind("ReferenceNotFound", "warning", "sessionSourcedId", _district_role("sessionSourcedId", "missing-session-1")),
+        DefectKind("ReferenceNotFound", "warning", "sessionSourcedId", district_role("sessionSourcedId", "missing-session-1")),
     ),
     "classes.csv": (
         DefectKind("RequiredValueMissing", "error", "title", copies("cls-notitle", title="")),
