@@ -97,31 +97,37 @@ class Runner:
         """Where a run keeps its findings and, while held, its validated data."""
         return self.settings.data_dir / "runs" / self.tenant / run_id
 
-    def findings_file(self, run_id: str, kind: str = "csv") -> Path:
-        """The downloadable findings of a run (``csv`` or ``jsonl``)."""
-        return self.run_dir(run_id) / f"findings.{kind}"
+    def findings_file(self, run_id: str, kind: str = "csv", activity_id: str | None = None) -> Path:
+        """The downloadable findings of a run's activity (``csv`` or ``jsonl``); by default its first activity's."""
+        if activity_id is None:
+            with self.sessions() as db:
+                run = db.get(Run, run_id)
+                activity_id = run.activities[0].id if run is not None and run.activities else "none"
+        return self.run_dir(run_id) / activity_id / f"findings.{kind}"
 
     # --- recovery ------------------------------------------------------------------------------------------
     def recover(self) -> list[str]:
         """Mark interrupted runs failed and roll the lake back to before them; returns their ids."""
-        recovered = []
+        interrupted = {
+            "code": "RunInterrupted",
+            "message": "The run was interrupted before it finished; the lake was restored to its state before the run.",
+        }
+        with self.sessions() as db:
+            lost = [r.id for r in service.runs_with_status(db=db, tenant_id=self.tenant, status="running") if not _owner_alive(r.owner)]
+        for run_id in lost:
+            self._fail(run_id, interrupted)
+        return lost
+
+    def _fail(self, run_id: str, error: dict) -> None:
+        """Roll the lake back to before the run and mark it and its unfinished activities failed."""
         with self.sessions.begin() as db:
-            for run in service.runs_with_status(db=db, tenant_id=self.tenant, status="running"):
-                if _owner_alive(run.owner):
-                    continue
-                for table, version in run.lake_versions.items():
-                    self.lake.restore(table, version)
-                run.status = "failed"
-                run.ended = utcnow()
-                run.blocking_error = {
-                    "code": "RunInterrupted",
-                    "message": "The run was interrupted before it finished; the lake was restored to its state before the run.",
-                }
-                for activity in run.activities:
-                    activity.status = "failed"
-                    activity.blocking_error = run.blocking_error
-                recovered.append(run.id)
-        return recovered
+            run = db.get(Run, run_id)
+            for table, version in run.lake_versions.items():
+                self.lake.restore(table, version)
+            run.status, run.ended, run.owner, run.blocking_error = "failed", utcnow(), None, error
+            for activity in run.activities:
+                if activity.status != "skipped":  # a run is all or nothing: its finished activities were rolled back too
+                    activity.status, activity.blocking_error = "failed", error
 
     # --- running -------------------------------------------------------------------------------------------
     def run(
@@ -138,7 +144,6 @@ class Runner:
         progress: Callable[[str], None] | None = None,
     ) -> Outcome:
         """Run a package through a flow (created with its source system and year when new)."""
-        say = progress or (lambda _msg: None)
         if not (len(year) == 4 and year.isdigit()):
             raise RunError(f"--year must be a four-digit school year (its ending year), not {year!r}")
         self.recover()
@@ -156,52 +161,102 @@ class Runner:
                 flow.thresholds = {**flow.thresholds, **thresholds}  # kept for the flow's later runs
             if flow.year.code != year:
                 raise RunError(f"flow {flow_name!r} brings data into school year {flow.year.code}, not {year}; use another flow name")
+            run = self.start(db, [(flow, str(package), format_name)], trigger="cli")
+        _fault("after-run-created")
+        outcomes = self.execute(run.id, delta=delta, options=options, progress=progress)
+        return outcomes[0]
+
+    def start(self, db: Session, flows: list[tuple[InboundFlow, str | None, str | None]], *, trigger: str,
+              started: datetime | None = None) -> Run:
+        """Record a new run of ``flows`` — (flow, package or None, format or None) — for ``execute`` to carry out.
+
+        A flow without a package gets a ``skipped`` activity. Refused while another run of the tenant is
+        running, or while a run of one of the flows is held.
+        """
+        for flow, _package, _format in flows:
             self._refuse_if_busy(db, flow)
-            started = utcnow()
-            run = Run(
-                tenant_id=self.tenant, display_name=f"Run {started:%Y-%m-%d %H:%M} UTC", status="running",
-                started=started, owner=_owner(),
-                lake_versions={t: self.lake.version(t) for t in [*(e.name for e in ENTITIES), CHANGES]},
-            )
-            db.add(run)
-            db.flush()
-            activity = RunActivity(
+        started = started or utcnow()
+        run = Run(
+            tenant_id=self.tenant, display_name=f"Run {started:%Y-%m-%d %H:%M} UTC", status="running",
+            started=started, owner=_owner(), trigger=trigger,
+            lake_versions={t: self.lake.version(t) for t in [*(e.name for e in ENTITIES), CHANGES]},
+        )
+        db.add(run)
+        db.flush()
+        for flow, package, format_name in flows:
+            skipped = {"code": "NoValidatedData", "message": f"The connector of flow {flow.display_name!r} has no validated "
+                       "upload yet; upload files and validate them first."}
+            db.add(RunActivity(
                 tenant_id=self.tenant, run_id=run.id, flow_id=flow.id, display_name=flow.display_name,
-                status="running", package=str(package),
-            )
-            db.add(activity)
-            flow_id, source_id = flow.id, flow.connector.source_system_id
+                status="running" if package else "skipped", blocking_error=None if package else skipped,
+                package=package, package_format=format_name,
+            ))
+        db.flush()
+        db.refresh(run)
+        return run
+
+    def execute(
+        self, run_id: str, *, delta: bool = False, options: dict | None = None, progress: Callable[[str], None] | None = None,
+    ) -> list[Outcome]:
+        """Carry out a started run: each of its activities in turn, then the run's own status."""
+        with self.sessions.begin() as db:
+            run = db.get(Run, run_id)
+            run.owner = _owner()
+            pending = [a.id for a in run.activities if a.status == "running"]
+        outcomes = []
+        for activity_id in pending:
+            try:
+                outcomes.append(self._run_activity(run_id, activity_id, delta=delta, options=options, progress=progress))
+            except Exception as exc:
+                self._fail(run_id, {"code": "InternalApplicationError", "message": f"The run stopped on an unexpected error "
+                                    f"({type(exc).__name__}: {exc}); the lake was restored to its state before the run."})
+                raise
+        with self.sessions.begin() as db:
+            run = self._conclude_in(db, run_id)
+            outcomes = [Outcome(run, db.get(RunActivity, o.activity.id), o.plans) for o in outcomes]
+        return outcomes
+
+    def _run_activity(
+        self, run_id: str, activity_id: str, *, delta: bool, options: dict | None, progress: Callable[[str], None] | None,
+    ) -> Outcome:
+        say = progress or (lambda _msg: None)
+        with self.sessions.begin() as db:
+            activity = db.get(RunActivity, activity_id)
+            flow = db.get(InboundFlow, activity.flow_id)
+            package, format_name = Path(activity.package), activity.package_format
+            flow_id, source_id, year = flow.id, flow.connector.source_system_id, flow.year.code
             thresholds = dict(flow.thresholds)
             reference = tenant_reference_data(db=db, tenant_id=self.tenant)  # codes the tenant added or disabled
-        _fault("after-run-created")
 
         say("validating")
         result = validate_package(package, format_name=format_name, reference=reference, settings=self.settings, options=options)
         files = sorted(result.files)
-        self._keep_findings(run.id, activity.id, result.findings)
+        self._keep_findings(run_id, activity_id, result.findings)
         _fault("after-validate")
         with self.sessions.begin() as db:
-            run, activity = db.get(Run, run.id), db.get(RunActivity, activity.id)
+            run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
             activity.files, activity.package_format = files, result.format
             activity.statistics = self._statistics(result, {})
             if result.stopped:
                 messages = result.findings.filter(pl.col("level") == "catastrophic")["message"].to_list()
-                error = {"code": "PackageRefused", "message": " ".join(messages[:5])}
-                self._finish(run, activity, "failed", error)
+                activity.status = "failed"
+                activity.blocking_error = {"code": "PackageRefused", "message": " ".join(messages[:5])}
                 return Outcome(run, activity, {})
 
         if not delta and (result.format or "").startswith("oneroster") and _manifest_says_delta(package, self.settings):
             delta = True  # a package with any delta file never deactivates by absence
         say("planning lake changes")
         now = datetime.now(timezone.utc)
-        plans = plan_package(self.lake, result.tables, source_system_id=source_id, year=year, run_id=run.id, now=now, delta=delta)
+        plans = plan_package(self.lake, result.tables, source_system_id=source_id, year=year, run_id=run_id, now=now, delta=delta)
         reasons = [] if delta else self._hold_reasons(flow_id, files, result, plans, thresholds)
         with self.sessions.begin() as db:
-            run, activity = db.get(Run, run.id), db.get(RunActivity, activity.id)
+            run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
             activity.changes = {name: plan.counts() for name, plan in plans.items()}
             if reasons:
-                self._keep_pending(run.id, result.tables, delta)
-                run.status, run.held_reason, run.ended, run.owner = "held", reasons, utcnow(), None
+                self._keep_pending(run_id, activity_id, result.tables, delta)
+                if len(run.activities) > 1:
+                    reasons = [{**r, "flow": activity.display_name} for r in reasons]
+                run.held_reason = [*(run.held_reason or []), *reasons]
                 activity.status = "held"
                 return Outcome(run, activity, plans)
 
@@ -209,10 +264,37 @@ class Runner:
         apply_package(self.lake, plans, source_id, year, fault=_fault)
         _fault("before-commit")
         with self.sessions.begin() as db:
-            run, activity = db.get(Run, run.id), db.get(RunActivity, activity.id)
+            run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
             activity.statistics = self._statistics(result, plans)
-            self._finish(run, activity, self._final_status(activity.statistics))
+            activity.status = self._final_status(activity.statistics)
         return Outcome(run, activity, plans)
+
+    def _conclude(self, run_id: str) -> Run:
+        with self.sessions.begin() as db:
+            return self._conclude_in(db, run_id)
+
+    def _conclude_in(self, db: Session, run_id: str) -> Run:
+        """The run's status from its activities': held if any is held, else the worst of those that ran."""
+        run = db.get(Run, run_id)
+        db.refresh(run)
+        statuses = [a.status for a in run.activities]
+        ran = [s for s in statuses if s != "skipped"]
+        run.ended, run.owner = utcnow(), None
+        if "held" in statuses:
+            run.status = "held"
+            return run
+        if not ran or all(s == "failed" for s in ran):
+            run.status = "failed"
+            errors = [a.blocking_error for a in run.activities if a.blocking_error]
+            run.blocking_error = errors[0] if len(errors) == 1 else (
+                {"code": "AllActivitiesFailed", "message": " ".join(f"{a.display_name}: {a.blocking_error['message']}"
+                                                                     for a in run.activities if a.blocking_error)}
+                if errors else None)
+            return run
+        order = ["completed", "completedWithWarnings", "completedWithErrors", "failed"]
+        worst = max(ran, key=lambda s: order.index(s) if s in order else 0)
+        run.status = "completedWithErrors" if worst == "failed" else worst
+        return run
 
     def _refuse_if_busy(self, db: Session, flow: InboundFlow) -> None:
         for run in service.runs_with_status(db=db, tenant_id=self.tenant, status="running"):
@@ -255,17 +337,19 @@ class Runner:
         return reasons
 
     def _keep_findings(self, run_id: str, activity_id: str, findings: pl.DataFrame) -> None:
-        folder = self.run_dir(run_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        write_csv_report(findings, self.findings_file(run_id, "csv"))
-        write_jsonl_report(findings, self.findings_file(run_id, "jsonl"))
+        (self.run_dir(run_id) / activity_id).mkdir(parents=True, exist_ok=True)
+        write_csv_report(findings, self.findings_file(run_id, "csv", activity_id))
+        write_jsonl_report(findings, self.findings_file(run_id, "jsonl", activity_id))
         with self.sessions.begin() as db:
             for row in summary_by_rule(findings).iter_rows(named=True):
                 db.add(FindingsSummary(tenant_id=self.tenant, activity_id=activity_id, file=row["file"],
                                        rule=row["rule"], level=row["level"], count=row["count"]))
 
-    def _keep_pending(self, run_id: str, tables: dict, delta: bool) -> None:
-        folder = self.run_dir(run_id) / "pending"
+    def _pending_dir(self, run_id: str, activity_id: str) -> Path:
+        return self.run_dir(run_id) / "pending" / activity_id
+
+    def _keep_pending(self, run_id: str, activity_id: str, tables: dict, delta: bool) -> None:
+        folder = self._pending_dir(run_id, activity_id)
         folder.mkdir(parents=True, exist_ok=True)
         for name, table in tables.items():
             pq.write_table(table, folder / f"{name}.parquet")
@@ -291,39 +375,43 @@ class Runner:
             return "completedWithErrors"
         return "completedWithWarnings" if statistics["warnings"] else "completed"
 
-    @staticmethod
-    def _finish(run: Run, activity: RunActivity, status: str, error: dict | None = None) -> None:
-        run.status = activity.status = status
-        run.blocking_error = activity.blocking_error = error
-        run.ended = utcnow()
-        run.owner = None
-
     # --- held runs -----------------------------------------------------------------------------------------
     def approve(self, run_id: str) -> Outcome:
-        """Apply a held run: write what it would change, including the deactivations that held it."""
+        """Apply a held run: write what its held activities would change, including the deactivations that held them."""
         self.recover()
         with self.sessions.begin() as db:
             run = self._held(db, run_id)
-            activity = run.activities[0]
-            flow = db.get(InboundFlow, activity.flow_id)
-            source_id, year = flow.connector.source_system_id, flow.year.code
+            held = [a.id for a in run.activities if a.status == "held"]
             run.status, run.owner = "running", _owner()
             run.lake_versions = {t: self.lake.version(t) for t in [*(e.name for e in ENTITIES), CHANGES]}
-        folder = self.run_dir(run.id) / "pending"
+            reasons = list(run.held_reason or [])
+        outcomes = [self._apply_held(run_id, activity_id, reasons) for activity_id in held]
+        with self.sessions.begin() as db:
+            run = self._conclude_in(db, run_id)
+            run.held_reason = reasons  # kept: why it was held, for the record
+            first = outcomes[0]
+            return Outcome(run, db.get(RunActivity, first.activity.id), first.plans)
+
+    def _apply_held(self, run_id: str, activity_id: str, reasons: list[dict]) -> Outcome:
+        with self.sessions.begin() as db:
+            activity = db.get(RunActivity, activity_id)
+            flow = db.get(InboundFlow, activity.flow_id)
+            source_id, year, flow_name = flow.connector.source_system_id, flow.year.code, activity.display_name
+        folder = self._pending_dir(run_id, activity_id)
         tables = {p.stem: pq.read_table(p) for p in sorted(folder.glob("*.parquet"))}
         delta = (folder / "mode").read_text() == "delta"
         now = datetime.now(timezone.utc)
-        plans = plan_package(self.lake, tables, source_system_id=source_id, year=year, run_id=run.id, now=now, delta=delta)
-        for reason in run.held_reason or []:
-            if reason["code"] == "FileMissing":
+        plans = plan_package(self.lake, tables, source_system_id=source_id, year=year, run_id=run_id, now=now, delta=delta)
+        for reason in reasons:
+            if reason["code"] == "FileMissing" and reason.get("flow", flow_name) == flow_name:
                 entity = next((e for e in ENTITIES if _file_entity(reason["file"]) == e.name), None)
                 if entity is not None and entity.name not in plans:
-                    plan = deactivate_missing(self.lake, entity, source_system_id=source_id, year=year, run_id=run.id, now=now)
+                    plan = deactivate_missing(self.lake, entity, source_system_id=source_id, year=year, run_id=run_id, now=now)
                     if plan is not None:
                         plans[entity.name] = plan
         apply_package(self.lake, plans, source_id, year, fault=_fault)
         with self.sessions.begin() as db:
-            run, activity = db.get(Run, run.id), db.get(RunActivity, activity.id)
+            run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
             statistics = dict(activity.statistics)
             for metric, entity in STATISTIC_ENTITIES.items():
                 if entity in plans:
@@ -331,7 +419,7 @@ class Runner:
                     statistics[metric] = {"total": p.total, "active": p.active, "inactive": p.total - p.active}
             activity.statistics = statistics
             activity.changes = {name: plan.counts() for name, plan in plans.items()}
-            self._finish(run, activity, self._final_status(statistics))
+            activity.status = self._final_status(statistics)
         shutil.rmtree(folder, ignore_errors=True)
         return Outcome(run, activity, plans)
 

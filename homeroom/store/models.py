@@ -72,6 +72,10 @@ class DataConnector(Base):
     file_format: Mapped[str | None] = mapped_column(String(40))
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
     secrets: Mapped[dict[str, Any]] = mapped_column(default=dict)  # write-only through every interface
+    #: The last validated upload (a folder in the data folder): what the connector's flows run next.
+    current_package: Mapped[str | None] = mapped_column(Text)
+    current_package_format: Mapped[str | None] = mapped_column(String(40))
+    current_package_validated: Mapped[datetime | None]
 
 
 class InboundFlow(Base):
@@ -110,6 +114,8 @@ class Run(Base):
     owner: Mapped[str | None] = mapped_column(String(200))
     #: Lake table versions before the run wrote anything: an interrupted run is rolled back to them.
     lake_versions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: What started the run: ``cli``, ``onDemand`` (``runs/start``) or ``scheduled``.
+    trigger: Mapped[str] = mapped_column(String(20), default="cli")
     activities: Mapped[list["RunActivity"]] = relationship(back_populates="run", lazy="selectin", order_by="RunActivity.id")
 
 
@@ -159,6 +165,20 @@ class AppRegistration(Base):
     created: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class User(Base):
+    """A person who signs in to Homeroom (delegated tokens): a username, a password hash and delegated permissions."""
+
+    __tablename__ = "users"
+    __table_args__ = (UniqueConstraint("tenant_id", "username"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    username: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(300))
+    permissions: Mapped[list[Any]] = mapped_column(default=list)
+    disabled: Mapped[bool] = mapped_column(default=False)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class TenantReferenceDefinition(Base):
     """A tenant's change to reference data: a code it added, or a default it edited or disabled."""
 
@@ -202,3 +222,38 @@ class ProvisioningFlow(Base):
     secrets: Mapped[dict[str, Any]] = mapped_column(default=dict)  # default passwords; write-only through every interface
     created: Mapped[datetime] = mapped_column(default=utcnow)
     last_modified: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class UploadSession(Base):
+    """A connector's upload session: one container that files are uploaded to until it is validated or expires."""
+
+    __tablename__ = "upload_sessions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)  # the container id
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    connector_id: Mapped[str] = mapped_column(ForeignKey("data_connectors.id", ondelete="CASCADE"), index=True)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    session_expires: Mapped[datetime]
+    container_expires: Mapped[datetime]
+    #: ``active`` (accepting uploads), ``validating``, ``consumed`` (validated), ``reset``, ``expired``.
+    state: Mapped[str] = mapped_column(String(20), default="active", index=True)
+
+
+class Operation(Base):
+    """A long-running operation: a file validation (``fileValidateOperation``) or a started run."""
+
+    __tablename__ = "operations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # fileValidateOperation | longRunningOperation
+    status: Mapped[str] = mapped_column(String(20), default="notStarted")
+    status_detail: Mapped[str | None] = mapped_column(Text)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    last_action: Mapped[datetime] = mapped_column(default=utcnow)
+    #: URL of the resource operated on (the connector validated, the run started).
+    resource_location: Mapped[str | None] = mapped_column(Text)
+    errors: Mapped[list[Any]] = mapped_column(default=list)
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
+    validated_files: Mapped[list[Any]] = mapped_column(default=list)
+    owner: Mapped[str | None] = mapped_column(String(200))

@@ -50,6 +50,7 @@ class ValidationResult:
     tables: dict[str, pa.Table] = field(default_factory=dict)  # entity name -> validated records
     files: dict[str, FileStats] = field(default_factory=dict)  # file name -> counts
     stopped: bool = False  # a catastrophic finding stopped the run
+    recognised: list[str] = field(default_factory=list)  # the package's files that are files of its format
 
     def count(self, level: str) -> int:
         """How many findings of a level."""
@@ -136,8 +137,12 @@ def validate_package(
     settings: Settings | None = None,
     progress: Progress | None = None,
     options: Mapping[str, object] | None = None,
+    basic_only: bool = False,
 ) -> ValidationResult:
     """Validate the roster package at ``path`` (a folder or a zip archive).
+
+    ``basic_only`` stops after SDS's *basic* checks (the package, its files' names, encoding of the
+    header and the headers): what an upload session's ``validate`` reports. Records are not read.
 
     ``options`` are format-specific settings (see each format module); the format also receives
     ``settings`` under the key ``"settings"``. Raises ``PackageError``
@@ -205,11 +210,15 @@ def validate_package(
 
     fmt = FORMATS[format_name]
     present = _check_file_names(fmt, package, findings)
+    result.recognised = sorted(pf.name for pf in present.values())
     for spec in fmt.files:
         if spec.name in present and spec.skip_reason is not None:  # recognised, holds nothing to roster: not read
             findings.add("FileSkipped", "info", spec.name, reason=spec.skip_reason)
         elif spec.name in present and (loaded := load(present[spec.name].name)) is not None:
             _check_header(spec, loaded[0], fmt, findings)
+    if basic_only:
+        result.findings, result.stopped = findings.frame(), findings.has_catastrophic()
+        return result
 
     raws: dict[str, RawTable] = {}
     if not findings.has_catastrophic():
