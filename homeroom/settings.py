@@ -3,6 +3,7 @@
 Every setting has an embedded default, so Homeroom works with no configuration at all.
 """
 
+import json
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,49 +16,54 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HOMEROOM_", extra="ignore")
 
-    data_dir: Path = Field(default=Path("homeroom-data"), description="Where Homeroom keeps its data.")
+    data_dir: Path = Field(default=Path("homeroom-data"), description=(
+        "Where Homeroom keeps its data: findings files, held runs, validated uploads, keys, the default database and lake."))
     database_url: str | None = Field(
         default=None,
-        description="SQLAlchemy URL of the control-plane database; default: SQLite in the data folder.",
+        description="The control-plane database (SQLAlchemy URL), e.g. `postgresql+psycopg://user@host:5432/homeroom`.",
+        json_schema_extra={"unset": "SQLite in the data folder"},
     )
     lake_uri: str | None = Field(
         default=None,
-        description="Where the Delta Lake tables live: a path, or s3://, az://, gs:// URI; default: <data_dir>/lake.",
+        description="Where the Delta tables live: a path, `s3://`, `az://` or `gs://`.",
+        json_schema_extra={"unset": "`<data_dir>/lake`"},
     )
     lake_storage_options: dict[str, str] = Field(
         default_factory=dict,
-        description="Credentials and options for object storage, as delta-rs takes them (JSON in the environment).",
+        description="JSON object of delta-rs storage options (credentials, endpoints) for object storage.",
     )
     deactivation_threshold: float = Field(
         default=0.10,
-        description="Largest share of an entity's active records one full snapshot may deactivate before the run is held.",
+        description="Largest share of an entity's active records a full snapshot may deactivate before the run is held.",
     )
     zip_max_total_bytes: int = Field(
         default=16 * 1024**3,
-        description="Largest total uncompressed size of the CSV files in one zip archive.",
+        description="Largest total uncompressed size of the files in one zip archive.",
     )
     zip_max_ratio: float = Field(
         default=200.0,
-        description="Largest expansion ratio (uncompressed / compressed) of a zip entry; a zip bomb exceeds it.",
+        description="Largest expansion ratio (uncompressed / compressed) of an archive entry larger than 1 MiB. Roster CSVs "
+        "compress 5 to 20 times; a zip bomb expands thousands of times.",
     )
-    zip_max_entries: int = Field(default=64, description="Largest number of entries in one zip archive.")
+    zip_max_entries: int = Field(default=64, description="Largest number of entries in one archive.")
     default_phone_country_code: str | None = Field(
         default=None,
         description=(
-            "Calling code (digits only, e.g. '1') added to phone numbers that have no leading '+'. "
-            "When unset, such numbers are not E.164 and are dropped with a warning."
+            "Calling code (digits, e.g. `1` or `44`) added to phone numbers without a leading `+`. Unset: such numbers "
+            "are not E.164 and are cleared with an `InvalidPhone` warning."
         ),
     )
     v1_student_domain: str | None = Field(
         default=None,
         description=(
-            "SDS v1 packages: domain added to Student.csv usernames that have none (OKlein -> OKlein@school.org). "
-            "When unset, such usernames are invalid. The option student_domain overrides it."
+            "SDS v1 packages: domain added to `Student.csv` usernames that have none (`OKlein` becomes "
+            "`OKlein@students.contoso.edu`). The validation option `student_domain` overrides it. Unset: such usernames "
+            "fail `InvalidUsername`."
         ),
     )
     v1_teacher_domain: str | None = Field(
         default=None,
-        description="SDS v1 packages: domain added to Teacher.csv usernames that have none. The option teacher_domain overrides it.",
+        description="The same for `Teacher.csv` usernames (option `teacher_domain`).",
     )
 
     api_host: str = Field(default="127.0.0.1", description="Address `homeroom serve` listens on.")
@@ -74,9 +80,73 @@ class Settings(BaseSettings):
         default_factory=list,
         description=(
             "External OpenID Connect issuers whose tokens the API accepts (JSON list): each "
-            '{"issuer": ..., "jwks_uri": ..., "audience": ...} and optionally "tenant_claim" (default "tid").'
+            '`{"issuer": ..., "jwks_uri": ..., "audience": ...}` and optionally `"tenant_claim"` (default `"tid"`). See [api.md](api.md).'
         ),
     )
+
+    # --- upload sessions, validation and runs over the API (docs/automation.md) ---
+    api_public_url: str | None = Field(
+        default=None, json_schema_extra={"unset": "the URL of each request"},
+        description="The base URL clients reach `homeroom serve` at (e.g. `https://homeroom.example.org` behind a TLS proxy), "
+        "used in upload session URLs.",
+    )
+    upload_session_hours: float = Field(default=14.0, description="How long an upload session (its signed URL) accepts files.")
+    upload_container_extra_hours: float = Field(
+        default=34.0, description="How long an unvalidated upload container is kept after its session expired, then destroyed.",
+    )
+    schedule_interval_hours: float = Field(
+        default=12.0, description="`homeroom serve` runs every active inbound flow this often (0 turns the scheduler off).",
+    )
+    schedule_skip_hours: float = Field(
+        default=10.0, description="A scheduled run due within this many hours after an on-demand run is skipped.",
+    )
+    schedule_tick_seconds: float = Field(default=60.0, description="How often the scheduler checks whether a run is due.")
+    run_start_limit: int = Field(default=5, description="Successful on-demand runs (`runs/start`) allowed per window.")
+    run_start_window_hours: float = Field(default=12.0, description="The window of `run_start_limit`, in hours.")
+
+    upload_store_uri: str | None = Field(
+        default=None, json_schema_extra={"unset": "`<data_dir>/uploads`"},
+        description=(
+            "Where upload sessions keep uploaded files: `s3://bucket/prefix` or `gs://bucket/prefix` (read with "
+            "`pyarrow.fs`). See [api.md](api.md#upload-storage-azure-blob-compatible)."
+        ),
+    )
+    upload_storage_options: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description=(
+            "JSON object of keyword arguments of pyarrow's `S3FileSystem` or `GcsFileSystem` for the upload store, "
+            'e.g. `{"endpoint_override": "minio:9000", "scheme": "http", "access_key": "...", "secret_key": "..."}`.'
+        ),
+    )
+    upload_max_blob_bytes: int = Field(default=8 * 1024**3, description=(
+        "Largest uploaded file (and block); more is 413 `RequestBodyTooLarge`. At most 5 GiB with AWS S3."))
+    upload_max_container_bytes: int = Field(
+        default=32 * 1024**3,
+        description="Largest total of the files and staged blocks of one upload session; more is 409 `ContainerQuotaExceeded`.",
+    )
+    upload_max_blobs: int = Field(default=64, description=(
+        "Largest number of files in one upload session; more is 409 `BlobCountExceedsLimit`."))
+
+
+def _default_text(info) -> str:
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    if "unset" in extra:
+        return str(extra["unset"])
+    value = info.get_default(call_default_factory=True)
+    if value is None:
+        return "unset"
+    text = f"`{value if not isinstance(value, (dict, list)) else json.dumps(value)}`"
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 1024**3 and value % 1024**3 == 0:
+        text += f" ({value // 1024**3} GiB)"
+    return text
+
+
+def settings_markdown() -> str:
+    """The table of every setting (docs/configuration.md is generated from it)."""
+    lines = ["| Variable | Default | Meaning |", "|---|---|---|"]
+    for name, info in Settings.model_fields.items():
+        lines.append(f"| `HOMEROOM_{name.upper()}` | {_default_text(info)} | {' '.join((info.description or '').split())} |")
+    return "\n".join(lines) + "\n"
 
 
 @lru_cache(maxsize=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 from urllib.parse import parse_qsl
 
@@ -14,7 +15,10 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from homeroom.api.actions import Jobs
+from homeroom.api.apps import PERMISSIONS
 from homeroom.api.auth import ExternalIssuer, TokenService
+from homeroom.api.blobs import install_blob_routes
 from homeroom.api.bodies import (
     DataConnectorIn,
     InboundFlowIn,
@@ -28,9 +32,12 @@ from homeroom.api.keys import load_signing_key
 from homeroom.api.paths import GraphPaths
 from homeroom.api.resources import COLLECTIONS, PROVISIONING_TYPES, RESOURCES
 from homeroom.api.routes import BODY_SCHEMAS, industry_data_router
+from homeroom.api.scheduling import Scheduler
 from homeroom.api.throttle import Throttle
 from homeroom.settings import Settings, get_settings
 from homeroom.store.database import open_database
+from homeroom.uploads.sas import CONTAINER_ACCOUNT, load_sas_key
+from homeroom.uploads.storage import open_blob_store
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +45,7 @@ _BODY_MODELS = {"sourceSystems": SourceSystemIn, "years": YearIn, "dataConnector
                 "inboundFlows": InboundFlowIn, "referenceDefinitions": ReferenceDefinitionIn,
                 "outboundProvisioningFlowSets": OutboundFlowSetIn}
 _SEGMENTS = {"beta", "external", "industryData", "$count", "getStatistics", "oauth2", "v2.0", "token", "activities", "activity",
+             "getUploadSession", "validate", "start", "reset", "findings",
              *COLLECTIONS, *(n for r in RESOURCES.values() for n in r.navigations)}
 _TYPE_NAMES = {"azureDataLakeConnector", "oneRosterApiDataConnector", "inboundFileFlow", "inboundApiFlow",
                "industryDataConnector", "inboundFlow", "fileDataConnector", "apiDataConnector", "provisioningFlow",
@@ -113,22 +121,27 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _install_token_endpoint(app: FastAPI) -> None:
-    @app.post("/{tenant}/oauth2/v2.0/token", tags=["auth"], summary="OAuth 2.0 token endpoint (client credentials)", operation_id="getToken",
+    @app.post("/{tenant}/oauth2/v2.0/token", tags=["auth"], summary="OAuth 2.0 token endpoint", operation_id="getToken",
               openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
-                  "type": "object", "required": ["grant_type", "client_id", "client_secret"],
-                  "properties": {"grant_type": {"type": "string", "enum": ["client_credentials"]}, "client_id": {"type": "string"},
-                                 "client_secret": {"type": "string", "format": "password"},
-                                 "scope": {"type": "string", "example": "https://graph.microsoft.com/.default"}}}}}}},
-              responses={400: {"description": "invalid_request, unsupported_grant_type or invalid_scope"},
+                  "type": "object", "required": ["grant_type", "client_id"],
+                  "properties": {"grant_type": {"type": "string", "enum": ["client_credentials", "password", "refresh_token"]},
+                                 "client_id": {"type": "string"},
+                                 "client_secret": {"type": "string", "format": "password",
+                                                   "description": "Required for client_credentials; checked when given."},
+                                 "scope": {"type": "string", "example": "https://graph.microsoft.com/.default"},
+                                 "username": {"type": "string", "description": "password grant"},
+                                 "password": {"type": "string", "format": "password", "description": "password grant"},
+                                 "refresh_token": {"type": "string", "description": "refresh_token grant"}}}}}}},
+              responses={400: {"description": "invalid_request, unsupported_grant_type, invalid_scope or invalid_grant"},
                          401: {"description": "invalid_client"}})
     async def token(tenant: str, request: Request) -> JSONResponse:
-        """Exchange an app's client id and secret for an access token of its tenant."""
+        """Exchange an app's credentials (client credentials) or a user's (password, refresh token) for an access token."""
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
         state = request.app.state
 
         def issue() -> dict:
             with state.sessions() as db:
-                return state.tokens.client_credentials(db=db, tenant_id=tenant, form=form)
+                return state.tokens.token(db=db, tenant_id=tenant, form=form)
 
         try:
             body = await run_in_threadpool(issue)
@@ -148,8 +161,11 @@ def _openapi_with_security(app: FastAPI) -> dict:
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         schema.setdefault("components", {}).setdefault("schemas", {}).update(BODY_SCHEMAS)
         schema["components"]["securitySchemes"] = {"graphToken": {
-            "type": "oauth2", "description": "Bearer JWT from /{tenant}/oauth2/v2.0/token; permissions in the roles claim.",
-            "flows": {"clientCredentials": {"tokenUrl": "/{tenant}/oauth2/v2.0/token", "scopes": {}}}}}
+            "type": "oauth2", "description": "Bearer JWT from /{tenant}/oauth2/v2.0/token; permissions in the roles "
+            "(application) or scp (delegated) claim.",
+            "flows": {"clientCredentials": {"tokenUrl": "/{tenant}/oauth2/v2.0/token", "scopes": {}},
+                      "password": {"tokenUrl": "/{tenant}/oauth2/v2.0/token", "refreshUrl": "/{tenant}/oauth2/v2.0/token",
+                                   "scopes": {p: p for p in sorted(PERMISSIONS)}}}}}
         for path, operations in schema["paths"].items():
             if path.startswith("/beta/"):
                 for operation in operations.values():
@@ -158,10 +174,20 @@ def _openapi_with_security(app: FastAPI) -> dict:
     return app.openapi_schema
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    """Serving: finish what a stopped server left running, run the scheduler; on shutdown, let jobs finish."""
+    app.state.jobs.recover()
+    app.state.scheduler.start(app.state.blob_store)
+    yield
+    app.state.scheduler.stop()
+    app.state.jobs.shutdown()
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The API application for these settings (default: the environment's)."""
     settings = settings or get_settings()
-    app = FastAPI(title="Homeroom Graph-compatible API", version="0.1.0",
+    app = FastAPI(title="Homeroom Graph-compatible API", version="0.1.0", lifespan=_lifespan,
                   description="Microsoft Graph beta `industryData`-compatible API served by Homeroom. See docs/api.md.")
     app.state.settings = settings
     app.state.sessions = open_database(settings)
@@ -169,10 +195,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                     lifetime_seconds=settings.api_token_lifetime_seconds,
                                     external_issuers=[ExternalIssuer.from_setting(i) for i in settings.api_oidc_issuers])
     app.state.throttle = Throttle(settings.api_throttle_calls, settings.api_throttle_window_seconds)
+    app.state.public_url = settings.api_public_url.rstrip("/") if settings.api_public_url else None
+    app.state.jobs = Jobs(app.state)
+    app.state.scheduler = Scheduler(settings, app.state.sessions, lambda runner, run_id: app.state.jobs.execute(runner, run_id))
+    # Upload storage (Azure Blob compatible, docs/api.md): where session URLs point.
+    app.state.blob_store = open_blob_store(settings)
+    app.state.sas_key = load_sas_key(settings.data_dir)
+    install_blob_routes(app)
     _install_error_handlers(app)
     _install_token_endpoint(app)
     app.include_router(industry_data_router(_BODY_MODELS))
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
-    app.add_middleware(GraphPaths, segments=_SEGMENTS, type_names=_TYPE_NAMES)
+    app.add_middleware(GraphPaths, segments=_SEGMENTS, type_names=_TYPE_NAMES, untouched_prefixes=(f"/{CONTAINER_ACCOUNT}/",))
     app.add_middleware(RequestIds)
     return app

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from homeroom.errors import ConfigurationError
 from homeroom.store import service
-from homeroom.store.models import AppRegistration
+from homeroom.store.models import AppRegistration, User
 
 #: Every permission of Graph's industryData API (spec §1.15).
 PERMISSIONS = frozenset({
@@ -71,3 +71,36 @@ def get_app_registration(*, db: Session, tenant_id: str, client_id: str) -> AppR
 def list_app_registrations(*, db: Session, tenant_id: str) -> list[AppRegistration]:
     """The tenant's apps, oldest first."""
     return list(db.scalars(select(AppRegistration).where(AppRegistration.tenant_id == tenant_id).order_by(AppRegistration.created)))
+
+
+def create_user(*, db: Session, tenant_id: str, username: str, permissions: list[str], password: str | None = None) -> tuple[User, str]:
+    """Create a person who can sign in for delegated tokens; returns the user and the password (generated when not given)."""
+    unknown = sorted(set(permissions) - PERMISSIONS)
+    if unknown:
+        raise ConfigurationError(f"unknown permission(s): {', '.join(unknown)}; known: {', '.join(sorted(PERMISSIONS))}")
+    if not username or len(username) > 200 or any(c.isspace() for c in username):
+        raise ConfigurationError(f"a username is 1 to 200 characters without spaces, not {username!r}")
+    if password is not None and len(password) < 12:
+        raise ConfigurationError("a password has at least 12 characters")
+    service.ensure_tenant(db=db, tenant_id=tenant_id)
+    if get_user(db=db, tenant_id=tenant_id, username=username) is not None:
+        raise ConfigurationError(f"tenant {tenant_id!r} already has a user {username!r}")
+    password = password or secrets.token_urlsafe(18)
+    user = User(tenant_id=tenant_id, username=username, password_hash=hash_secret(password), permissions=sorted(set(permissions)))
+    db.add(user)
+    db.flush()
+    return user, password
+
+
+def get_user(*, db: Session, tenant_id: str, username: str | None = None, user_id: str | None = None) -> User | None:
+    """The tenant's user with this username (case-insensitive) or id."""
+    query = select(User).where(User.tenant_id == tenant_id)
+    if user_id is not None:
+        return db.scalar(query.where(User.id == user_id))
+    found = [u for u in db.scalars(query) if u.username.lower() == (username or "").lower()]
+    return found[0] if found else None
+
+
+def list_users(*, db: Session, tenant_id: str) -> list[User]:
+    """The tenant's users, oldest first."""
+    return list(db.scalars(select(User).where(User.tenant_id == tenant_id).order_by(User.created)))

@@ -1,6 +1,9 @@
-"""OAuth 2.0 tokens (client credentials) as RS256 JWTs, and the principal a request acts as.
+"""OAuth 2.0 tokens as RS256 JWTs, and the principal a request acts as.
 
-Tokens carry ``tid`` (the tenant), ``roles`` (application permissions) and ``azp``/``appid`` (the client).
+Grants: ``client_credentials`` (an app acting as itself: ``roles``), and for scripts and connectors acting for a
+person, ``password`` (resource owner password credentials) and ``refresh_token`` (delegated: ``scp``, the
+intersection of what the user holds, what the app holds and what was asked for).
+Tokens carry ``tid`` (the tenant), ``roles`` or ``scp`` and ``azp``/``appid`` (the client).
 Tokens of configured external OpenID Connect issuers are verified against the issuer's JWKS instead.
 Verification pins the algorithm to RS256, so ``alg: none`` and HS256 tokens are refused, and checks the
 signature, expiry, audience, issuer and that the app is still registered in the token's tenant.
@@ -16,12 +19,17 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from sqlalchemy.orm import Session
 
-from homeroom.api.apps import PERMISSIONS, get_app_registration, secret_matches
+from homeroom.api.apps import PERMISSIONS, get_app_registration, get_user, secret_matches
 from homeroom.api.errors import AuthError, BadRequest, InvalidClient, PermissionDenied
 from homeroom.errors import ConfigurationError
 from homeroom.store import service
 
 ALGORITHM = "RS256"
+#: The audience of refresh tokens: never accepted as an access token, and access tokens are never refresh tokens.
+REFRESH_AUDIENCE = "urn:homeroom:refresh-token"
+REFRESH_LIFETIME_SECONDS = 14 * 24 * 3600
+#: OpenID scopes a delegated request may carry; they grant nothing here.
+_OIDC_SCOPES = {"openid", "profile", "email", "offline_access"}
 #: Asymmetric algorithms accepted from external issuers (never "none" nor HMAC, whose key would be public).
 EXTERNAL_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384")
 
@@ -85,6 +93,24 @@ class TokenService:
         }
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": "homeroom"})
 
+    def token(self, *, db: Session, tenant_id: str, form: dict[str, str]) -> dict:
+        """The token endpoint's answer to a grant (``client_credentials``, ``password`` or ``refresh_token``)."""
+        grant = form.get("grant_type")
+        if grant == "client_credentials":
+            return self.client_credentials(db=db, tenant_id=tenant_id, form=form)
+        if grant in ("password", "refresh_token"):
+            return self._delegated(db=db, tenant_id=tenant_id, form=form)
+        raise BadRequest(f"unsupported_grant_type: {grant!r}; supported: client_credentials, password, refresh_token.")
+
+    def _app(self, db: Session, tenant_id: str, form: dict[str, str], secret_required: bool):
+        client_id, secret = form.get("client_id"), form.get("client_secret")
+        if not client_id or (secret_required and not secret):
+            raise BadRequest("invalid_request: client_id" + (" and client_secret are" if secret_required else " is") + " required.")
+        app = get_app_registration(db=db, tenant_id=tenant_id, client_id=client_id)
+        if app is None or (secret is not None and not secret_matches(secret, app.secret_hash)):
+            raise InvalidClient("The client id or secret is not valid for this tenant.")
+        return app
+
     def client_credentials(self, *, db: Session, tenant_id: str, form: dict[str, str]) -> dict:
         """The token endpoint's answer to a ``client_credentials`` grant."""
         if form.get("grant_type") != "client_credentials":
@@ -92,15 +118,65 @@ class TokenService:
         scope = form.get("scope", "")
         if scope and not all(s.endswith("/.default") for s in scope.split()):
             raise BadRequest("invalid_scope: client credentials tokens take a scope ending in '/.default'.")
-        client_id, secret = form.get("client_id"), form.get("client_secret")
-        if not client_id or not secret:
-            raise BadRequest("invalid_request: client_id and client_secret are required.")
-        app = get_app_registration(db=db, tenant_id=tenant_id, client_id=client_id)
-        if app is None or not secret_matches(secret, app.secret_hash):
-            raise InvalidClient("The client id or secret is not valid for this tenant.")
+        app = self._app(db, tenant_id, form, secret_required=True)
         token = self.issue(tenant_id=tenant_id, client_id=app.id, roles=list(app.permissions))
         return {"token_type": "Bearer", "expires_in": self.lifetime_seconds, "ext_expires_in": self.lifetime_seconds,
                 "access_token": token}
+
+    def _requested(self, scope: str) -> set[str] | None:
+        """The permissions a delegated request asks for (None: ``.default``, everything granted)."""
+        wanted: set[str] = set()
+        for item in scope.split():
+            name = item.rsplit("/", 1)[-1] if item.startswith(("https://", "http://", "api://")) else item
+            if name == ".default":
+                return None
+            if name in _OIDC_SCOPES:
+                continue
+            if name not in PERMISSIONS:
+                raise BadRequest(f"invalid_scope: {item!r} is not an industryData permission.")
+            wanted.add(name)
+        return wanted or None
+
+    def _delegated(self, *, db: Session, tenant_id: str, form: dict[str, str]) -> dict:
+        """``password`` and ``refresh_token`` grants: a token acting for a user, with ``scp`` permissions."""
+        app = self._app(db, tenant_id, form, secret_required=False)
+        requested = self._requested(form.get("scope", ""))
+        if form["grant_type"] == "password":
+            username, password = form.get("username"), form.get("password")
+            if not username or not password:
+                raise BadRequest("invalid_request: username and password are required.")
+            user = get_user(db=db, tenant_id=tenant_id, username=username)
+            if user is None or user.disabled or not secret_matches(password, user.password_hash):
+                raise BadRequest("invalid_grant: the user name or password is incorrect.")
+            ceiling = set(PERMISSIONS)
+        else:
+            try:
+                claims = jwt.decode(form.get("refresh_token") or "", self.public_key, algorithms=[ALGORITHM],
+                                    audience=REFRESH_AUDIENCE, issuer=self.issuer(tenant_id),
+                                    options={"require": ["exp", "sub", "azp", "tid"]})
+            except jwt.PyJWTError as exc:
+                raise BadRequest(f"invalid_grant: the refresh token is not valid ({type(exc).__name__}).") from None
+            if claims["azp"] != app.id:
+                raise BadRequest("invalid_grant: the refresh token was issued to another client.")
+            user = get_user(db=db, tenant_id=tenant_id, user_id=str(claims["sub"]))
+            if user is None or user.disabled:
+                raise BadRequest("invalid_grant: the refresh token's user no longer exists or is disabled.")
+            ceiling = set(str(claims.get("scp") or "").split())  # a refresh never widens the grant
+        allowed = set(user.permissions) & set(app.permissions) & ceiling
+        scopes = allowed if requested is None else requested & allowed
+        if not scopes:
+            raise BadRequest("invalid_scope: neither the user nor the app holds any of the requested permissions.")
+        now = int(time.time())
+        scp = " ".join(sorted(scopes))
+        common = {"iss": self.issuer(tenant_id), "iat": now, "nbf": now, "tid": tenant_id, "azp": app.id, "appid": app.id,
+                  "sub": user.id, "oid": user.id, "scp": scp, "jti": str(uuid.uuid4()), "ver": "2.0"}
+        access = jwt.encode({**common, "aud": self.audience, "exp": now + self.lifetime_seconds, "idtyp": "user",
+                             "upn": user.username, "preferred_username": user.username},
+                            self._key, algorithm=ALGORITHM, headers={"kid": "homeroom"})
+        refresh = jwt.encode({**common, "aud": REFRESH_AUDIENCE, "exp": now + REFRESH_LIFETIME_SECONDS},
+                             self._key, algorithm=ALGORITHM, headers={"kid": "homeroom"})
+        return {"token_type": "Bearer", "scope": scp, "expires_in": self.lifetime_seconds,
+                "ext_expires_in": self.lifetime_seconds, "access_token": access, "refresh_token": refresh}
 
     def verify(self, *, db: Session, authorization: str | None) -> Principal:
         """The principal of a request's ``Authorization: Bearer`` token, or ``AuthError``."""
@@ -133,8 +209,15 @@ class TokenService:
             raise AuthError("Access token's application is not registered in its tenant.")
         roles = claims.get("roles") or []
         scopes = str(claims.get("scp") or "").split()
-        # A token can only use permissions the app still holds: revoking a permission takes effect at once.
-        granted = frozenset(p for p in [*roles, *scopes] if p in app.permissions)
+        # A token can only use permissions the app (and its user) still hold: revoking takes effect at once.
+        held = set(app.permissions)
+        if claims.get("idtyp") == "user" or scopes:
+            user = get_user(db=db, tenant_id=tenant_id, user_id=str(claims.get("sub") or ""))
+            if user is None or user.disabled:
+                raise AuthError("Access token's user no longer exists or is disabled.")
+            held &= set(user.permissions)
+            roles = []  # a delegated token acts with its scopes only
+        granted = frozenset(p for p in [*roles, *scopes] if p in held)
         return Principal(tenant_id=tenant_id, client_id=client_id, permissions=granted)
 
     def _verify_external(self, *, db: Session, token: str, issuer: ExternalIssuer) -> Principal:

@@ -18,8 +18,9 @@ _NAMESPACES = ("microsoft.graph.industrydata.", "microsoft.graph.")
 class GraphPaths:
     """Rewrites request paths to the canonical spelling of their known segments."""
 
-    def __init__(self, app, segments: set[str], type_names: set[str]):
+    def __init__(self, app, segments: set[str], type_names: set[str], untouched_prefixes: tuple[str, ...] = ()):
         self.app = app
+        self.untouched_prefixes = untouched_prefixes  # e.g. the upload endpoint, whose blob names are case-sensitive
         self.canonical = {s.lower(): s for s in segments}
         self.type_names = {t.lower() for t in type_names}
 
@@ -48,7 +49,7 @@ class GraphPaths:
         return "/".join(out)
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http":
+        if scope["type"] == "http" and not scope["path"].startswith(self.untouched_prefixes):
             path = self.rewrite(scope["path"])
             if path != scope["path"]:
                 scope = dict(scope, path=path, raw_path=quote(path, safe="/$'()@:,").encode())

@@ -41,6 +41,7 @@ from homeroom.store import references as reference_store
 from homeroom.store.models import (
     DataConnector,
     InboundFlow,
+    Operation,
     OutboundFlowSet,
     ProvisioningFlow,
     Run,
@@ -569,6 +570,26 @@ class RoleGroups(Resource):
                 "roles": [{"code": r} for r in group.roles]}
 
 
+#: Graph's enumerations of run and activity statuses, and how Homeroom's own states appear in them.
+RUN_STATUSES = {"running": "running", "failed": "failed", "completed": "completed", "completedWithErrors": "completedWithErrors",
+                "completedWithWarnings": "completedWithWarnings", "held": "unknownFutureValue", "discarded": "failed"}
+ACTIVITY_STATUSES = {**RUN_STATUSES, "running": "inProgress", "skipped": "skipped", "discarded": "skipped"}
+_HOMEROOM_STATES = {
+    "held": ("RunHeld", "The run is held for approval and has written nothing: {reasons} Approve or discard it with "
+             "`homeroom runs approve|discard`."),
+    "discarded": ("RunDiscarded", "An administrator discarded this held run; nothing it would have changed was written."),
+}
+
+
+def wire_status(status: str, error: dict | None, statuses: dict[str, str], reasons: list | None = None) -> tuple[str, dict | None]:
+    """A Homeroom status as Graph's enumeration allows, with Homeroom's own states (held, discarded) explained in
+    ``blockingError`` (Graph's enumerations are evolvable: held runs show ``unknownFutureValue``)."""
+    if status in _HOMEROOM_STATES and error is None:
+        code, template = _HOMEROOM_STATES[status]
+        error = {"code": code, "message": template.format(reasons=" ".join(r.get("message", "") for r in reasons or []))}
+    return statuses.get(status, "unknownFutureValue"), error
+
+
 class RunActivities(Resource):
     """``/runs/{id}/activities``: inboundFlowActivity, one per flow of a run."""
 
@@ -582,12 +603,13 @@ class RunActivities(Resource):
         }
 
     def to_json(self, row: RunActivity) -> dict:
+        status, error = wire_status(row.status, row.blocking_error, ACTIVITY_STATUSES)
         return {"@odata.type": odata_type(self.type_name), "id": row.id, "displayName": row.display_name,
-                "status": row.status, "blockingError": row.blocking_error}
+                "status": status, "blockingError": error}
 
 
 class Runs(Resource):
-    """``/runs``: industryDataRun, read-only (runs are started with ``homeroom run``)."""
+    """``/runs``: industryDataRun, read-only (started by ``runs/start``, the scheduler or ``homeroom run``)."""
 
     name, type_name, model = "runs", "industryDataRun", Run
     properties = frozenset({"id", "displayName", "status", "startDateTime", "endDateTime", "blockingError"})
@@ -600,12 +622,36 @@ class Runs(Resource):
         return list(db.scalars(select(Run).where(Run.tenant_id == tenant_id).order_by(Run.started.desc())))
 
     def to_json(self, row: Run) -> dict:
+        status, error = wire_status(row.status, row.blocking_error, RUN_STATUSES, row.held_reason)
         return {"@odata.type": odata_type(self.type_name), "id": row.id, "displayName": row.display_name,
-                "startDateTime": iso(row.started), "endDateTime": iso(row.ended), "status": row.status,
-                "blockingError": row.blocking_error}
+                "startDateTime": iso(row.started), "endDateTime": iso(row.ended), "status": status,
+                "blockingError": error}
+
+
+class Operations(Resource):
+    """``/operations``: the long-running operations of ``validate`` (fileValidateOperation) and ``runs/start``."""
+
+    name, type_name, model = "operations", "longRunningOperation", Operation
+    properties = frozenset({"id", "createdDateTime", "lastActionDateTime", "resourceLocation", "status", "statusDetail"})
+    read = ("IndustryData.ReadBasic.All",)
+
+    def list(self, *, db: Session, tenant_id: str) -> list[Operation]:
+        return list(db.scalars(select(Operation).where(Operation.tenant_id == tenant_id).order_by(Operation.created.desc())))
+
+    def to_json(self, row: Operation) -> dict:
+        item = {"@odata.type": "#microsoft.graph.longRunningOperation" if row.kind == "longRunningOperation" else odata_type(row.kind),
+                "id": row.id, "createdDateTime": iso(row.created), "lastActionDateTime": iso(row.last_action),
+                "resourceLocation": row.resource_location, "status": row.status, "statusDetail": row.status_detail}
+        if row.kind != "longRunningOperation":
+            item.update(errors=row.errors, warnings=row.warnings)
+        if row.kind == "fileValidateOperation":
+            item["validatedFiles"] = row.validated_files
+        return item
 
 
 MASKED_PASSWORD = "***************"
+#: Where a provisioning flow's settings record its last ``reset`` (not a Graph property; never shown).
+RESET_KEY = "_homeroomResetRequested"
 
 
 class OutboundFlowSets(Resource):
@@ -707,8 +753,16 @@ class ProvisioningFlows(Resource):
                 config["roleGroup"] = _role_group_json(group)
             if (row.secrets or {}).get(f"password{i}") is not None:
                 config["defaultPasswordSettings"] = {"@odata.type": odata_type("simplePasswordSettings"), "password": MASKED_PASSWORD}
+        settings.pop(RESET_KEY, None)
         return {"@odata.type": odata_type(row.kind), "id": row.id, "createdDateTime": iso(row.created),
                 "lastModifiedDateTime": iso(row.last_modified), "readinessStatus": "notReady", **settings}
+
+    @staticmethod
+    def reset(row: ProvisioningFlow) -> None:
+        """Graph's ``reset``: the flow's next provisioning starts from a clean state (recorded; read by the outbound engine)."""
+        now = datetime.now(timezone.utc)
+        row.settings = {**(row.settings or {}), RESET_KEY: iso(now)}
+        row.last_modified = now
 
     def _apply(self, db: Session, tenant_id: str, row: ProvisioningFlow, body: GraphInput) -> None:
         settings = dict(row.settings or {})
@@ -798,9 +852,11 @@ RUNS = Runs()
 RUN_ACTIVITIES = RunActivities()
 OUTBOUND_FLOW_SETS = OutboundFlowSets()
 PROVISIONING_FLOWS = ProvisioningFlows()
+OPERATIONS = Operations()
 
 #: The collections directly under /external/industryData, by URL segment.
 COLLECTIONS: dict[str, Resource] = {r.name: r for r in (
-    DATA_CONNECTORS, INBOUND_FLOWS, OUTBOUND_FLOW_SETS, REFERENCE_DEFINITIONS, ROLE_GROUPS, RUNS, SOURCE_SYSTEMS, YEARS)}
+    DATA_CONNECTORS, INBOUND_FLOWS, OPERATIONS, OUTBOUND_FLOW_SETS, REFERENCE_DEFINITIONS, ROLE_GROUPS, RUNS, SOURCE_SYSTEMS,
+    YEARS)}
 #: Every resource, including contained ones, by name (navigation targets).
 RESOURCES: dict[str, Resource] = {**COLLECTIONS, RUN_ACTIVITIES.name: RUN_ACTIVITIES, PROVISIONING_FLOWS.name: PROVISIONING_FLOWS}

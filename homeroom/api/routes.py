@@ -436,6 +436,9 @@ def industry_data_router(body_models: dict[str, type[GraphInput]]) -> APIRouter:
     router = APIRouter()
     add_root_route(router)
     add_run_routes(router)  # before the generic /runs/{key} so that /runs/getStatistics is not taken for a key
+    from homeroom.api.actions import add_action_routes  # actions use this module's helpers
+
+    add_action_routes(router)
     for resource in COLLECTIONS.values():
         add_collection_routes(router, resource, body_models.get(resource.name))
     add_contained_routes(router, OUTBOUND_FLOW_SETS, PROVISIONING_FLOWS, tuple(PROVISIONING_TYPES.values()))

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
+
+import uvicorn
 
 from fastapi.testclient import TestClient
 
@@ -86,3 +93,24 @@ def make_file_connector(client: Client, source_id: str, name: str = "CSV connect
         "fileFormat": {"@odata.type": "microsoft.graph.industryData.fileFormatReferenceValue", "code": "schoolDataSyncV2Rev1"}})
     assert r.status_code == 201, r.text
     return r.json()
+
+
+@contextmanager
+def live_server(api: Api) -> Iterator[int]:
+    """The app under uvicorn on 127.0.0.1:<free port> in a thread (for clients that need real HTTP); yields the port."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(api.app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.time() + 10
+    while not server.started and time.time() < deadline:
+        time.sleep(0.02)
+    assert server.started
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()

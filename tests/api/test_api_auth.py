@@ -48,8 +48,13 @@ def test_token_endpoint_refuses_wrong_secret_other_tenant_and_grant(api):
     other_tenant = api.http.post("/fabrikam/oauth2/v2.0/token", data={"grant_type": "client_credentials", "client_id": client_id,
                                                                       "client_secret": secret})
     assert other_tenant.status_code == 401 and other_tenant.json()["error"] == "invalid_client"
-    grant = api.http.post("/contoso/oauth2/v2.0/token", data={"grant_type": "password", "client_id": client_id, "client_secret": secret})
-    assert grant.status_code == 400 and grant.json()["error"] == "unsupported_grant_type"
+    grant = api.http.post("/contoso/oauth2/v2.0/token", data={"grant_type": "authorization_code", "client_id": client_id,
+                                                              "client_secret": secret})
+    assert grant.status_code == 400 and grant.json() == {
+        "error": "unsupported_grant_type",
+        "error_description": "'authorization_code'; supported: client_credentials, password, refresh_token."}
+    no_user = api.http.post("/contoso/oauth2/v2.0/token", data={"grant_type": "password", "client_id": client_id})
+    assert no_user.status_code == 400 and no_user.json()["error"] == "invalid_request"
     scope = api.http.post("/contoso/oauth2/v2.0/token", data={"grant_type": "client_credentials", "client_id": client_id,
                                                               "client_secret": secret, "scope": "User.Read"})
     assert scope.status_code == 400 and scope.json()["error"] == "invalid_scope"

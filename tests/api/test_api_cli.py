@@ -31,3 +31,13 @@ def test_apps_create_prints_credentials_that_get_a_token(tmp_path, monkeypatch):
                                                               "client_secret": record["clientSecret"]}).json()["access_token"]
     assert api.http.get(f"{BASE}/roleGroups", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert api.http.get(f"{BASE}/sourceSystems", headers={"Authorization": f"Bearer {token}"}).status_code == 403
+
+
+def test_configuration_doc_lists_every_setting_as_generated():
+    from pathlib import Path
+
+    from homeroom.settings import Settings, settings_markdown
+
+    docs = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text("utf-8")
+    assert docs.endswith(settings_markdown()), "regenerate the table with: homeroom settings --markdown"
+    assert all(f"`HOMEROOM_{name.upper()}`" in docs for name in Settings.model_fields)

@@ -8,21 +8,16 @@ client sees them.
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
-import time
 from datetime import date, datetime, timezone
 
 import pytest
-import uvicorn
-from apitools import Api
+from apitools import Api, live_server
 
 pytest.importorskip("msgraph_beta")
 
 from kiota_abstractions.api_error import APIError  # noqa: E402
-from kiota_abstractions.authentication import AccessTokenProvider, AllowedHostsValidator, BaseBearerTokenAuthenticationProvider  # noqa: E402
 from kiota_abstractions.base_request_configuration import RequestConfiguration  # noqa: E402
-from msgraph_beta import GraphRequestAdapter, GraphServiceClient  # noqa: E402
+from msgraph_beta import GraphServiceClient  # noqa: E402
 from msgraph_beta.generated.models.industry_data.api_format import ApiFormat  # noqa: E402
 from msgraph_beta.generated.models.industry_data.azure_data_lake_connector import AzureDataLakeConnector  # noqa: E402
 from msgraph_beta.generated.models.industry_data.file_format_reference_value import FileFormatReferenceValue  # noqa: E402
@@ -37,45 +32,20 @@ from msgraph_beta.generated.models.industry_data.year_reference_value import Yea
 from msgraph_beta.generated.models.industry_data.year_time_period_definition import YearTimePeriodDefinition  # noqa: E402
 
 from homeroom.settings import Settings  # noqa: E402
-
-
-class _StaticToken(AccessTokenProvider):
-    def __init__(self, token: str, host: str):
-        self.token, self.host = token, host
-
-    async def get_authorization_token(self, uri, additional_authentication_context=None) -> str:
-        return self.token
-
-    def get_allowed_hosts_validator(self) -> AllowedHostsValidator:
-        return AllowedHostsValidator([self.host])
+from sdktools import graph_client  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """Homeroom under uvicorn on 127.0.0.1:<free port>, and its Api helper for tokens."""
     api = Api(Settings(data_dir=tmp_path_factory.mktemp("sdk") / "data", api_page_size=3, api_throttle_calls=10_000))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(api.app, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.time() + 10
-    while not server.started and time.time() < deadline:
-        time.sleep(0.02)
-    assert server.started
-    yield api, port
-    server.should_exit = True
-    thread.join(timeout=10)
-    sock.close()
+    with live_server(api) as port:
+        yield api, port
 
 
 def _client(server, tenant: str = "contoso", permissions: list[str] | None = None) -> GraphServiceClient:
     api, port = server
-    token = api.client(tenant, permissions).token
-    adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(_StaticToken(token, f"127.0.0.1:{port}")))
-    adapter.base_url = f"http://127.0.0.1:{port}/beta"
-    return GraphServiceClient(request_adapter=adapter)
+    return graph_client(port, api.client(tenant, permissions).token)
 
 
 def _run(coro):

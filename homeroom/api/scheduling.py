@@ -1,0 +1,159 @@
+"""Runs over the API: ``runs/start`` with SDS's limits, and the scheduler that runs every active flow every 12 hours.
+
+Documented (spec §1.13.4, §1.16): runs happen automatically every 12 hours; ``runs/start`` adds an on-demand run,
+at most 5 successful ones per 12 hours; an on-demand run makes the next scheduled run be skipped when that is
+due within 10 hours. Homeroom's choices where Microsoft documents none: a refused start answers 409 with
+``RunStartLimitReached`` (the message says when the next start is allowed), ``RunInProgress`` while a run of the
+tenant is running, ``NothingToRun`` when no active flow has validated data; the first scheduled run of a tenant
+is due one interval after the tenant was created. Every figure is a setting (``docs/configuration.md``).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeroom.api.errors import Conflict
+from homeroom.api.resources import FILE_FLOW, readiness_status
+from homeroom.runs.engine import Runner, RunError
+from homeroom.settings import Settings
+from homeroom.store.models import InboundFlow, Run, Tenant, utcnow
+from homeroom.uploads.sessions import aware, expire_sessions
+
+log = logging.getLogger(__name__)
+SUCCESSFUL = ("completed", "completedWithWarnings", "completedWithErrors")
+
+
+class RunStartLimitReached(Conflict):
+    """More on-demand runs than SDS allows in the window."""
+
+    code = "RunStartLimitReached"
+
+
+class RunInProgress(Conflict):
+    """A run of the tenant is still running (or held for approval)."""
+
+    code = "RunInProgress"
+
+
+class NothingToRun(Conflict):
+    """No active inbound flow has data to run."""
+
+    code = "NothingToRun"
+
+
+def flows_to_run(db: Session, tenant_id: str, now: datetime | None = None) -> list[tuple[InboundFlow, str | None, str | None]]:
+    """Every flow of the tenant that may run now — ready and effective — with its package (None: nothing validated yet)."""
+    now = now or utcnow()
+    chosen = []
+    for flow in db.scalars(select(InboundFlow).where(InboundFlow.tenant_id == tenant_id).order_by(InboundFlow.display_name)):
+        if readiness_status(flow, now) != "ready" or aware(flow.effective) > now:
+            continue
+        connector = flow.connector
+        package = connector.current_package if flow.kind == FILE_FLOW else None
+        if package is not None and not Path(package).is_dir():
+            package = None  # removed from the data folder by hand: there is nothing to run
+        chosen.append((flow, package, connector.current_package_format if package else None))
+    return chosen
+
+
+def check_start_limit(db: Session, tenant_id: str, settings: Settings, now: datetime | None = None) -> None:
+    """Refuse a ``runs/start`` beyond the allowed successful on-demand runs in the window."""
+    now = now or utcnow()
+    since = now - timedelta(hours=settings.run_start_window_hours)
+    recent = sorted(aware(r.started) for r in db.scalars(select(Run).where(
+        Run.tenant_id == tenant_id, Run.trigger == "onDemand", Run.status.in_(SUCCESSFUL))) if aware(r.started) > since)
+    if len(recent) >= settings.run_start_limit:
+        allowed = recent[-settings.run_start_limit] + timedelta(hours=settings.run_start_window_hours)
+        raise RunStartLimitReached(
+            f"At most {settings.run_start_limit} successful on-demand runs are allowed per {settings.run_start_window_hours:g} "
+            f"hours; the next runs/start is allowed at {allowed:%Y-%m-%dT%H:%M:%SZ}. Scheduled runs continue meanwhile.")
+
+
+def start_run(db: Session, runner: Runner, *, trigger: str, now: datetime | None = None) -> Run:
+    """Record a run of every flow that may run now (flows without data get a skipped activity)."""
+    flows = flows_to_run(db, runner.tenant, now)
+    if not any(package for _flow, package, _format in flows):
+        raise NothingToRun("No active inbound flow has validated data to run: upload files to a connector's upload "
+                           "session and validate them first.")
+    try:
+        return runner.start(db, flows, trigger=trigger, started=now)
+    except RunError as exc:
+        raise RunInProgress(str(exc)) from exc
+
+
+def next_scheduled(*, anchor: datetime, last_scheduled: datetime | None, last_on_demand: datetime | None,
+                   interval: timedelta, skip_window: timedelta) -> datetime:
+    """When the next scheduled run is due: one interval after the last (or after ``anchor``), skipping a slot
+    that falls within ``skip_window`` after an on-demand run (or that an on-demand run already followed)."""
+    due = (last_scheduled or anchor) + interval
+    while last_on_demand is not None and due - last_on_demand <= skip_window:
+        due += interval
+    return due
+
+
+class Scheduler:
+    """Runs every tenant's active flows on the schedule, in a thread of the serving process."""
+
+    def __init__(self, settings: Settings, sessions: sessionmaker[Session], execute: Callable[[Runner, str], None]):
+        self.settings, self.sessions, self.execute = settings, sessions, execute
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self, store, now: datetime | None = None) -> list[str]:
+        """Start and carry out the runs that are due now; returns their ids. Also expires upload sessions."""
+        now = now or utcnow()
+        interval = timedelta(hours=self.settings.schedule_interval_hours)
+        skip = timedelta(hours=self.settings.schedule_skip_hours)
+        started = []
+        with self.sessions.begin() as db:
+            if store is not None:
+                expire_sessions(db, store, now)
+            tenants = list(db.scalars(select(Tenant)))
+        for tenant in tenants:
+            with self.sessions.begin() as db:
+                def last(trigger: str) -> datetime | None:
+                    found = db.scalar(select(Run.started).where(Run.tenant_id == tenant.id, Run.trigger == trigger)
+                                      .order_by(Run.started.desc()).limit(1))
+                    return None if found is None else aware(found)
+                due = next_scheduled(anchor=aware(tenant.created), last_scheduled=last("scheduled"),
+                                     last_on_demand=last("onDemand"), interval=interval, skip_window=skip)
+                if due > now:
+                    continue
+                runner = Runner(tenant.id, self.settings, self.sessions)
+                runner.recover()
+                try:
+                    run = start_run(db, runner, trigger="scheduled", now=now)
+                except (NothingToRun, RunInProgress) as exc:
+                    log.info("scheduled run of tenant %s not started: %s", tenant.id, exc.message)
+                    continue
+                started.append((runner, run.id))
+        for runner, run_id in started:
+            self.execute(runner, run_id)
+        return [run_id for _runner, run_id in started]
+
+    def start(self, store) -> None:
+        """Tick every ``schedule_tick_seconds`` in a daemon thread until ``stop``."""
+        if self.settings.schedule_interval_hours <= 0 or self._thread is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(self.settings.schedule_tick_seconds):
+                try:
+                    self.tick(store)
+                except Exception:  # noqa: BLE001 - the scheduler must outlive one bad tick
+                    log.exception("scheduler tick failed")
+
+        self._thread = threading.Thread(target=loop, name="homeroom-scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

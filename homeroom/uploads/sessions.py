@@ -1,0 +1,195 @@
+"""Upload sessions of CSV connectors and their validation: Graph's ``getUploadSession`` and ``validate`` (spec §1.10.8-1.11).
+
+Documented behaviour: a session is one container that files are uploaded to; ``resetSession=true`` gives a new,
+empty one; ``validate`` checks that the required files are there with proper names and headers, records the
+result in a ``fileValidateOperation`` and moves the validated files to the connector's internal storage; the
+container is destroyed after validation or, unvalidated, at its ``containerExpirationDateTime``.
+
+Inferred (spec Appendix C), labelled as such: without ``resetSession`` the current session is returned while it is
+valid; a validation with blocking errors still ends ``succeeded`` (the verdict is in ``errors``); after validate
+the container is consumed and the next ``getUploadSession`` makes a new one.
+
+Homeroom's own codes for what Microsoft does not document: ``UploadSessionNotFound`` (validate without a session),
+``UploadSessionExpired`` (validate after the session expired; nothing is kept), ``FileFormatMismatch`` (the files
+are of another format than the connector's ``fileFormat``), and the basic-validation rule codes of
+``docs/validation-rules.md`` (``HeaderNotPresent``, ``DuplicateColumnsInHeader``, ``InvalidEncoding``, ...).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeroom.errors import HomeroomError
+from homeroom.settings import Settings
+from homeroom.store.models import DataConnector, Operation, UploadSession, utcnow
+from homeroom.store.references import tenant_reference_data
+from homeroom.validate import validate_package
+
+log = logging.getLogger(__name__)
+
+#: The formats each documented ``RefFileFormat`` code stands for (SDS v1 has US and UK headers).
+FILE_FORMATS: dict[str, tuple[str, ...]] = {"schoolDataSyncV2Rev1": ("sds-v2.1",), "schoolDataSyncV1": ("sds-v1", "sds-v1-uk")}
+#: Packages kept per connector: the current one and the one before (a run may still be reading it).
+KEEP_PACKAGES = 2
+
+
+class UploadError(HomeroomError):
+    """An upload session cannot be given for this connector (the message says why)."""
+
+
+def aware(value: datetime) -> datetime:
+    """A stored datetime as UTC (SQLite returns naive values)."""
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
+
+
+def current_session(db: Session, *, connector: DataConnector, store: Any, settings: Settings, reset: bool,
+                    now: datetime | None = None) -> UploadSession:
+    """The connector's upload session: the active one while it is valid, else (or with ``reset``) a new, empty one."""
+    if connector.kind != "azureDataLakeConnector":
+        raise UploadError(f"dataConnector '{connector.id}' is a {connector.kind}; only an azureDataLakeConnector takes uploads.")
+    now = now or utcnow()
+    active = db.scalars(select(UploadSession).where(
+        UploadSession.connector_id == connector.id, UploadSession.state == "active").order_by(UploadSession.created)).all()
+    for found in active:
+        if not reset and aware(found.session_expires) > now:
+            return found
+        found.state = "reset" if reset else "expired"
+        if reset:
+            store.delete_container(found.id)
+    session_expires = now + timedelta(hours=settings.upload_session_hours)
+    session = UploadSession(tenant_id=connector.tenant_id, connector_id=connector.id, created=now,
+                            session_expires=session_expires,
+                            container_expires=session_expires + timedelta(hours=settings.upload_container_extra_hours))
+    db.add(session)
+    db.flush()
+    store.create_container(session.id)
+    return session
+
+
+def begin_validation(db: Session, *, connector: DataConnector, location: str, owner: str) -> tuple[Operation, str | None]:
+    """Record a ``fileValidateOperation`` for the connector and claim its active session; returns both (session id or None)."""
+    session = db.scalars(select(UploadSession).where(
+        UploadSession.connector_id == connector.id, UploadSession.state == "active").order_by(UploadSession.created.desc())).first()
+    if session is not None:
+        session.state = "validating"  # a second validate finds no session to take
+    operation = Operation(tenant_id=connector.tenant_id, kind="fileValidateOperation", status="notStarted",
+                          resource_location=location, owner=owner)
+    db.add(operation)
+    db.flush()
+    return operation, None if session is None else session.id
+
+
+def public_error(code: str, message: str, target: str | None, details: list[dict] | None = None) -> dict:
+    """Graph's ``publicError``."""
+    return {"code": code, "message": message, "target": target, "details": details or [], "innerError": None}
+
+
+def findings_to_errors(findings: pl.DataFrame) -> tuple[list[dict], list[dict]]:
+    """Basic-validation findings as Graph's errors (blocking) and warnings, with the documented message templates."""
+    errors, warnings = [], []
+    for f in findings.iter_rows(named=True):
+        if f["level"] not in ("catastrophic", "error", "warning"):
+            continue
+        rule, file = f["rule"], f["file"]
+        if rule == "RequiredFileNotFound":
+            message = f"When trying to validate required file {file} encountered {rule} error."
+        elif rule == "OptionalFileNotFound":
+            message = f"When trying to validate file {file} encountered {rule} error."
+        else:
+            message = f["message"]
+        where = [f"line {f['line']}" if f["line"] is not None else None, f"field {f['field']}" if f["field"] else None]
+        details = [{"code": rule, "message": f["message"], "target": ", ".join(w for w in where if w)}] if any(where) else []
+        (warnings if f["level"] == "warning" else errors).append(public_error(rule, message, file, details))
+    return errors, warnings
+
+
+def run_validation(sessions: sessionmaker[Session], store: Any, settings: Settings, *, operation_id: str, connector_id: str,
+                   session_id: str | None) -> None:
+    """Carry out a validation: materialize the container, run the basic checks, keep the package if it passed."""
+    with sessions.begin() as db:
+        operation = db.get(Operation, operation_id)
+        operation.status, operation.last_action = "running", utcnow()
+        tenant_id = operation.tenant_id
+    try:
+        errors, warnings, validated = _validate(sessions, store, settings, tenant_id, operation_id, connector_id, session_id)
+    except Exception as exc:  # noqa: BLE001 - the operation reports it; the server keeps going
+        log.exception("validation %s failed", operation_id)
+        with sessions.begin() as db:
+            operation = db.get(Operation, operation_id)
+            operation.status, operation.last_action, operation.owner = "failed", utcnow(), None
+            operation.status_detail = f"The validation could not be carried out: {type(exc).__name__}: {exc}"
+        return
+    with sessions.begin() as db:
+        operation = db.get(Operation, operation_id)
+        operation.errors, operation.warnings, operation.validated_files = errors, warnings, validated
+        operation.status, operation.last_action, operation.owner = "succeeded", utcnow(), None
+
+
+def _validate(sessions, store, settings, tenant_id, operation_id, connector_id, session_id) -> tuple[list, list, list]:
+    if session_id is None:
+        return [public_error("UploadSessionNotFound", "The connector has no upload session with files to validate; call "
+                             "getUploadSession, upload the files, then validate.", None)], [], []
+    with sessions.begin() as db:
+        session, connector = db.get(UploadSession, session_id), db.get(DataConnector, connector_id)
+        expired = aware(session.session_expires) <= utcnow()
+        file_format, expires = connector.file_format, aware(session.session_expires)
+        reference = tenant_reference_data(db=db, tenant_id=tenant_id)
+        if expired:
+            session.state = "destroyed"
+    if expired:
+        store.delete_container(session_id)
+        return [public_error("UploadSessionExpired", f"The upload session expired at {expires:%Y-%m-%dT%H:%M:%SZ} and its files "
+                             "were discarded; get a new upload session and upload the files again.", None)], [], []
+    dest = settings.data_dir / "packages" / tenant_id / connector_id / operation_id
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    store.materialize(session_id, dest)  # moves the container's files; the container is gone after this
+    with sessions.begin() as db:
+        db.get(UploadSession, session_id).state = "consumed"
+    allowed = FILE_FORMATS.get(file_format or "")
+    result = validate_package(dest, format_name=allowed[0] if allowed and len(allowed) == 1 else None, reference=reference,
+                              settings=settings, basic_only=True)
+    errors, warnings = findings_to_errors(result.findings)
+    if allowed and result.format and result.format not in allowed:
+        errors.append(public_error("FileFormatMismatch", f"The files are a {result.format} package, but the connector's "
+                                   f"fileFormat is {file_format}; upload {file_format} files or change the connector.", None))
+    if errors:
+        shutil.rmtree(dest, ignore_errors=True)
+        return errors, warnings, []
+    with sessions.begin() as db:
+        connector = db.get(DataConnector, connector_id)
+        connector.current_package, connector.current_package_format = str(dest), result.format
+        connector.current_package_validated = utcnow()
+    _prune(dest.parent, keep=dest)
+    return errors, warnings, result.recognised
+
+
+def _prune(folder: Path, keep: Path) -> None:
+    """Remove a connector's older packages, keeping the newest ``KEEP_PACKAGES`` (``keep`` among them)."""
+    packages = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in [p for p in packages if p != keep][KEEP_PACKAGES - 1:]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def expire_sessions(db: Session, store: Any, now: datetime | None = None) -> int:
+    """Housekeeping: sessions past their expiry take no more validation; containers past theirs are destroyed.
+
+    Returns how many containers were destroyed.
+    """
+    now = now or utcnow()
+    destroyed = 0
+    for session in db.scalars(select(UploadSession).where(UploadSession.state.in_(("active", "expired")))):
+        if session.state == "active" and aware(session.session_expires) <= now:
+            session.state = "expired"
+        if session.state == "expired" and aware(session.container_expires) <= now:
+            session.state = "destroyed"
+            store.delete_container(session.id)
+            destroyed += 1
+    return destroyed

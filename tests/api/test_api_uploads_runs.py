@@ -1,0 +1,339 @@
+"""Upload sessions, validate, operations, runs/start, the scheduler and the findings download (spec §1.10-1.17).
+
+Files are put into a session's container through the blob store here; the Azure Blob protocol itself is tested
+in tests/uploads, and the whole loop with Microsoft's own clients in test_api_sdk_upload_loop.py.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from apitools import BASE, Api, Client, make_file_connector, make_source, make_year
+
+from homeroom.api.scheduling import next_scheduled
+from homeroom.runs import Runner
+from homeroom.runs.views import run_statistics
+from homeroom.settings import Settings
+from homeroom.store.models import Run, Tenant, UploadSession
+
+SAMPLE = Path(__file__).parents[1] / "fixtures" / "microsoft" / "sds-v2.1"
+SAMPLE_FILES = sorted(p.name for p in SAMPLE.glob("*.csv"))
+
+
+def make_flow(client: Client) -> tuple[str, str]:
+    """A source system, a v2.1 file connector, a year and a file flow; returns (connector id, flow id)."""
+    source, year = make_source(client), make_year(client)
+    connector = make_file_connector(client, source["id"])
+    r = client.post(f"{BASE}/inboundFlows", json={
+        "@odata.type": "#microsoft.graph.industryData.inboundFileFlow", "displayName": "Inbound rostering flow",
+        "dataDomain": "educationRostering", "effectiveDateTime": "2020-01-01T00:00:00Z",
+        "dataConnector@odata.bind": f"{BASE}/dataConnectors/{connector['id']}", "year@odata.bind": f"{BASE}/years/{year['id']}"})
+    assert r.status_code == 201, r.text
+    return connector["id"], r.json()["id"]
+
+
+def session(client: Client, connector_id: str, suffix: str = "") -> dict:
+    r = client.get(f"{BASE}/dataConnectors/{connector_id}/microsoft.graph.industryData.azureDataLakeConnector/getUploadSession{suffix}")
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def upload(api: Api, container: str, files: list[Path]) -> None:
+    for path in files:
+        api.app.state.blob_store.put_blob(container, path.name, [path.read_bytes()])
+
+
+def wait(client: Client, location: str, timeout: float = 60) -> dict:
+    """Poll an operation until it is no longer notStarted or running."""
+    deadline = time.time() + timeout
+    while True:
+        r = client.get("/beta" + location.split("/beta", 1)[1])
+        assert r.status_code == 200, r.text
+        body = r.json()
+        if body["status"] not in ("notStarted", "running"):
+            return body
+        assert time.time() < deadline, body
+        time.sleep(0.05)
+
+
+def validate(client: Client, connector_id: str) -> dict:
+    r = client.post(f"{BASE}/dataConnectors/{connector_id}/microsoft.graph.industryData.validate")
+    assert r.status_code == 202, r.text
+    assert r.content == b""
+    assert r.headers["Location"].startswith("http://testserver/beta/external/industryData/operations/")
+    return wait(client, r.headers["Location"])
+
+
+def test_an_upload_session_is_kept_until_reset_and_is_a_signed_container_url(api, admin):
+    connector_id, _ = make_flow(admin)
+    first = session(admin, connector_id)
+    assert set(first) == {"@odata.context", "containerExpirationDateTime", "containerId", "sessionExpirationDateTime", "sessionUrl"}
+    assert first["sessionUrl"].startswith(f"http://testserver/homeroomuploads/{first['containerId']}?")
+    assert "sig=" in first["sessionUrl"] and "se=" in first["sessionUrl"]
+    expires = datetime.fromisoformat(first["sessionExpirationDateTime"].replace("Z", "+00:00"))
+    container = datetime.fromisoformat(first["containerExpirationDateTime"].replace("Z", "+00:00"))
+    assert container - expires == timedelta(hours=34)
+    assert timedelta(hours=13, minutes=59) < expires - datetime.now(timezone.utc) <= timedelta(hours=14)
+    assert session(admin, connector_id) == first, "the active session is returned again"
+    store = api.app.state.blob_store
+    assert store.container_exists(first["containerId"])
+
+    reset = session(admin, connector_id, "?resetSession=true")
+    assert reset["containerId"] != first["containerId"]
+    assert not store.container_exists(first["containerId"]), "a reset discards the old container"
+    again = session(admin, connector_id, "(resetSession=true)")
+    assert again["containerId"] != reset["containerId"]
+    plain = admin.get(f"{BASE}/dataConnectors('{connector_id}')/GetUploadSession")
+    assert plain.status_code == 200 and plain.json()["containerId"] == again["containerId"]
+    bad = admin.get(f"{BASE}/dataConnectors/{connector_id}/getUploadSession?resetSession=maybe")
+    assert bad.status_code == 400
+    assert bad.json()["error"]["message"] == "Invalid value for parameter 'resetSession': expected true or false, not 'maybe'."
+
+
+def test_upload_session_permissions_tenants_and_connector_types(api, admin):
+    connector_id, _ = make_flow(admin)
+    uploader = api.client("contoso", ["IndustryData-DataConnector.Upload"])
+    assert uploader.get(f"{BASE}/dataConnectors/{connector_id}/getUploadSession").status_code == 200
+    reader = api.client("contoso", ["IndustryData-DataConnector.Read.All"])
+    denied = reader.get(f"{BASE}/dataConnectors/{connector_id}/getUploadSession")
+    assert denied.status_code == 403 and denied.json()["error"]["code"] == "Authorization_RequestDenied"
+    assert reader.post(f"{BASE}/dataConnectors/{connector_id}/validate").status_code == 403
+    other = api.client("fabrikam")
+    assert other.get(f"{BASE}/dataConnectors/{connector_id}/getUploadSession").status_code == 404
+    assert other.post(f"{BASE}/dataConnectors/{connector_id}/validate").status_code == 404
+
+    source = make_source(admin, "OneRoster SIS")
+    r = admin.post(f"{BASE}/dataConnectors", json={
+        "@odata.type": "#microsoft.graph.industryData.oneRosterApiDataConnector", "displayName": "API",
+        "sourceSystem@odata.bind": f"{BASE}/sourceSystems/{source['id']}", "apiFormat": "oneRoster",
+        "baseUrl": "https://sis.example/ims/oneroster/v1p1", "apiVersion": "1.1", "isDemographicsEnabled": False,
+        "isFlagsEnabled": False, "isContactsEnabled": False,
+        "credential": {"@odata.type": "#microsoft.graph.industryData.oAuth2ClientCredential", "displayName": "c",
+                       "clientId": "id", "clientSecret": "s", "tokenUrl": "https://sis.example/token"}})
+    assert r.status_code == 201, r.text
+    refused = admin.get(f"{BASE}/dataConnectors/{r.json()['id']}/getUploadSession")
+    assert refused.status_code == 400
+    assert refused.json()["error"]["message"] == (
+        f"dataConnector '{r.json()['id']}' is a oneRosterApiDataConnector; only an azureDataLakeConnector takes uploads.")
+
+
+def test_validate_accepts_microsofts_sample_and_makes_it_the_connectors_package(api, admin):
+    connector_id, _ = make_flow(admin)
+    s = session(admin, connector_id)
+    upload(api, s["containerId"], sorted(SAMPLE.glob("*.csv")))
+    op = validate(admin, connector_id)
+    assert op["@odata.type"] == "#microsoft.graph.industryData.fileValidateOperation"
+    assert op["status"] == "succeeded"
+    assert op["errors"] == [] and op["warnings"] == []
+    assert op["validatedFiles"] == SAMPLE_FILES
+    assert op["resourceLocation"] == f"http://testserver/beta/external/industryData/dataConnectors/{connector_id}"
+    assert not api.app.state.blob_store.container_exists(s["containerId"]), "validation consumes the container"
+    assert session(admin, connector_id)["containerId"] != s["containerId"], "the next session is a new container"
+    listed = admin.get(f"{BASE}/operations").json()["value"]
+    assert [o["id"] for o in listed] == [op["id"]]
+
+
+def test_missing_files_give_the_documented_errors_and_warnings(api, admin):
+    connector_id, _ = make_flow(admin)
+    s = session(admin, connector_id)
+    upload(api, s["containerId"], [SAMPLE / "users.csv"])
+    op = validate(admin, connector_id)
+    assert op["status"] == "succeeded", "the data verdict is in errors, not in status"
+    assert [(e["code"], e["target"], e["message"]) for e in op["errors"]] == [
+        ("RequiredFileNotFound", "orgs.csv", "When trying to validate required file orgs.csv encountered RequiredFileNotFound error."),
+        ("RequiredFileNotFound", "roles.csv", "When trying to validate required file roles.csv encountered RequiredFileNotFound error."),
+    ]
+    assert ("OptionalFileNotFound", "classes.csv", "When trying to validate file classes.csv encountered OptionalFileNotFound error.") in [
+        (w["code"], w["target"], w["message"]) for w in op["warnings"]]
+    assert op["validatedFiles"] == []
+    with api.app.state.sessions() as db:
+        from homeroom.store.models import DataConnector
+        assert db.get(DataConnector, connector_id).current_package is None, "a refused upload is not kept"
+
+
+def test_a_bad_header_is_a_blocking_error_naming_file_line_and_column(api, admin, tmp_path):
+    connector_id, _ = make_flow(admin)
+    s = session(admin, connector_id)
+    files = []
+    for path in sorted(SAMPLE.glob("*.csv")):
+        target = tmp_path / path.name
+        data = path.read_bytes()
+        target.write_bytes(data.replace(b"sourcedId,name,type", b"sourcedId,Name,type", 1) if path.name == "orgs.csv" else data)
+        files.append(target)
+    upload(api, s["containerId"], files)
+    op = validate(admin, connector_id)
+    assert [(e["code"], e["target"]) for e in op["errors"]] == [("HeaderNotPresent", "orgs.csv")]
+    assert op["errors"][0]["details"][0]["target"] == "line 1"
+    assert "'name'" in op["errors"][0]["message"]
+    assert "header names are case-sensitive" in op["errors"][0]["message"]
+
+
+def test_validate_without_a_session_and_after_expiry(api, admin):
+    connector_id, _ = make_flow(admin)
+    op = validate(admin, connector_id)
+    assert [e["code"] for e in op["errors"]] == ["UploadSessionNotFound"]
+
+    s = session(admin, connector_id)
+    upload(api, s["containerId"], sorted(SAMPLE.glob("*.csv")))
+    with api.app.state.sessions.begin() as db:
+        db.get(UploadSession, s["containerId"]).session_expires = datetime(2020, 1, 1, tzinfo=timezone.utc)
+    op = validate(admin, connector_id)
+    assert [e["code"] for e in op["errors"]] == ["UploadSessionExpired"]
+    assert op["errors"][0]["message"] == ("The upload session expired at 2020-01-01T00:00:00Z and its files were discarded; "
+                                          "get a new upload session and upload the files again.")
+    assert not api.app.state.blob_store.container_exists(s["containerId"])
+
+
+def test_a_second_validate_of_one_session_finds_nothing_to_validate(api, admin):
+    connector_id, _ = make_flow(admin)
+    s = session(admin, connector_id)
+    upload(api, s["containerId"], sorted(SAMPLE.glob("*.csv")))
+    first = admin.post(f"{BASE}/dataConnectors/{connector_id}/validate")
+    second = admin.post(f"{BASE}/dataConnectors/{connector_id}/validate")
+    results = [wait(admin, first.headers["Location"]), wait(admin, second.headers["Location"])]
+    assert [r["validatedFiles"] for r in results] == [SAMPLE_FILES, []]
+    assert [e["code"] for e in results[1]["errors"]] == ["UploadSessionNotFound"]
+
+
+def _validated(api: Api, admin: Client) -> str:
+    connector_id, _ = make_flow(admin)
+    s = session(admin, connector_id)
+    upload(api, s["containerId"], sorted(SAMPLE.glob("*.csv")))
+    assert validate(admin, connector_id)["errors"] == []
+    return connector_id
+
+
+def test_runs_start_runs_the_validated_package_with_the_statistics_of_homeroom_run(api, admin, tmp_path):
+    _validated(api, admin)
+    r = admin.post(f"{BASE}/runs/microsoft.graph.industryData.start")
+    assert r.status_code == 202 and r.content == b""
+    op = wait(admin, r.headers["Location"])
+    assert op["@odata.type"] == "#microsoft.graph.longRunningOperation"
+    assert op["status"] == "succeeded", op
+    run_id = op["resourceLocation"].rsplit("/", 1)[1]
+    run = admin.get(f"{BASE}/runs/{run_id}").json()
+    assert run["status"] == "completed" and run["endDateTime"] is not None
+    activities = admin.get(f"{BASE}/runs/{run_id}/activities").json()["value"]
+    assert [(a["displayName"], a["status"]) for a in activities] == [("Inbound rostering flow", "completed")]
+    api_stats = admin.get(f"{BASE}/runs/{run_id}/microsoft.graph.industryData.getStatistics()").json()
+
+    cli = Runner("contoso", Settings(data_dir=tmp_path / "cli"))
+    outcome = cli.run(SAMPLE, flow_name="Inbound rostering flow", year="2026")
+    expected = run_statistics(outcome.run)
+    assert api_stats["inboundTotals"] == expected["inboundTotals"]
+    assert api_stats["inboundTotals"]["people"] == 8
+    assert [{k: v for k, v in a.items() if k != "activityId"} for a in api_stats["activityStatistics"]] == [
+        {k: v for k, v in a.items() if k != "activityId"} for a in expected["activityStatistics"]]
+
+    log = admin.get(f"{BASE}/runs/{run_id}/findings")
+    assert log.status_code == 200 and log.headers["content-type"] == "text/csv; charset=utf-8"
+    assert log.content == cli.findings_file(outcome.run.id).read_bytes()
+    jsonl = admin.get(f"{BASE}/runs/{run_id}/findings?format=jsonl")
+    assert jsonl.content == cli.findings_file(outcome.run.id, "jsonl").read_bytes()
+    assert admin.get(f"{BASE}/runs/{run_id}/findings?format=xlsx").status_code == 400
+    assert api.client("fabrikam").get(f"{BASE}/runs/{run_id}/findings").status_code == 404
+
+
+def test_runs_start_refusals(api, admin):
+    nothing = admin.post(f"{BASE}/runs/start")
+    assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "NothingToRun"
+    assert api.client("contoso", ["IndustryData-Run.Read.All"]).post(f"{BASE}/runs/start").status_code == 403
+
+    _validated(api, admin)
+    api.app.state.settings.run_start_limit = 1
+    try:
+        assert wait(admin, admin.post(f"{BASE}/runs/start").headers["Location"])["status"] == "succeeded"
+        refused = admin.post(f"{BASE}/runs/start")
+    finally:
+        api.app.state.settings.run_start_limit = 5
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "RunStartLimitReached"
+    assert refused.json()["error"]["message"].startswith(
+        "At most 1 successful on-demand runs are allowed per 12 hours; the next runs/start is allowed at ")
+
+
+def test_a_flow_without_validated_data_is_skipped_in_a_run_of_others(api, admin):
+    _validated(api, admin)
+    source, year = make_source(admin, "Second SIS"), make_year(admin, "2027")
+    connector = make_file_connector(admin, source["id"], "Second connector")
+    r = admin.post(f"{BASE}/inboundFlows", json={
+        "@odata.type": "#microsoft.graph.industryData.inboundFileFlow", "displayName": "Second flow",
+        "dataDomain": "educationRostering", "effectiveDateTime": "2020-01-01T00:00:00Z",
+        "dataConnector@odata.bind": f"{BASE}/dataConnectors/{connector['id']}", "year@odata.bind": f"{BASE}/years/{year['id']}"})
+    assert r.status_code == 201
+    op = wait(admin, admin.post(f"{BASE}/runs/start").headers["Location"])
+    run_id = op["resourceLocation"].rsplit("/", 1)[1]
+    activities = admin.get(f"{BASE}/runs/{run_id}/activities?$orderby=displayName").json()["value"]
+    assert [(a["displayName"], a["status"]) for a in activities] == [
+        ("Inbound rostering flow", "completed"), ("Second flow", "skipped")]
+    assert activities[1]["blockingError"]["code"] == "NoValidatedData"
+    assert admin.get(f"{BASE}/runs/{run_id}").json()["status"] == "completed"
+
+
+def test_operations_are_tenant_scoped_and_need_read_basic(api, admin):
+    connector_id, _ = make_flow(admin)
+    op = validate(admin, connector_id)
+    assert api.client("fabrikam").get(f"{BASE}/operations/{op['id']}").status_code == 404
+    assert api.client("fabrikam").get(f"{BASE}/operations").json()["value"] == []
+    reader = api.client("contoso", ["IndustryData.ReadBasic.All"])
+    assert reader.get(f"{BASE}/operations/{op['id']}").json()["id"] == op["id"]
+    assert api.client("contoso", ["IndustryData-Run.Read.All"]).get(f"{BASE}/operations").status_code == 403
+
+
+def test_next_scheduled_run_every_interval_skipping_one_within_ten_hours_of_an_on_demand_run():
+    t0 = datetime(2026, 9, 1, 0, 0, tzinfo=timezone.utc)
+    twelve, ten = timedelta(hours=12), timedelta(hours=10)
+    assert next_scheduled(anchor=t0, last_scheduled=None, last_on_demand=None, interval=twelve, skip_window=ten) == t0 + twelve
+    last = t0 + twelve
+    assert next_scheduled(anchor=t0, last_scheduled=last, last_on_demand=None, interval=twelve, skip_window=ten) == last + twelve
+    # an on-demand run 3 hours after the last scheduled one: the next is due 9 hours later, within 10: skipped
+    on_demand = last + timedelta(hours=3)
+    assert next_scheduled(anchor=t0, last_scheduled=last, last_on_demand=on_demand, interval=twelve, skip_window=ten) == last + 2 * twelve
+    # one 1 hour after: the next is 11 hours later, not skipped
+    early = last + timedelta(hours=1)
+    assert next_scheduled(anchor=t0, last_scheduled=last, last_on_demand=early, interval=twelve, skip_window=ten) == last + twelve
+
+
+def test_the_scheduler_runs_due_flows_once_and_skips_after_an_on_demand_run(api, admin):
+    _validated(api, admin)
+    scheduler = api.app.state.scheduler
+    with api.app.state.sessions() as db:
+        created = db.get(Tenant, "contoso").created.replace(tzinfo=timezone.utc)
+    assert scheduler.tick(api.app.state.blob_store, now=created + timedelta(hours=11)) == []
+    due = created + timedelta(hours=12, seconds=1)
+    [run_id] = scheduler.tick(api.app.state.blob_store, now=due)
+    assert scheduler.tick(api.app.state.blob_store, now=due + timedelta(minutes=1)) == [], "one run per slot"
+    with api.app.state.sessions() as db:
+        run = db.get(Run, run_id)
+        assert (run.trigger, run.status) == ("scheduled", "completed")
+        run.started = due  # pin the slot to the tick's clock
+        db.commit()
+    on_demand = wait(admin, admin.post(f"{BASE}/runs/start").headers["Location"])
+    with api.app.state.sessions.begin() as db:
+        db.get(Run, on_demand["resourceLocation"].rsplit("/", 1)[1]).started = due + timedelta(hours=3)
+    assert scheduler.tick(api.app.state.blob_store, now=due + timedelta(hours=12, seconds=1)) == [], "skipped: 9 h after on-demand"
+    assert len(scheduler.tick(api.app.state.blob_store, now=due + timedelta(hours=24, seconds=1))) == 1
+
+
+def test_provisioning_flow_reset(api, admin):
+    flow_set = admin.post(f"{BASE}/outboundProvisioningFlowSets", json={"displayName": "Set"}).json()
+    r = admin.post(f"{BASE}/outboundProvisioningFlowSets/{flow_set['id']}/provisioningFlows", json={
+        "@odata.type": "#microsoft.graph.industryData.securityGroupProvisioningFlow",
+        "creationOptions": {"createBasedOnRoleGroup": True}})
+    assert r.status_code == 201, r.text
+    flow = r.json()
+    path = f"{BASE}/outboundProvisioningFlowSets/{flow_set['id']}/provisioningFlows/{flow['id']}/microsoft.graph.industryData.reset"
+    assert admin.post(path).status_code == 204
+    after = admin.get(f"{BASE}/outboundProvisioningFlowSets/{flow_set['id']}/provisioningFlows/{flow['id']}").json()
+    assert after["lastModifiedDateTime"] >= flow["lastModifiedDateTime"]
+    assert set(after) == set(flow), "the reset is recorded, not shown as a property"
+    assert api.client("contoso", ["IndustryData-OutboundFlow.Read.All"]).post(path).status_code == 403
+    assert api.client("fabrikam").post(path).status_code == 404
+
+
+@pytest.fixture
+def admin(api) -> Client:
+    return api.client("contoso")
