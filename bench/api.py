@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Benchmark: list and get throughput of the Graph-compatible API against a minimal endpoint.
+"""Benchmark: list and get throughput and latency of the Graph-compatible API against a minimal endpoint of the same app.
 
-In one invocation, both served by uvicorn on loopback, each in a subprocess of its own (so that the
+In one invocation, Homeroom's API served by uvicorn on loopback in a subprocess of its own (so that the
 clients do not share a GIL with the server), called over HTTP by several concurrent httpx clients:
 
-- the floor: a bare FastAPI route answering a constant JSON object (no auth, no database);
+- the floor: a minimal route added to the same app (same middleware: path tolerances, request ids), answering a
+  constant JSON object (no auth, no database);
 - ``GET /sourceSystems?$top=100`` (token check, throttle, SQLite read, OData, 100 items);
 - ``GET /sourceSystems/{id}``.
 
-Prints requests per second and the ratio of each to the floor.
+Prints requests per second, p50 and p99 latency, and each one's share of the floor's throughput
+(goal, issue 5: list and get at least 0.5).
 
     .venv/bin/python bench/api.py                 # 3 seconds per measurement, 8 concurrent clients
     .venv/bin/python bench/api.py --seconds 10 --concurrency 16
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import socket
 import subprocess
 import sys
@@ -35,12 +38,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def serve(kind: str, data_dir: Path) -> tuple[int, subprocess.Popen]:
-    """Start ``bench/api.py --serve kind`` on a free loopback port and wait until it answers."""
+def serve(data_dir: Path) -> tuple[int, subprocess.Popen]:
+    """Start ``bench/api.py --serve`` on a free loopback port and wait until it answers."""
     import httpx
 
     port = free_port()
-    process = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port), "--data-dir", str(data_dir)])
+    process = subprocess.Popen([sys.executable, __file__, "--serve", "--port", str(port), "--data-dir", str(data_dir)])
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -49,58 +52,57 @@ def serve(kind: str, data_dir: Path) -> tuple[int, subprocess.Popen]:
         except httpx.HTTPError:
             time.sleep(0.1)
     process.kill()
-    raise SystemExit(f"the {kind} server did not start")
+    raise SystemExit("the server did not start")
 
 
-def run_server(kind: str, port: int, data_dir: Path) -> None:
-    """Serve the floor app or Homeroom's API (on ``data_dir``) until killed."""
+def run_server(port: int, data_dir: Path) -> None:
+    """Serve Homeroom's API (on ``data_dir``), plus the floor route ``/bench/ping``, until killed."""
     import uvicorn
-    from fastapi import FastAPI
 
-    if kind == "floor":
-        app = FastAPI()
+    from homeroom.api import create_app
+    from homeroom.settings import Settings
 
-        @app.get("/ping")
-        def ping() -> dict:
-            return {"id": "ping", "displayName": "minimal"}
-    else:
-        from homeroom.api import create_app
-        from homeroom.settings import Settings
+    app = create_app(Settings(data_dir=data_dir, api_throttle_calls=10**9, schedule_interval_hours=0))
 
-        app = create_app(Settings(data_dir=data_dir, api_throttle_calls=10**9))
+    @app.get("/bench/ping")
+    def ping() -> dict:
+        return {"id": "ping", "displayName": "minimal"}
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 
-async def measure(url: str, headers: dict[str, str], seconds: float, concurrency: int) -> float:
-    """Requests per second over ``seconds``, with ``concurrency`` clients in a loop."""
+async def measure(url: str, headers: dict[str, str], seconds: float, concurrency: int) -> dict[str, float]:
+    """Requests per second and p50/p99 latency (ms) over ``seconds``, with ``concurrency`` clients in a loop."""
     import httpx
 
-    done = 0
+    latencies: list[float] = []
     deadline = time.perf_counter() + seconds
 
     async def worker() -> None:
-        nonlocal done
         async with httpx.AsyncClient(headers=headers, timeout=30) as client:
             while time.perf_counter() < deadline:
+                sent = time.perf_counter()
                 response = await client.get(url)
+                latencies.append(time.perf_counter() - sent)
                 assert response.status_code == 200, response.text
-                done += 1
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return done / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {"rps": len(ordered) / elapsed, "p50_ms": 1000 * ordered[len(ordered) // 2],
+            "p99_ms": 1000 * ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--serve", choices=["floor", "api"], help=argparse.SUPPRESS)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        run_server(args.serve, args.port, args.data_dir)
+        run_server(args.port, args.data_dir)
         return
 
     from fastapi.testclient import TestClient
@@ -121,22 +123,24 @@ def main() -> None:
     ids = [local.post("/beta/external/industryData/sourceSystems", json={"displayName": f"Source {i:03}"}, headers=headers).json()["id"]
            for i in range(100)]
 
-    floor_port, floor_server = serve("floor", data_dir)
-    port, api_server = serve("api", data_dir)
+    port, api_server = serve(data_dir)
     try:
-        base = f"http://127.0.0.1:{port}/beta/external/industryData"
-        floor = asyncio.run(measure(f"http://127.0.0.1:{floor_port}/ping", {}, args.seconds, args.concurrency))
-        listed = asyncio.run(measure(f"{base}/sourceSystems?$top=100", headers, args.seconds, args.concurrency))
-        got = asyncio.run(measure(f"{base}/sourceSystems/{ids[50]}", headers, args.seconds, args.concurrency))
+        root = f"http://127.0.0.1:{port}"
+        base = f"{root}/beta/external/industryData"
+        asyncio.run(measure(f"{root}/bench/ping", {}, 0.5, args.concurrency))  # warm up
+        results = {
+            "floor: minimal route, same app": asyncio.run(measure(f"{root}/bench/ping", {}, args.seconds, args.concurrency)),
+            "list sourceSystems ($top=100)": asyncio.run(measure(f"{base}/sourceSystems?$top=100", headers, args.seconds, args.concurrency)),
+            "get sourceSystems/{id}": asyncio.run(measure(f"{base}/sourceSystems/{ids[50]}", headers, args.seconds, args.concurrency)),
+        }
     finally:
-        for process in (floor_server, api_server):
-            process.terminate()
-            process.wait(timeout=10)
-    print(f"{'endpoint':<34}{'req/s':>10}{'floor/x':>10}")
-    print(f"{'floor: minimal FastAPI route':<34}{floor:>10.0f}{1:>10.1f}")
-    print(f"{'list sourceSystems ($top=100)':<34}{listed:>10.0f}{floor / listed:>10.1f}")
-    print(f"{'get sourceSystems/{id}':<34}{got:>10.0f}{floor / got:>10.1f}")
-
+        api_server.terminate()
+        api_server.wait(timeout=10)
+    floor = results["floor: minimal route, same app"]["rps"]
+    print(f"{'endpoint':<34}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'of floor':>10}")
+    for name, r in results.items():
+        print(f"{name:<34}{r['rps']:>9.0f}{r['p50_ms']:>9.1f}{r['p99_ms']:>9.1f}{r['rps'] / floor:>10.2f}")
+    print(json.dumps({name: {k: round(v, 2) for k, v in r.items()} for name, r in results.items()}))
 
 if __name__ == "__main__":
     main()

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from homeroom.api.errors import BadRequest, NotFound
 from homeroom.api.resources import DATA_CONNECTORS, INBOUND_FLOWS, OUTBOUND_FLOW_SETS, PROVISIONING_FLOWS, RUNS, iso
+from homeroom.api.responses import GraphJSON
 from homeroom.api.routes import BASE, _base_url, _call
 from homeroom.api.scheduling import check_start_limit, start_run
 from homeroom.runs.engine import Runner, _owner, _owner_alive
@@ -108,7 +109,7 @@ def add_action_routes(router: APIRouter) -> None:
             return {"@odata.context": f"{_base_url(request)}/$metadata#microsoft.graph.industryData.fileUploadSession",
                     "containerExpirationDateTime": iso(session.container_expires), "containerId": session.id,
                     "sessionExpirationDateTime": iso(session.session_expires), "sessionUrl": url}
-        return JSONResponse(await _call(request, UPLOAD, work))
+        return GraphJSON(await _call(request, UPLOAD, work))
 
     async def validate(request: Request, key: str) -> Response:
         state = request.app.state

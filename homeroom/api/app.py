@@ -31,6 +31,7 @@ from homeroom.api.errors import BadRequest, GraphError, InvalidClient
 from homeroom.api.keys import load_signing_key
 from homeroom.api.paths import GraphPaths
 from homeroom.api.resources import COLLECTIONS, PROVISIONING_TYPES, RESOURCES
+from homeroom.api.responses import GraphJSON
 from homeroom.api.routes import BODY_SCHEMAS, industry_data_router
 from homeroom.api.scheduling import Scheduler
 from homeroom.api.throttle import Throttle
@@ -85,7 +86,7 @@ def _error_response(request: Request, status: int, code: str, message: str, head
     inner = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), "request-id": request_id,
              "client-request-id": state.get("client_request_id") or request_id}
     all_headers = {"request-id": request_id, **(headers or {})}
-    return JSONResponse({"error": {"code": code, "message": message, "innerError": inner}}, status_code=status, headers=all_headers)
+    return GraphJSON({"error": {"code": code, "message": message, "innerError": inner}}, status_code=status, headers=all_headers)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
@@ -148,9 +149,9 @@ def _install_token_endpoint(app: FastAPI) -> None:
         except (BadRequest, InvalidClient) as exc:
             # OAuth clients (MSAL, azure-identity) expect RFC 6749 error bodies here, not Graph's.
             error, _, description = exc.message.partition(": ") if isinstance(exc, BadRequest) else ("invalid_client", "", exc.message)
-            return JSONResponse({"error": error, "error_description": description or exc.message}, status_code=exc.status,
+            return GraphJSON({"error": error, "error_description": description or exc.message}, status_code=exc.status,
                                 headers={"Cache-Control": "no-store"})
-        return JSONResponse(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+        return GraphJSON(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
 def _openapi_with_security(app: FastAPI) -> dict:

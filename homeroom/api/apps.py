@@ -63,6 +63,12 @@ def create_app_registration(
     return app, secret
 
 
+def held_permissions(*, db: Session, tenant_id: str, client_id: str) -> list[str] | None:
+    """The permissions the tenant's app holds now, or None if it is not registered (one light query per call)."""
+    table = AppRegistration.__table__
+    return db.execute(select(table.c.permissions).where(table.c.tenant_id == tenant_id, table.c.id == client_id)).scalar()
+
+
 def get_app_registration(*, db: Session, tenant_id: str, client_id: str) -> AppRegistration | None:
     """The tenant's app with this client id (another tenant's app is not found)."""
     return db.scalar(select(AppRegistration).where(AppRegistration.tenant_id == tenant_id, AppRegistration.id == client_id))

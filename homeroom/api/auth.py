@@ -19,7 +19,7 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from sqlalchemy.orm import Session
 
-from homeroom.api.apps import PERMISSIONS, get_app_registration, get_user, secret_matches
+from homeroom.api.apps import PERMISSIONS, get_app_registration, get_user, held_permissions, secret_matches
 from homeroom.api.errors import AuthError, BadRequest, InvalidClient, PermissionDenied
 from homeroom.errors import ConfigurationError
 from homeroom.store import service
@@ -78,6 +78,9 @@ class TokenService:
         self.issuer_base = issuer_base.rstrip("/")
         self.external = {i.issuer: i for i in external_issuers or []}
         self._jwks = {i.issuer: jwt.PyJWKClient(i.jwks_uri, lifespan=300) for i in external_issuers or []}
+        #: Claims of tokens whose signature was verified, by token (the signature check is the costly part of a
+        #: call); expiry, the app and the user are still checked on every call.
+        self._verified: dict[str, dict] = {}
 
     def issuer(self, tenant_id: str) -> str:
         """The ``iss`` of a tenant's tokens."""
@@ -183,17 +186,26 @@ class TokenService:
         if not authorization or not authorization.lower().startswith("bearer "):
             raise AuthError("Access token is empty.")
         token = authorization[7:].strip()
+        cached = self._verified.get(token)
         try:
-            unverified_issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+            unverified_issuer = cached["iss"] if cached else jwt.decode(token, options={"verify_signature": False}).get("iss")
         except jwt.PyJWTError:
             raise AuthError("Access token validation failure: DecodeError.") from None
         if unverified_issuer in self.external:
             return self._verify_external(db=db, token=token, issuer=self.external[unverified_issuer])
+        claims = self._verified.get(token)
+        if claims is not None and claims["exp"] <= time.time():
+            self._verified.pop(token, None)
+            raise AuthError("Access token has expired or is not yet valid.")
         try:
-            claims = jwt.decode(
-                token, self.public_key, algorithms=[ALGORITHM], audience=self.audience,
-                options={"require": ["exp", "iat", "aud", "iss", "tid"]},
-            )
+            if claims is None:
+                claims = jwt.decode(
+                    token, self.public_key, algorithms=[ALGORITHM], audience=self.audience,
+                    options={"require": ["exp", "iat", "aud", "iss", "tid"]},
+                )
+                if len(self._verified) >= 10_000:
+                    self._verified.clear()  # a bound; tokens are re-verified after it
+                self._verified[token] = claims
         except jwt.ExpiredSignatureError:
             raise AuthError("Access token has expired or is not yet valid.") from None
         except jwt.InvalidAudienceError:
@@ -204,13 +216,13 @@ class TokenService:
         if claims["iss"] != self.issuer(tenant_id):
             raise AuthError("Access token was not issued for its tenant.")
         client_id = str(claims.get("azp") or claims.get("appid") or "")
-        app = get_app_registration(db=db, tenant_id=tenant_id, client_id=client_id)
-        if app is None:
+        app_permissions = held_permissions(db=db, tenant_id=tenant_id, client_id=client_id)
+        if app_permissions is None:
             raise AuthError("Access token's application is not registered in its tenant.")
         roles = claims.get("roles") or []
         scopes = str(claims.get("scp") or "").split()
         # A token can only use permissions the app (and its user) still hold: revoking takes effect at once.
-        held = set(app.permissions)
+        held = set(app_permissions)
         if claims.get("idtyp") == "user" or scopes:
             user = get_user(db=db, tenant_id=tenant_id, user_id=str(claims.get("sub") or ""))
             if user is None or user.disabled:

@@ -82,9 +82,15 @@ class Resource:
     navigations: dict[str, Navigation] = {}
     #: Concrete types accepted on create, for polymorphic collections.
     concrete_types: dict[str, str] = {}
+    #: Whether ``to_json`` and navigations need only a row's columns: lists then read plain rows, not ORM
+    #: objects (several times faster for a page of 100).
+    plain_rows: bool = False
 
     def list(self, *, db: Session, tenant_id: str) -> list[Any]:
         """Every row of the tenant."""
+        if self.plain_rows:
+            table = self.model.__table__
+            return list(db.execute(select(table).where(table.c.tenant_id == tenant_id).order_by(table.c.id)).all())
         return list(db.scalars(select(self.model).where(self.model.tenant_id == tenant_id).order_by(self.model.id)))
 
     def get(self, *, db: Session, tenant_id: str, key: str) -> Any:
@@ -154,6 +160,7 @@ class SourceSystems(Resource):
     """``/sourceSystems``: sourceSystemDefinition."""
 
     name, type_name, model = "sourceSystems", "sourceSystemDefinition", SourceSystem
+    plain_rows = True
     properties = frozenset({"id", "displayName", "vendor", "userMatchingSettings"})
     read = ("IndustryData-SourceSystem.Read.All", "IndustryData-SourceSystem.ReadWrite.All")
     write = ("IndustryData-SourceSystem.ReadWrite.All",)
@@ -218,6 +225,7 @@ class Years(Resource):
     """``/years``: yearTimePeriodDefinition."""
 
     name, type_name, model = "years", "yearTimePeriodDefinition", Year
+    plain_rows = True
     properties = frozenset({"id", "displayName", "startDate", "endDate", "year"})
     read = ("IndustryData-TimePeriod.Read.All", "IndustryData-TimePeriod.ReadWrite.All")
     write = ("IndustryData-TimePeriod.ReadWrite.All",)
@@ -632,6 +640,7 @@ class Operations(Resource):
     """``/operations``: the long-running operations of ``validate`` (fileValidateOperation) and ``runs/start``."""
 
     name, type_name, model = "operations", "longRunningOperation", Operation
+    plain_rows = True
     properties = frozenset({"id", "createdDateTime", "lastActionDateTime", "resourceLocation", "status", "statusDetail"})
     read = ("IndustryData.ReadBasic.All",)
 

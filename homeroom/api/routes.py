@@ -27,6 +27,7 @@ from homeroom.api.resources import (
     Resource,
     odata_type,
 )
+from homeroom.api.responses import GraphJSON
 from homeroom.runs.views import run_statistics
 
 BASE = "/beta/external/industryData"
@@ -192,7 +193,7 @@ def add_collection_routes(router: APIRouter, resource: Resource, body_model: typ
     async def list_items(request: Request) -> JSONResponse:
         def work(db, principal):
             return _collection_json(request, db, principal, resource, resource.list(db=db, tenant_id=principal.tenant_id), resource.name)
-        return JSONResponse(await _call(request, resource.read, work))
+        return GraphJSON(await _call(request, resource.read, work))
 
     async def count_items(request: Request) -> PlainTextResponse:
         def work(db, principal):
@@ -203,7 +204,7 @@ def add_collection_routes(router: APIRouter, resource: Resource, body_model: typ
         def work(db, principal):
             row = resource.get(db=db, tenant_id=principal.tenant_id, key=key)
             return _entity_json(request, db, principal, resource, row, resource.name)
-        return JSONResponse(await _call(request, resource.read, work))
+        return GraphJSON(await _call(request, resource.read, work))
 
     router.add_api_route(path, list_items, methods=["GET"], tags=tag, summary=f"List {resource.name}", responses=_LIST,
                          openapi_extra={"parameters": LIST_OPTIONS},
@@ -220,7 +221,7 @@ def add_collection_routes(router: APIRouter, resource: Resource, body_model: typ
                 return _entity_json(request, db, principal, resource, row, resource.name)
             body = await _call(request, resource.write, work)
             location = f"{_base_url(request)}/external/industryData/{resource.name}/{body['id']}"
-            return JSONResponse(body, status_code=201, headers={"Location": location})
+            return GraphJSON(body, status_code=201, headers={"Location": location})
 
         router.add_api_route(path, create_item, methods=["POST"], tags=tag, summary=f"Create one of {resource.name}",
                              status_code=201, responses=_CREATED, openapi_extra=_body_schema(body_model),
@@ -264,7 +265,7 @@ def add_collection_routes(router: APIRouter, resource: Resource, body_model: typ
                     if found is None:
                         raise NotFound(f"{resource.type_name} '{key}' has no {nav_name}.")
                     return _entity_json(request, db, principal, target, found, target.name)
-                return JSONResponse(await _call(request, target.read, work))
+                return GraphJSON(await _call(request, target.read, work))
             return follow
 
         router.add_api_route(f"{path}/{{key}}/{nav_name}", make(), methods=["GET"], tags=tag,
@@ -284,7 +285,7 @@ def add_contained_routes(router: APIRouter, parent: Resource, child: Resource, b
             owner = parent.get(db=db, tenant_id=principal.tenant_id, key=key)
             rows = child.list(db=db, tenant_id=principal.tenant_id, parent=owner)
             return _collection_json(request, db, principal, child, rows, context(key))
-        return JSONResponse(await _call(request, child.read, work))
+        return GraphJSON(await _call(request, child.read, work))
 
     async def count_items(request: Request, key: str) -> PlainTextResponse:
         def work(db, principal):
@@ -301,14 +302,14 @@ def add_contained_routes(router: APIRouter, parent: Resource, child: Resource, b
             return _entity_json(request, db, principal, child, row, context(key))
         body = await _call(request, child.write, work)
         location = f"{_base_url(request)}/external/industryData/{parent.name}/{key}/{child.name}/{body['id']}"
-        return JSONResponse(body, status_code=201, headers={"Location": location})
+        return GraphJSON(body, status_code=201, headers={"Location": location})
 
     async def get_item(request: Request, key: str, item: str) -> JSONResponse:
         def work(db, principal):
             owner = parent.get(db=db, tenant_id=principal.tenant_id, key=key)
             row = child.get(db=db, tenant_id=principal.tenant_id, key=item, parent=owner)
             return _entity_json(request, db, principal, child, row, context(key))
-        return JSONResponse(await _call(request, child.read, work))
+        return GraphJSON(await _call(request, child.read, work))
 
     async def update_item(request: Request, key: str, item: str) -> Response:
         raw = await _body(request)
@@ -354,13 +355,13 @@ def add_run_routes(router: APIRouter) -> None:
             if not runs:
                 raise NotFound("The tenant has no runs yet.")
             return {"@odata.context": _context(request, "microsoft.graph.industryData.industryDataRunStatistics"), **run_statistics(runs[0])}
-        return JSONResponse(await _call(request, perms, work))
+        return GraphJSON(await _call(request, perms, work))
 
     async def statistics(request: Request, key: str) -> JSONResponse:
         def work(db, principal):
             run = RUNS.get(db=db, tenant_id=principal.tenant_id, key=key)
             return {"@odata.context": _context(request, "microsoft.graph.industryData.industryDataRunStatistics"), **run_statistics(run)}
-        return JSONResponse(await _call(request, perms, work))
+        return GraphJSON(await _call(request, perms, work))
 
     def _activity(db, principal, key: str, activity: str):
         run = RUNS.get(db=db, tenant_id=principal.tenant_id, key=key)
@@ -373,7 +374,7 @@ def add_run_routes(router: APIRouter) -> None:
         def work(db, principal):
             run = RUNS.get(db=db, tenant_id=principal.tenant_id, key=key)
             return _collection_json(request, db, principal, RUN_ACTIVITIES, list(run.activities), f"runs('{key}')/activities")
-        return JSONResponse(await _call(request, perms, work))
+        return GraphJSON(await _call(request, perms, work))
 
     async def count_activities(request: Request, key: str) -> PlainTextResponse:
         def work(db, principal):
@@ -383,7 +384,7 @@ def add_run_routes(router: APIRouter) -> None:
     async def get_activity(request: Request, key: str, activity: str) -> JSONResponse:
         def work(db, principal):
             return _entity_json(request, db, principal, RUN_ACTIVITIES, _activity(db, principal, key, activity), f"runs('{key}')/activities")
-        return JSONResponse(await _call(request, perms, work))
+        return GraphJSON(await _call(request, perms, work))
 
     async def activity_flow(request: Request, key: str, activity: str) -> JSONResponse:
         flows = RESOURCES["inboundFlows"]
@@ -392,7 +393,7 @@ def add_run_routes(router: APIRouter) -> None:
             principal.require(*flows.read)
             flow = RUN_ACTIVITIES.navigations["activity"].follow(db, principal.tenant_id, _activity(db, principal, key, activity))
             return _entity_json(request, db, principal, flows, flow, "inboundFlows")
-        return JSONResponse(await _call(request, perms, work))
+        return GraphJSON(await _call(request, perms, work))
 
     desc = f"Permissions: {', '.join(perms)}."
     router.add_api_route(f"{BASE}/runs/getStatistics", latest_statistics, methods=["GET"], tags=tag, responses=_STATISTICS,
@@ -424,7 +425,7 @@ def add_root_route(router: APIRouter) -> None:
                 principal.require(*resource.read)
                 body[name] = resource.json_list(db=db, tenant_id=principal.tenant_id)
             return body
-        return JSONResponse(await _call(request, _ALL_PERMISSIONS, work))
+        return GraphJSON(await _call(request, _ALL_PERMISSIONS, work))
 
     router.add_api_route(BASE, root, methods=["GET"], tags=["root"], summary="The industryData root", responses=_ONE,
                          openapi_extra={"parameters": [LIST_OPTIONS[6]]},

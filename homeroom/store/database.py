@@ -53,7 +53,9 @@ def migrate(engine: Engine) -> None:
 def open_database(settings: Settings) -> sessionmaker[Session]:
     """An up-to-date database and a session factory for it."""
     url = database_url(settings)
-    engine = create_engine(url, future=True)
+    # The API serves calls from a pool of worker threads: keep enough connections open that concurrent calls
+    # never open and close one each (a SQLite connection costs its PRAGMAs on every open).
+    engine = create_engine(url, future=True, pool_size=20, max_overflow=20, pool_pre_ping=False)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     migrate(engine)
