@@ -49,7 +49,8 @@ def setup(extras: str) -> None:
 def demo() -> int:
     """The main job on embedded defaults (SQLite and a local Delta Lake in demo-output/homeroom-data):
     run a generated district into the lake, then its next snapshot, and show the change set;
-    validate a district with planted defects and Microsoft's sample."""
+    validate a district with planted defects and Microsoft's sample; then serve the Graph-compatible
+    API and push the district through it as SDS clients do (upload session, upload, validate, run)."""
     setup("")
     homeroom = BIN / "homeroom"
     out = ROOT / "demo-output"
@@ -63,7 +64,44 @@ def demo() -> int:
     run(homeroom, "generate", "--students", "5000", "--seed", "7", "--defect-rate", "0.002", "--out", out / "with-defects")
     # A district with planted defects has errors, so validate exits 1 here; that is the point.
     run(homeroom, "validate", out / "with-defects", "--report", out / "findings.csv", check=False)
-    return run(homeroom, "validate", ROOT / "tests" / "fixtures" / "microsoft" / "sds-v2.1", check=False)
+    run(homeroom, "validate", ROOT / "tests" / "fixtures" / "microsoft" / "sds-v2.1", check=False)
+    return upload_demo(homeroom, out)
+
+
+def upload_demo(homeroom: Path, out: Path) -> int:
+    """``homeroom serve`` on a free port, an app and a CSV flow, then ``homeroom upload --run`` of the district."""
+    import json
+    import socket
+    import time
+    import urllib.request
+
+    permissions = ["IndustryData-DataConnector.Read.All", "IndustryData-DataConnector.Upload", "IndustryData.ReadBasic.All",
+                   "IndustryData-Run.Start"]  # the least the upload loop needs
+    print("+ homeroom apps create --tenant district-api ... --json", flush=True)
+    created = subprocess.run([str(homeroom), "apps", "create", "--tenant", "district-api", "--json",
+                              *[a for p in permissions for a in ("--permission", p)]], check=True, capture_output=True, text=True)
+    registration = json.loads(created.stdout)
+    run(homeroom, "flows", "create", "--tenant", "district-api", "--name", "SIS upload", "--year", "2026")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    print(f"+ {homeroom} serve --port {port} &", flush=True)
+    server = subprocess.Popen([str(homeroom), "serve", "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/openapi.json", timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        os.environ["HOMEROOM_CLIENT_SECRET"] = registration["clientSecret"]  # never on a command line
+        return run(homeroom, "upload", out / "district-next", "--server", f"http://127.0.0.1:{port}", "--tenant", "district-api",
+                   "--client-id", registration["clientId"], "--connector", "SIS upload files", "--run", "--poll-seconds", "1",
+                   "--findings", out / "upload-findings.csv", check=False)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 def test() -> int:

@@ -155,7 +155,7 @@ def add_action_routes(router: APIRouter) -> None:
             flow = PROVISIONING_FLOWS.get(db=db, tenant_id=principal.tenant_id, key=item, parent=owner)
             PROVISIONING_FLOWS.reset(flow)
         await _call(request, PROVISIONING_FLOWS.write, work)
-        return Response(status_code=204)
+        return Response(status_code=202)
 
     async def findings(request: Request, key: str) -> StreamingResponse:
         kind = request.query_params.get("format", "csv").lower()
@@ -206,7 +206,7 @@ def add_action_routes(router: APIRouter) -> None:
                          description="Homeroom extension. Permissions: IndustryData-Run.Read.All, IndustryData-Run.Start.")
     router.add_api_route(f"{BASE}/outboundProvisioningFlowSets/{{key}}/provisioningFlows/{{item}}/reset", reset,
                          methods=["POST"], tags=["outboundProvisioningFlowSets"], summary="Reset a provisioning flow",
-                         status_code=204, response_class=Response, responses={204: {"description": "Reset"}},
+                         status_code=202, response_class=Response, responses={202: {"description": "Accepted, no body"}},
                          description="Permissions: IndustryData-OutboundFlow.ReadWrite.All.")
 
 

@@ -219,6 +219,7 @@ def test_sdk_outbound_flow_sets_and_provisioning_flows(server):
         await flows.by_provisioning_flow_id(flow.id).patch(SecurityGroupProvisioningFlow(
             creation_options=SecurityGroupCreationOptions(create_based_on_role_group=False)))
         assert (await flows.by_provisioning_flow_id(flow.id).get()).creation_options.create_based_on_role_group is False
+        await flows.by_provisioning_flow_id(flow.id).microsoft_graph_industry_data_reset.post()  # 202, no body
         await flows.by_provisioning_flow_id(flow.id).delete()
         await graph.outbound_provisioning_flow_sets.by_outbound_provisioning_flow_set_id(flow_set.id).delete()
     _run(scenario())
