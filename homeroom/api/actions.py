@@ -6,7 +6,7 @@ per-run findings download (a Homeroom extension). Long work runs in the app's jo
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timezone
 from pathlib import Path
 from typing import Any, Iterator
@@ -33,15 +33,18 @@ class Jobs:
 
     def __init__(self, state: Any):
         self.state = state
-        self.pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="homeroom-job")
+        # Validations are light (names and headers) and may go side by side; a run of a large district takes
+        # gigabytes, so runs, of every tenant and from every trigger, go one at a time.
+        self.validations = ThreadPoolExecutor(max_workers=2, thread_name_prefix="homeroom-validate")
+        self.runs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="homeroom-run")
 
-    def validate(self, *, operation_id: str, connector_id: str, session_id: str | None) -> None:
+    def validate(self, *, operation_id: str, connector_id: str, session_id: str | None) -> Future:
         s = self.state
-        self.pool.submit(run_validation, s.sessions, s.blob_store, s.settings, operation_id=operation_id,
-                         connector_id=connector_id, session_id=session_id)
+        return self.validations.submit(run_validation, s.sessions, s.blob_store, s.settings, operation_id=operation_id,
+                                       connector_id=connector_id, session_id=session_id)
 
-    def run(self, runner: Runner, run_id: str, operation_id: str | None = None) -> None:
-        self.pool.submit(self.execute, runner, run_id, operation_id)
+    def run(self, runner: Runner, run_id: str, operation_id: str | None = None) -> Future:
+        return self.runs.submit(self.execute, runner, run_id, operation_id)
 
     def execute(self, runner: Runner, run_id: str, operation_id: str | None = None) -> None:
         """Carry out a started run, then finish its operation (if it has one)."""
@@ -68,7 +71,8 @@ class Jobs:
                     operation.status_detail = "The server stopped before the operation finished; start it again."
 
     def shutdown(self) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=False)
+        self.validations.shutdown(wait=True)
+        self.runs.shutdown(wait=True)
 
 
 def _flag(value: str | None, name: str) -> bool:

@@ -198,7 +198,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.throttle = Throttle(settings.api_throttle_calls, settings.api_throttle_window_seconds)
     app.state.public_url = settings.api_public_url.rstrip("/") if settings.api_public_url else None
     app.state.jobs = Jobs(app.state)
-    app.state.scheduler = Scheduler(settings, app.state.sessions, lambda runner, run_id: app.state.jobs.execute(runner, run_id))
+    # Scheduled runs go through the same one-at-a-time run queue as on-demand runs; the scheduler waits for each.
+    app.state.scheduler = Scheduler(settings, app.state.sessions, lambda runner, run_id: app.state.jobs.run(runner, run_id).result())
     # Upload storage (Azure Blob compatible, docs/api.md): where session URLs point.
     app.state.blob_store = open_blob_store(settings)
     app.state.sas_key = load_sas_key(settings.data_dir)

@@ -107,15 +107,16 @@ class Scheduler:
         self._thread: threading.Thread | None = None
 
     def tick(self, store, now: datetime | None = None) -> list[str]:
-        """Start and carry out the runs that are due now; returns their ids. Also expires upload sessions."""
+        """Destroy expired upload containers, then start and carry out the runs that are due now (none when the
+        schedule is off); returns the ids of the runs."""
         now = now or utcnow()
-        interval = timedelta(hours=self.settings.schedule_interval_hours)
-        skip = timedelta(hours=self.settings.schedule_skip_hours)
-        started = []
         with self.sessions.begin() as db:
             if store is not None:
                 expire_sessions(db, store, now)
-            tenants = list(db.scalars(select(Tenant)))
+            tenants = list(db.scalars(select(Tenant))) if self.settings.schedule_interval_hours > 0 else []
+        interval = timedelta(hours=max(self.settings.schedule_interval_hours, 0))
+        skip = timedelta(hours=self.settings.schedule_skip_hours)
+        started = []
         for tenant in tenants:
             with self.sessions.begin() as db:
                 def last(trigger: str) -> datetime | None:
@@ -131,7 +132,7 @@ class Scheduler:
                 try:
                     run = start_run(db, runner, trigger="scheduled", now=now)
                 except (NothingToRun, RunInProgress) as exc:
-                    log.info("scheduled run of tenant %s not started: %s", tenant.id, exc.message)
+                    log.debug("scheduled run of tenant %s not started: %s", tenant.id, exc.message)
                     continue
                 started.append((runner, run.id))
         for runner, run_id in started:
@@ -139,8 +140,9 @@ class Scheduler:
         return [run_id for _runner, run_id in started]
 
     def start(self, store) -> None:
-        """Tick every ``schedule_tick_seconds`` in a daemon thread until ``stop``."""
-        if self.settings.schedule_interval_hours <= 0 or self._thread is not None:
+        """Tick every ``schedule_tick_seconds`` in a daemon thread until ``stop`` (also with the schedule off:
+        expired upload containers are still destroyed)."""
+        if self._thread is not None:
             return
 
         def loop() -> None:

@@ -338,3 +338,25 @@ def test_provisioning_flow_reset(api, admin):
 @pytest.fixture
 def admin(api) -> Client:
     return api.client("contoso")
+
+
+def test_housekeeping_destroys_unvalidated_containers_at_their_expiry_even_with_the_schedule_off(api, admin):
+    connector_id, _ = make_flow(admin)
+    s = session(admin, connector_id)
+    upload(api, s["containerId"], [SAMPLE / "users.csv"])
+    store, scheduler = api.app.state.blob_store, api.app.state.scheduler
+    api.app.state.settings.schedule_interval_hours = 0
+    try:
+        expires = datetime.fromisoformat(s["sessionExpirationDateTime"].replace("Z", "+00:00"))
+        destroyed_at = datetime.fromisoformat(s["containerExpirationDateTime"].replace("Z", "+00:00"))
+        assert scheduler.tick(store, now=expires + timedelta(seconds=1)) == []
+        with api.app.state.sessions() as db:
+            assert db.get(UploadSession, s["containerId"]).state == "expired"
+        assert store.container_exists(s["containerId"]), "kept until the container's own expiry"
+        assert session(admin, connector_id)["containerId"] != s["containerId"], "an expired session is not handed out again"
+        scheduler.tick(store, now=destroyed_at + timedelta(seconds=1))
+        with api.app.state.sessions() as db:
+            assert db.get(UploadSession, s["containerId"]).state == "destroyed"
+        assert not store.container_exists(s["containerId"])
+    finally:
+        api.app.state.settings.schedule_interval_hours = 12
