@@ -27,6 +27,7 @@ from homeroom.api.bodies import (
     SourceSystemIn,
     YearIn,
 )
+from homeroom.api.cache import ReadCache
 from homeroom.api.errors import BadRequest, GraphError, InvalidClient
 from homeroom.api.keys import load_signing_key
 from homeroom.api.paths import GraphPaths
@@ -196,6 +197,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                                     lifetime_seconds=settings.api_token_lifetime_seconds,
                                     external_issuers=[ExternalIssuer.from_setting(i) for i in settings.api_oidc_issuers])
     app.state.throttle = Throttle(settings.api_throttle_calls, settings.api_throttle_window_seconds)
+    app.state.read_cache = ReadCache()
     app.state.public_url = settings.api_public_url.rstrip("/") if settings.api_public_url else None
     app.state.jobs = Jobs(app.state)
     # Scheduled runs go through the same one-at-a-time run queue as on-demand runs; the scheduler waits for each.

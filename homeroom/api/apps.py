@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from homeroom.errors import ConfigurationError
 from homeroom.store import service
-from homeroom.store.models import AppRegistration, User
+from homeroom.store.models import AppRegistration, Tenant, User
 
 #: Every permission of Graph's industryData API (spec §1.15).
 PERMISSIONS = frozenset({
@@ -63,10 +63,13 @@ def create_app_registration(
     return app, secret
 
 
-def held_permissions(*, db: Session, tenant_id: str, client_id: str) -> list[str] | None:
-    """The permissions the tenant's app holds now, or None if it is not registered (one light query per call)."""
-    table = AppRegistration.__table__
-    return db.execute(select(table.c.permissions).where(table.c.tenant_id == tenant_id, table.c.id == client_id)).scalar()
+def held_permissions(*, db: Session, tenant_id: str, client_id: str) -> tuple[list[str], int] | None:
+    """The permissions the tenant's app holds now and the tenant's revision, or None if the app is not registered
+    (one light query per call)."""
+    apps, tenants = AppRegistration.__table__, Tenant.__table__
+    row = db.execute(select(apps.c.permissions, tenants.c.revision).join(tenants, tenants.c.id == apps.c.tenant_id)
+                     .where(apps.c.tenant_id == tenant_id, apps.c.id == client_id)).first()
+    return None if row is None else (list(row[0]), int(row[1]))
 
 
 def get_app_registration(*, db: Session, tenant_id: str, client_id: str) -> AppRegistration | None:

@@ -41,6 +41,8 @@ class Principal:
     tenant_id: str
     client_id: str
     permissions: frozenset[str]
+    #: The tenant's data revision when the call was authenticated (homeroom.store.revisions); -1 when unknown.
+    revision: int = -1
 
     def require(self, *accepted: str) -> None:
         """Raise ``PermissionDenied`` unless the token grants one of the accepted permissions."""
@@ -216,9 +218,10 @@ class TokenService:
         if claims["iss"] != self.issuer(tenant_id):
             raise AuthError("Access token was not issued for its tenant.")
         client_id = str(claims.get("azp") or claims.get("appid") or "")
-        app_permissions = held_permissions(db=db, tenant_id=tenant_id, client_id=client_id)
-        if app_permissions is None:
+        held_now = held_permissions(db=db, tenant_id=tenant_id, client_id=client_id)
+        if held_now is None:
             raise AuthError("Access token's application is not registered in its tenant.")
+        app_permissions, revision = held_now
         roles = claims.get("roles") or []
         scopes = str(claims.get("scp") or "").split()
         # A token can only use permissions the app (and its user) still hold: revoking takes effect at once.
@@ -230,7 +233,7 @@ class TokenService:
             held &= set(user.permissions)
             roles = []  # a delegated token acts with its scopes only
         granted = frozenset(p for p in [*roles, *scopes] if p in held)
-        return Principal(tenant_id=tenant_id, client_id=client_id, permissions=granted)
+        return Principal(tenant_id=tenant_id, client_id=client_id, permissions=granted, revision=revision)
 
     def _verify_external(self, *, db: Session, token: str, issuer: ExternalIssuer) -> Principal:
         """The principal of a token from an external OpenID Connect issuer, checked against its JWKS."""

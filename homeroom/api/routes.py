@@ -42,8 +42,12 @@ def _context(request: Request, path: str) -> str:
     return f"{_base_url(request)}/$metadata#external/industryData/{path}"
 
 
-async def _call(request: Request, permissions: tuple[str, ...], work: Callable[[Any, Principal], Any]) -> Any:
-    """Authenticate, throttle, check one of ``permissions``, run ``work(db, principal)`` in a transaction."""
+async def _call(request: Request, permissions: tuple[str, ...], work: Callable[[Any, Principal], Any], *,
+                cached: bool = False) -> Any:
+    """Authenticate, throttle, check one of ``permissions``, run ``work(db, principal)`` in a transaction.
+
+    ``cached`` (reads only): reuse the answer of the same read at the same tenant revision (homeroom.api.cache).
+    """
     state = request.app.state
 
     def run() -> Any:
@@ -51,8 +55,13 @@ async def _call(request: Request, permissions: tuple[str, ...], work: Callable[[
             principal = state.tokens.verify(db=db, authorization=request.headers.get("authorization"))
             state.throttle.check(principal.tenant_id, principal.client_id)
             principal.require(*permissions)
+            key = (principal.tenant_id, str(request.url), principal.permissions) if cached and principal.revision >= 0 else None
+            if key is not None and (answer := state.read_cache.get(key, principal.revision)) is not None:
+                return answer
             result = work(db, principal)
             db.commit()
+            if key is not None:
+                state.read_cache.put(key, principal.revision, result)
             return result
 
     return await run_in_threadpool(run)
@@ -193,18 +202,18 @@ def add_collection_routes(router: APIRouter, resource: Resource, body_model: typ
     async def list_items(request: Request) -> JSONResponse:
         def work(db, principal):
             return _collection_json(request, db, principal, resource, resource.list(db=db, tenant_id=principal.tenant_id), resource.name)
-        return GraphJSON(await _call(request, resource.read, work))
+        return GraphJSON(await _call(request, resource.read, work, cached=True))
 
     async def count_items(request: Request) -> PlainTextResponse:
         def work(db, principal):
             return _count(request, resource, resource.list(db=db, tenant_id=principal.tenant_id))
-        return PlainTextResponse(str(await _call(request, resource.read, work)))
+        return PlainTextResponse(str(await _call(request, resource.read, work, cached=True)))
 
     async def get_item(request: Request, key: str) -> JSONResponse:
         def work(db, principal):
             row = resource.get(db=db, tenant_id=principal.tenant_id, key=key)
             return _entity_json(request, db, principal, resource, row, resource.name)
-        return GraphJSON(await _call(request, resource.read, work))
+        return GraphJSON(await _call(request, resource.read, work, cached=True))
 
     router.add_api_route(path, list_items, methods=["GET"], tags=tag, summary=f"List {resource.name}", responses=_LIST,
                          openapi_extra={"parameters": LIST_OPTIONS},
@@ -265,7 +274,7 @@ def add_collection_routes(router: APIRouter, resource: Resource, body_model: typ
                     if found is None:
                         raise NotFound(f"{resource.type_name} '{key}' has no {nav_name}.")
                     return _entity_json(request, db, principal, target, found, target.name)
-                return GraphJSON(await _call(request, target.read, work))
+                return GraphJSON(await _call(request, target.read, work, cached=True))
             return follow
 
         router.add_api_route(f"{path}/{{key}}/{nav_name}", make(), methods=["GET"], tags=tag,
@@ -285,13 +294,13 @@ def add_contained_routes(router: APIRouter, parent: Resource, child: Resource, b
             owner = parent.get(db=db, tenant_id=principal.tenant_id, key=key)
             rows = child.list(db=db, tenant_id=principal.tenant_id, parent=owner)
             return _collection_json(request, db, principal, child, rows, context(key))
-        return GraphJSON(await _call(request, child.read, work))
+        return GraphJSON(await _call(request, child.read, work, cached=True))
 
     async def count_items(request: Request, key: str) -> PlainTextResponse:
         def work(db, principal):
             owner = parent.get(db=db, tenant_id=principal.tenant_id, key=key)
             return _count(request, child, child.list(db=db, tenant_id=principal.tenant_id, parent=owner))
-        return PlainTextResponse(str(await _call(request, child.read, work)))
+        return PlainTextResponse(str(await _call(request, child.read, work, cached=True)))
 
     async def create_item(request: Request, key: str) -> JSONResponse:
         raw = await _body(request)
@@ -309,7 +318,7 @@ def add_contained_routes(router: APIRouter, parent: Resource, child: Resource, b
             owner = parent.get(db=db, tenant_id=principal.tenant_id, key=key)
             row = child.get(db=db, tenant_id=principal.tenant_id, key=item, parent=owner)
             return _entity_json(request, db, principal, child, row, context(key))
-        return GraphJSON(await _call(request, child.read, work))
+        return GraphJSON(await _call(request, child.read, work, cached=True))
 
     async def update_item(request: Request, key: str, item: str) -> Response:
         raw = await _body(request)
@@ -355,13 +364,13 @@ def add_run_routes(router: APIRouter) -> None:
             if not runs:
                 raise NotFound("The tenant has no runs yet.")
             return {"@odata.context": _context(request, "microsoft.graph.industryData.industryDataRunStatistics"), **run_statistics(runs[0])}
-        return GraphJSON(await _call(request, perms, work))
+        return GraphJSON(await _call(request, perms, work, cached=True))
 
     async def statistics(request: Request, key: str) -> JSONResponse:
         def work(db, principal):
             run = RUNS.get(db=db, tenant_id=principal.tenant_id, key=key)
             return {"@odata.context": _context(request, "microsoft.graph.industryData.industryDataRunStatistics"), **run_statistics(run)}
-        return GraphJSON(await _call(request, perms, work))
+        return GraphJSON(await _call(request, perms, work, cached=True))
 
     def _activity(db, principal, key: str, activity: str):
         run = RUNS.get(db=db, tenant_id=principal.tenant_id, key=key)
@@ -374,17 +383,17 @@ def add_run_routes(router: APIRouter) -> None:
         def work(db, principal):
             run = RUNS.get(db=db, tenant_id=principal.tenant_id, key=key)
             return _collection_json(request, db, principal, RUN_ACTIVITIES, list(run.activities), f"runs('{key}')/activities")
-        return GraphJSON(await _call(request, perms, work))
+        return GraphJSON(await _call(request, perms, work, cached=True))
 
     async def count_activities(request: Request, key: str) -> PlainTextResponse:
         def work(db, principal):
             return _count(request, RUN_ACTIVITIES, list(RUNS.get(db=db, tenant_id=principal.tenant_id, key=key).activities))
-        return PlainTextResponse(str(await _call(request, perms, work)))
+        return PlainTextResponse(str(await _call(request, perms, work, cached=True)))
 
     async def get_activity(request: Request, key: str, activity: str) -> JSONResponse:
         def work(db, principal):
             return _entity_json(request, db, principal, RUN_ACTIVITIES, _activity(db, principal, key, activity), f"runs('{key}')/activities")
-        return GraphJSON(await _call(request, perms, work))
+        return GraphJSON(await _call(request, perms, work, cached=True))
 
     async def activity_flow(request: Request, key: str, activity: str) -> JSONResponse:
         flows = RESOURCES["inboundFlows"]
@@ -393,7 +402,7 @@ def add_run_routes(router: APIRouter) -> None:
             principal.require(*flows.read)
             flow = RUN_ACTIVITIES.navigations["activity"].follow(db, principal.tenant_id, _activity(db, principal, key, activity))
             return _entity_json(request, db, principal, flows, flow, "inboundFlows")
-        return GraphJSON(await _call(request, perms, work))
+        return GraphJSON(await _call(request, perms, work, cached=True))
 
     desc = f"Permissions: {', '.join(perms)}."
     router.add_api_route(f"{BASE}/runs/getStatistics", latest_statistics, methods=["GET"], tags=tag, responses=_STATISTICS,

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeroom.settings import Settings
+from homeroom.store.revisions import track_revisions
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -59,4 +60,6 @@ def open_database(settings: Settings) -> sessionmaker[Session]:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     migrate(engine)
-    return sessionmaker(engine, expire_on_commit=False)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    track_revisions(sessions)
+    return sessions

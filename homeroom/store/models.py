@@ -33,6 +33,9 @@ class Tenant(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     display_name: Mapped[str] = mapped_column(String(200))
     created: Mapped[datetime] = mapped_column(default=utcnow)
+    #: Bumped in the same transaction as every change to the tenant's rows (homeroom.store.revisions): readers
+    #: that cached an answer at one revision know it is still current.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SourceSystem(Base):

@@ -1,0 +1,25 @@
+"""tenant revision
+
+Revision ID: 0004
+Revises: 0003
+Create Date: 2026-11-22 00:40:00
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0004'
+down_revision = '0003'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('tenants', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('revision', sa.Integer(), nullable=False, server_default='0'))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('tenants', schema=None) as batch_op:
+        batch_op.drop_column('revision')
