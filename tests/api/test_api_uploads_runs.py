@@ -6,6 +6,7 @@ in tests/uploads, and the whole loop with Microsoft's own clients in test_api_sd
 
 from __future__ import annotations
 
+import socket
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -360,3 +361,39 @@ def test_housekeeping_destroys_unvalidated_containers_at_their_expiry_even_with_
         assert not store.container_exists(s["containerId"])
     finally:
         api.app.state.settings.schedule_interval_hours = 12
+
+
+def test_a_validation_moves_from_not_started_to_succeeded_and_a_broken_one_ends_failed(api, admin, monkeypatch):
+    from homeroom.store.models import DataConnector, Operation
+    from homeroom.uploads.sessions import begin_validation, run_validation
+
+    connector_id, _ = make_flow(admin)
+    s = session(admin, connector_id)
+    upload(api, s["containerId"], sorted(SAMPLE.glob("*.csv")))
+    state = api.app.state
+    with state.sessions.begin() as db:
+        op, session_id = begin_validation(db, connector=db.get(DataConnector, connector_id), location="x", owner="test")
+        op_id = op.id
+    assert admin.get(f"{BASE}/operations/{op_id}").json()["status"] == "notStarted"
+    run_validation(state.sessions, state.blob_store, state.settings, operation_id=op_id, connector_id=connector_id,
+                   session_id=session_id)
+    done = admin.get(f"{BASE}/operations/{op_id}").json()
+    assert (done["status"], done["validatedFiles"]) == ("succeeded", SAMPLE_FILES)
+
+    s = session(admin, connector_id)
+    upload(api, s["containerId"], sorted(SAMPLE.glob("*.csv")))
+
+    def broken(container, dest):
+        raise OSError(28, "No space left on device")
+    monkeypatch.setattr(state.blob_store, "materialize", broken)
+    failed = validate(admin, connector_id)
+    assert failed["status"] == "failed"
+    assert failed["statusDetail"] == "The validation could not be carried out: OSError: [Errno 28] No space left on device"
+    with state.sessions() as db:
+        assert db.get(DataConnector, connector_id).current_package.endswith(op_id), "the last good package stays current"
+        gone = f"{socket.gethostname()}:{2**22 + 1}"  # above Linux's largest pid: a process that cannot exist
+        db.add(Operation(tenant_id="contoso", kind="fileValidateOperation", status="running", owner=gone))
+        db.commit()
+    state.jobs.recover()
+    stale = [o for o in admin.get(f"{BASE}/operations").json()["value"] if o["status"] == "failed" and o["id"] != failed["id"]]
+    assert [o["statusDetail"] for o in stale] == ["The server stopped before the operation finished; start it again."]
