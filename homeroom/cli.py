@@ -244,9 +244,16 @@ def _print_changes(activity) -> None:
     out.print(table)
 
 
+_COLOURS = {"completed": "green", "held": "yellow", "failed": "red", "discarded": "dim", "skipped": "dim"}
+
+
 def _print_run(run, activity) -> None:
-    colour = {"completed": "green", "held": "yellow", "failed": "red", "discarded": "dim"}.get(run.status, "yellow")
-    out.print(f"run [bold]{run.id}[/] ({run.display_name}): [{colour}]{run.status}[/]")
+    colour = _COLOURS.get(run.status, "yellow")
+    out.print(f"run [bold]{run.id}[/] ({run.display_name}, {run.trigger}): [{colour}]{run.status}[/]")
+    if len(run.activities) > 1:  # a run of several flows (runs/start, the scheduler): each one's outcome
+        for other in run.activities:
+            note = f" ({other.blocking_error['code']})" if other.blocking_error else ""
+            out.print(f"  flow {other.display_name}: [{_COLOURS.get(other.status, 'yellow')}]{other.status}[/]{note}")
     _print_changes(activity)
     stats = activity.statistics or {}
     if stats:
@@ -314,13 +321,14 @@ def runs_list(tenant: TenantOption = "default", limit: int = 20) -> None:
 
     runner = _runner(tenant)
     runner.recover()
-    table = Table("run", "started", "status", "flow", "errors", "warnings")
+    table = Table("run", "started", "by", "status", "flows", "errors", "warnings")
     with runner.sessions() as db:
         for run in service.list_runs(db=db, tenant_id=tenant, limit=limit):
-            a = run.activities[0] if run.activities else None
-            stats = (a.statistics if a else {}) or {}
-            table.add_row(run.id, f"{run.started:%Y-%m-%d %H:%M:%S}", run.status, a.display_name if a else "",
-                          str(stats.get("errors", "")), str(stats.get("warnings", "")))
+            ran = [a for a in run.activities if a.status != "skipped"]
+            stats = [a.statistics or {} for a in ran]
+            table.add_row(run.id, f"{run.started:%Y-%m-%d %H:%M:%S}", run.trigger, run.status,
+                          ", ".join(a.display_name for a in ran) or "(none ran)",
+                          str(sum(s.get("errors", 0) for s in stats)), str(sum(s.get("warnings", 0) for s in stats)))
     out.print(table)
 
 
@@ -347,7 +355,14 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="The run id (or a uniqu
         sys.stdout.write(dumps(run_json(run)) + "\n")
         return
     _print_run(run, run.activities[0])
-    out.print(f"findings: {runner.findings_file(run.id)}")
+    for activity in run.activities[1:]:  # the changes of a run's other flows
+        if activity.changes:
+            out.print(f"[bold]flow {activity.display_name}[/]")
+            _print_changes(activity)
+    for activity in run.activities:
+        if activity.status != "skipped":
+            where = f" of {activity.display_name}" if len(run.activities) > 1 else ""
+            out.print(f"findings{where}: {runner.findings_file(run.id, activity_id=activity.id)}")
 
 
 @runs_app.command("approve")

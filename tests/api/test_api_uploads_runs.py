@@ -256,7 +256,7 @@ def test_runs_start_refusals(api, admin):
         "At most 1 successful on-demand runs are allowed per 12 hours; the next runs/start is allowed at ")
 
 
-def test_a_flow_without_validated_data_is_skipped_in_a_run_of_others(api, admin):
+def test_a_flow_without_validated_data_is_skipped_in_a_run_of_others(api, admin, monkeypatch):
     _validated(api, admin)
     source, year = make_source(admin, "Second SIS"), make_year(admin, "2027")
     connector = make_file_connector(admin, source["id"], "Second connector")
@@ -272,6 +272,23 @@ def test_a_flow_without_validated_data_is_skipped_in_a_run_of_others(api, admin)
         ("Inbound rostering flow", "completed"), ("Second flow", "skipped")]
     assert activities[1]["blockingError"]["code"] == "NoValidatedData"
     assert admin.get(f"{BASE}/runs/{run_id}").json()["status"] == "completed"
+
+    from typer.testing import CliRunner
+
+    from homeroom.cli import app
+    from homeroom.settings import get_settings
+
+    monkeypatch.setenv("HOMEROOM_DATA_DIR", str(api.settings.data_dir))
+    get_settings.cache_clear()
+    try:
+        shown = CliRunner().invoke(app, ["runs", "show", run_id, "--tenant", "contoso"], env={"COLUMNS": "200"})
+    finally:
+        get_settings.cache_clear()
+    assert shown.exit_code == 0, shown.output
+    assert f"({admin.get(f'{BASE}/runs/{run_id}').json()['displayName']}, onDemand): completed" in shown.output
+    assert "flow Inbound rostering flow: completed" in shown.output
+    assert "flow Second flow: skipped (NoValidatedData)" in shown.output
+    assert shown.output.count("findings of Inbound rostering flow: ") == 1 and "findings of Second flow" not in shown.output
 
 
 def test_operations_are_tenant_scoped_and_need_read_basic(api, admin):
