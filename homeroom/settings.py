@@ -103,6 +103,9 @@ class Settings(BaseSettings):
     schedule_tick_seconds: float = Field(default=60.0, description="How often the scheduler checks whether a run is due.")
     run_start_limit: int = Field(default=5, description="Successful on-demand runs (`runs/start`) allowed per window.")
     run_start_window_hours: float = Field(default=12.0, description="The window of `run_start_limit`, in hours.")
+    operation_retention_days: float = Field(
+        default=30.0, description="Finished operations (validations, started runs) are forgotten after this many days.",
+    )
 
     upload_store_uri: str | None = Field(
         default=None, json_schema_extra={"unset": "`<data_dir>/uploads`"},

@@ -24,7 +24,7 @@ from homeroom.api.resources import FILE_FLOW, readiness_status
 from homeroom.runs.engine import Runner, RunError
 from homeroom.settings import Settings
 from homeroom.store.models import InboundFlow, Run, Tenant, utcnow
-from homeroom.uploads.sessions import aware, expire_sessions
+from homeroom.uploads.sessions import aware, expire_sessions, forget_old_operations, remove_orphan_packages
 
 log = logging.getLogger(__name__)
 SUCCESSFUL = ("completed", "completedWithWarnings", "completedWithErrors")
@@ -113,6 +113,8 @@ class Scheduler:
         with self.sessions.begin() as db:
             if store is not None:
                 expire_sessions(db, store, now)
+            forget_old_operations(db, older_than=timedelta(days=self.settings.operation_retention_days), now=now)
+            remove_orphan_packages(db, self.settings.data_dir)
             tenants = list(db.scalars(select(Tenant))) if self.settings.schedule_interval_hours > 0 else []
         interval = timedelta(hours=max(self.settings.schedule_interval_hours, 0))
         skip = timedelta(hours=self.settings.schedule_skip_hours)

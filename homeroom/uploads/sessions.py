@@ -179,17 +179,50 @@ def _prune(folder: Path, keep: Path) -> None:
 
 
 def expire_sessions(db: Session, store: Any, now: datetime | None = None) -> int:
-    """Housekeeping: sessions past their expiry take no more validation; containers past theirs are destroyed.
+    """Housekeeping: sessions past their expiry take no more validation; containers past theirs are destroyed,
+    and so are containers no session knows (their connector was deleted) once an hour old.
 
     Returns how many containers were destroyed.
     """
     now = now or utcnow()
     destroyed = 0
-    for session in db.scalars(select(UploadSession).where(UploadSession.state.in_(("active", "expired")))):
+    known = set()
+    for session in db.scalars(select(UploadSession).where(UploadSession.state.in_(("active", "validating", "expired")))):
         if session.state == "active" and aware(session.session_expires) <= now:
             session.state = "expired"
         if session.state == "expired" and aware(session.container_expires) <= now:
             session.state = "destroyed"
             store.delete_container(session.id)
             destroyed += 1
+            continue
+        known.add(session.id)
+    for container in store.containers():
+        # An hour's grace: a session being created has its container before its row is committed.
+        if container not in known and now - aware(store.container_properties(container).last_modified) > timedelta(hours=1):
+            store.delete_container(container)
+            destroyed += 1
     return destroyed
+
+
+def forget_old_operations(db: Session, *, older_than: timedelta, now: datetime | None = None) -> int:
+    """Delete finished operations older than ``older_than`` (Graph's operations are ephemeral); returns how many."""
+    limit = (now or utcnow()) - older_than
+    old = [o for o in db.scalars(select(Operation).where(Operation.status.in_(("succeeded", "failed"))))
+           if aware(o.last_action) < limit]
+    for operation in old:
+        db.delete(operation)
+    return len(old)
+
+
+def remove_orphan_packages(db: Session, data_dir: Path) -> int:
+    """Remove the validated packages of connectors that no longer exist; returns how many folders."""
+    root = data_dir / "packages"
+    if not root.is_dir():
+        return 0
+    alive = {(t, c) for t, c in db.execute(select(DataConnector.tenant_id, DataConnector.id))}
+    removed = 0
+    for folder in (p for tenant in root.iterdir() if tenant.is_dir() for p in tenant.iterdir() if p.is_dir()):
+        if (folder.parent.name, folder.name) not in alive:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed += 1
+    return removed

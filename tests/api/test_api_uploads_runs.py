@@ -414,3 +414,24 @@ def test_a_validation_moves_from_not_started_to_succeeded_and_a_broken_one_ends_
     state.jobs.recover()
     stale = [o for o in admin.get(f"{BASE}/operations").json()["value"] if o["status"] == "failed" and o["id"] != failed["id"]]
     assert [o["statusDetail"] for o in stale] == ["The server stopped before the operation finished; start it again."]
+
+
+def test_housekeeping_forgets_old_operations_and_cleans_up_after_a_deleted_connector(api, admin):
+    source = make_source(admin, "Short-lived SIS")
+    connector = make_file_connector(admin, source["id"], "Short-lived connector")
+    s = session(admin, connector["id"])
+    upload(api, s["containerId"], sorted(SAMPLE.glob("*.csv")))
+    op = validate(admin, connector["id"])
+    package = api.settings.data_dir / "packages" / "contoso" / connector["id"]
+    assert op["errors"] == [] and package.is_dir()
+    leftover = session(admin, connector["id"])  # a session nobody validates
+    assert admin.delete(f"{BASE}/dataConnectors/{connector['id']}").status_code == 204
+    store, scheduler = api.app.state.blob_store, api.app.state.scheduler
+    now = datetime.now(timezone.utc)
+    scheduler.tick(store, now=now)
+    assert store.container_exists(leftover["containerId"]), "an hour's grace for containers being created"
+    assert not package.exists(), "the deleted connector's validated files are removed"
+    assert admin.get(f"{BASE}/operations/{op['id']}").status_code == 200
+    scheduler.tick(store, now=now + timedelta(days=30, hours=1))
+    assert not store.container_exists(leftover["containerId"])
+    assert admin.get(f"{BASE}/operations/{op['id']}").status_code == 404, "finished operations are forgotten after 30 days"
