@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from contextlib import asynccontextmanager
@@ -137,13 +138,17 @@ def _install_token_endpoint(app: FastAPI) -> None:
               responses={400: {"description": "invalid_request, unsupported_grant_type, invalid_scope or invalid_grant"},
                          401: {"description": "invalid_client"}})
     async def token(tenant: str, request: Request) -> JSONResponse:
-        """Exchange an app's credentials (client credentials) or a user's (password, refresh token) for an access token."""
+        """Exchange an app's credentials (client credentials) or a user's (password, refresh token) for an access token.
+
+        ``/common/...`` (or ``/organizations/...``) stands for the tenant of the client id. ``/{tenant}/oauth2/token``
+        is Entra's v1 endpoint: ``resource`` instead of ``scope``."""
         form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
         state = request.app.state
+        v1 = not request.url.path.endswith("/v2.0/token")
 
         def issue() -> dict:
             with state.sessions() as db:
-                return state.tokens.token(db=db, tenant_id=tenant, form=form)
+                return state.tokens.token(db=db, tenant_id=tenant, form=form, v1=v1)
 
         try:
             body = await run_in_threadpool(issue)
@@ -153,6 +158,13 @@ def _install_token_endpoint(app: FastAPI) -> None:
             return GraphJSON({"error": error, "error_description": description or exc.message}, status_code=exc.status,
                                 headers={"Cache-Control": "no-store"})
         return GraphJSON(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    v2 = next(r for r in app.router.routes if getattr(r, "path", "") == "/{tenant}/oauth2/v2.0/token")
+    extra = json.loads(json.dumps(v2.openapi_extra))
+    extra["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]["properties"]["resource"] = {
+        "type": "string", "example": "https://graph.microsoft.com", "description": "v1: the audience, instead of scope"}
+    app.add_api_route("/{tenant}/oauth2/token", token, methods=["POST"], tags=["auth"], operation_id="getTokenV1",
+                      summary="OAuth 2.0 token endpoint (Entra v1 form)", openapi_extra=extra, responses=v2.responses)
 
 
 def _openapi_with_security(app: FastAPI) -> dict:

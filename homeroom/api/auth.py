@@ -17,12 +17,15 @@ from dataclasses import dataclass
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from homeroom.api.apps import PERMISSIONS, get_app_registration, get_user, held_permissions, secret_matches
 from homeroom.api.errors import AuthError, BadRequest, InvalidClient, PermissionDenied
 from homeroom.errors import ConfigurationError
 from homeroom.store import service
+from homeroom.store.models import AppRegistration
+from homeroom.store.service import RESERVED_TENANTS
 
 ALGORITHM = "RS256"
 #: The audience of refresh tokens: never accepted as an access token, and access tokens are never refresh tokens.
@@ -98,8 +101,26 @@ class TokenService:
         }
         return jwt.encode(claims, self._key, algorithm=ALGORITHM, headers={"kid": "homeroom"})
 
-    def token(self, *, db: Session, tenant_id: str, form: dict[str, str]) -> dict:
-        """The token endpoint's answer to a grant (``client_credentials``, ``password`` or ``refresh_token``)."""
+    def token(self, *, db: Session, tenant_id: str, form: dict[str, str], v1: bool = False) -> dict:
+        """The token endpoint's answer to a grant (``client_credentials``, ``password`` or ``refresh_token``).
+
+        ``common`` and ``organizations`` stand for the tenant of the app ``client_id`` names (client ids are
+        GUIDs, unique across tenants). ``v1`` is Entra's v1 endpoint (``/oauth2/token``): ``resource`` instead
+        of ``scope``, and ``resource``/``expires_on`` in the answer, as the SDS Power Automate connector expects.
+        """
+        if tenant_id.lower() in RESERVED_TENANTS:
+            found = db.execute(select(AppRegistration.tenant_id).where(AppRegistration.id == (form.get("client_id") or ""))).scalar()
+            if found is None:
+                raise InvalidClient("The client id is not registered in any tenant.")
+            tenant_id = found
+        if v1:
+            resource = (form.get("resource") or self.audience).rstrip("/")
+            if resource != self.audience.rstrip("/"):
+                raise BadRequest(f"invalid_resource: the resource is {resource!r}; Homeroom's tokens are for {self.audience}.")
+            form = {**form, "scope": form.get("scope") or f"{resource}/.default"}
+            answer = self.token(db=db, tenant_id=tenant_id, form=form)
+            now = int(time.time())
+            return {**answer, "resource": resource, "expires_on": str(now + self.lifetime_seconds), "not_before": str(now)}
         grant = form.get("grant_type")
         if grant == "client_credentials":
             return self.client_credentials(db=db, tenant_id=tenant_id, form=form)

@@ -7,13 +7,21 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from homeroom.errors import ConfigurationError
 from homeroom.store.models import DataConnector, InboundFlow, Run, SourceSystem, Tenant, Year
+
+
+#: Tenant names the token endpoint reserves, as Entra ID does (``/common/oauth2/...``).
+RESERVED_TENANTS = frozenset({"common", "organizations", "consumers"})
 
 
 def ensure_tenant(*, db: Session, tenant_id: str, display_name: str | None = None) -> Tenant:
     """The tenant with this id, created if needed."""
     tenant = db.get(Tenant, tenant_id)
     if tenant is None:
+        if tenant_id.lower() in RESERVED_TENANTS or not tenant_id or "/" in tenant_id or len(tenant_id) > 64:
+            raise ConfigurationError(f"{tenant_id!r} cannot name a tenant: names are 1 to 64 characters without '/', "
+                                     f"and {', '.join(sorted(RESERVED_TENANTS))} are reserved by the token endpoint")
         tenant = Tenant(id=tenant_id, display_name=display_name or tenant_id)
         db.add(tenant)
         db.flush()

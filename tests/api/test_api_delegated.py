@@ -139,3 +139,37 @@ def test_users_cli_creates_a_user_whose_password_gets_a_token(tmp_path, monkeypa
         assert r.status_code == 200 and r.json()["scope"] == "IndustryData-Run.Start"
     finally:
         get_settings.cache_clear()
+
+
+def test_common_tenant_and_entras_v1_endpoint_as_the_sds_connector_calls_them(api):
+    client_id, secret = _setup(api)
+    common = _token(api, "common", grant_type="password", client_id=client_id, username="it-admin@district.example",
+                    password=PASSWORD, scope="IndustryData-Run.Start")
+    assert common.status_code == 200, common.text
+    assert jwt.decode(common.json()["access_token"], options={"verify_signature": False})["tid"] == "contoso"
+    v1 = api.http.post("/common/oauth2/token", data={"grant_type": "password", "client_id": client_id, "resource": "https://graph.microsoft.com",
+                                                      "username": "it-admin@district.example", "password": PASSWORD})
+    assert v1.status_code == 200, v1.text
+    body = v1.json()
+    assert body["resource"] == "https://graph.microsoft.com" and int(body["expires_on"]) > int(body["not_before"])
+    assert body["scope"] == "IndustryData-DataConnector.Upload IndustryData-Run.Start"
+    apps = api.http.post("/contoso/oauth2/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                                        "client_secret": secret, "resource": "https://graph.microsoft.com/"})
+    assert apps.status_code == 200 and "roles" in jwt.decode(apps.json()["access_token"], options={"verify_signature": False})
+    other = api.http.post("/contoso/oauth2/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                                         "client_secret": secret, "resource": "https://management.azure.com"})
+    assert (other.status_code, other.json()["error"]) == (400, "invalid_resource")
+    unknown = _token(api, "organizations", grant_type="client_credentials", client_id="00000000-0000-0000-0000-000000000000",
+                     client_secret="x")
+    assert (unknown.status_code, unknown.json()["error"]) == (401, "invalid_client")
+    assert api.http.post("/fabrikam/oauth2/token", data={"grant_type": "client_credentials", "client_id": client_id,
+                                                         "client_secret": secret}).status_code == 401, "not fabrikam's app"
+
+
+def test_reserved_tenant_names_are_refused(api):
+    import pytest
+
+    from homeroom.errors import ConfigurationError
+
+    with api.app.state.sessions() as db, pytest.raises(ConfigurationError, match="'common' cannot name a tenant"):
+        create_user(db=db, tenant_id="common", username="x@y", permissions=USER_PERMISSIONS)
