@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
 from fastapi.responses import JSONResponse, StreamingResponse
+from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
-from homeroom.api.errors import BadRequest, NotFound
+from homeroom.api.errors import BadRequest, Conflict, NotFound
 from homeroom.api.resources import DATA_CONNECTORS, INBOUND_FLOWS, OUTBOUND_FLOW_SETS, PROVISIONING_FLOWS, RUNS, iso
 from homeroom.api.responses import GraphJSON
 from homeroom.api.routes import BASE, _base_url, _call
@@ -26,6 +27,12 @@ from homeroom.uploads.sessions import UploadError, begin_validation, current_ses
 
 log = logging.getLogger(__name__)
 UPLOAD = ("IndustryData-DataConnector.Upload", "IndustryData-DataConnector.ReadWrite.All")
+
+
+class RunNotHeld(Conflict):
+    """Approve or discard of a run that is not held."""
+
+    code = "RunNotHeld"
 
 
 class Jobs:
@@ -61,6 +68,21 @@ class Jobs:
             operation.status = "failed" if run.status == "failed" else "succeeded"
             operation.status_detail = detail or f"The run ended with status {run.status}."
             operation.last_action, operation.owner = utcnow(), None
+
+    def approve(self, runner: Runner, run_id: str, operation_id: str) -> Future:
+        """Apply a held run in the run queue, then finish its operation."""
+        def work() -> None:
+            detail, status = None, "succeeded"
+            try:
+                runner.approve(run_id)
+            except Exception as exc:  # noqa: BLE001 - the operation records the failure
+                log.exception("approving run %s failed", run_id)
+                detail, status = f"{type(exc).__name__}: {exc}", "failed"
+            with self.state.sessions.begin() as db:
+                run, operation = db.get(Run, run_id), db.get(Operation, operation_id)
+                operation.status, operation.last_action, operation.owner = status, utcnow(), None
+                operation.status_detail = detail or f"The run was approved and ended with status {run.status}."
+        return self.runs.submit(work)
 
     def recover(self) -> None:
         """Operations left running by a process that is gone end ``failed`` (their run is recovered by its runner)."""
@@ -153,6 +175,35 @@ def add_action_routes(router: APIRouter) -> None:
         state.jobs.run(runner, run_id, operation_id)
         return Response(status_code=202, headers={"Location": _operation_url(request, operation_id)})
 
+    def _held_run(db, principal, key: str) -> Run:
+        run = RUNS.get(db=db, tenant_id=principal.tenant_id, key=key)
+        if run.status != "held":
+            raise RunNotHeld(f"Run '{key}' is {run.status}, not held; only a held run can be approved or discarded.")
+        return run
+
+    async def approve(request: Request, key: str) -> Response:
+        state = request.app.state
+
+        def work(db, principal):
+            run = _held_run(db, principal, key)
+            operation = Operation(tenant_id=principal.tenant_id, kind="longRunningOperation", status="running", owner=_owner(),
+                                  resource_location=f"{_base_url(request)}/external/industryData/runs/{run.id}")
+            db.add(operation)
+            db.flush()
+            return Runner(principal.tenant_id, state.settings, state.sessions), run.id, operation.id
+        runner, run_id, operation_id = await _call(request, ("IndustryData-Run.Start",), work)
+        state.jobs.approve(runner, run_id, operation_id)
+        return Response(status_code=202, headers={"Location": _operation_url(request, operation_id)})
+
+    async def discard(request: Request, key: str) -> Response:
+        state = request.app.state
+
+        def work(db, principal):
+            return Runner(principal.tenant_id, state.settings, state.sessions), _held_run(db, principal, key).id
+        runner, run_id = await _call(request, ("IndustryData-Run.Start",), work)
+        await run_in_threadpool(runner.discard, run_id)
+        return Response(status_code=204)
+
     async def reset(request: Request, key: str, item: str) -> Response:
         def work(db, principal):
             owner = OUTBOUND_FLOW_SETS.get(db=db, tenant_id=principal.tenant_id, key=key)
@@ -201,6 +252,15 @@ def add_action_routes(router: APIRouter) -> None:
                                     409: {"description": "RunStartLimitReached, RunInProgress or NothingToRun"}},
                          description="Permissions: IndustryData-Run.Start. At most run_start_limit (5) successful on-demand "
                          "runs per run_start_window_hours (12).")
+    held = ("Homeroom extension, for runs held by the safety net (deactivation threshold or missing file; Graph shows "
+            "them as unknownFutureValue with blockingError RunHeld). Permissions: IndustryData-Run.Start.")
+    router.add_api_route(f"{BASE}/runs/{{key}}/approve", approve, methods=["POST"], tags=["runs"], summary="Approve a held run",
+                         status_code=202, response_class=Response, description=held + " Writes what the run would change.",
+                         responses={202: {"description": "Accepted; Location is a longRunningOperation"},
+                                    409: {"description": "RunNotHeld"}})
+    router.add_api_route(f"{BASE}/runs/{{key}}/discard", discard, methods=["POST"], tags=["runs"], summary="Discard a held run",
+                         status_code=204, response_class=Response, description=held + " Nothing it would change is written.",
+                         responses={204: {"description": "Discarded"}, 409: {"description": "RunNotHeld"}})
     router.add_api_route(f"{BASE}/runs/{{key}}/findings", findings, methods=["GET"], tags=["runs"],
                          summary="Download a run's findings log",
                          responses={200: {"description": "The findings (CSV or JSON lines)",

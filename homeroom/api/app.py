@@ -48,7 +48,7 @@ _BODY_MODELS = {"sourceSystems": SourceSystemIn, "years": YearIn, "dataConnector
                 "inboundFlows": InboundFlowIn, "referenceDefinitions": ReferenceDefinitionIn,
                 "outboundProvisioningFlowSets": OutboundFlowSetIn}
 _SEGMENTS = {"beta", "external", "industryData", "$count", "getStatistics", "oauth2", "v2.0", "token", "activities", "activity",
-             "getUploadSession", "validate", "start", "reset", "findings",
+             "getUploadSession", "validate", "start", "reset", "findings", "approve", "discard",
              *COLLECTIONS, *(n for r in RESOURCES.values() for n in r.navigations)}
 _TYPE_NAMES = {"azureDataLakeConnector", "oneRosterApiDataConnector", "inboundFileFlow", "inboundApiFlow",
                "industryDataConnector", "inboundFlow", "fileDataConnector", "apiDataConnector", "provisioningFlow",

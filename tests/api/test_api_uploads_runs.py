@@ -435,3 +435,44 @@ def test_housekeeping_forgets_old_operations_and_cleans_up_after_a_deleted_conne
     scheduler.tick(store, now=now + timedelta(days=30, hours=1))
     assert not store.container_exists(leftover["containerId"])
     assert admin.get(f"{BASE}/operations/{op['id']}").status_code == 404, "finished operations are forgotten after 30 days"
+
+
+def _held_run(api, admin) -> tuple[str, str]:
+    """A validated sample run, then a second upload without userFlags.csv: held (FileMissing). Returns (connector, run)."""
+    connector_id = _validated(api, admin)
+    assert wait(admin, admin.post(f"{BASE}/runs/start").headers["Location"])["status"] == "succeeded"
+    s = session(admin, connector_id)
+    upload(api, s["containerId"], [p for p in sorted(SAMPLE.glob("*.csv")) if p.name != "userFlags.csv"])
+    assert validate(admin, connector_id)["errors"] == []
+    op = wait(admin, admin.post(f"{BASE}/runs/start").headers["Location"])
+    assert op["status"] == "succeeded" and op["statusDetail"] == "The run ended with status held."
+    return connector_id, op["resourceLocation"].rsplit("/", 1)[1]
+
+
+def test_a_held_run_shows_run_held_and_is_approved_over_the_api(api, admin):
+    _, run_id = _held_run(api, admin)
+    run = admin.get(f"{BASE}/runs/{run_id}").json()
+    assert run["status"] == "unknownFutureValue" and run["blockingError"]["code"] == "RunHeld"
+    assert "userFlags.csv was in the flow's last completed run but is not in this package" in run["blockingError"]["message"]
+    blocked = admin.post(f"{BASE}/runs/start")
+    assert blocked.status_code == 409 and blocked.json()["error"]["code"] == "RunInProgress"
+    assert api.client("contoso", ["IndustryData-Run.Read.All"]).post(f"{BASE}/runs/{run_id}/approve").status_code == 403
+    assert api.client("fabrikam").post(f"{BASE}/runs/{run_id}/approve").status_code == 404
+
+    r = admin.post(f"{BASE}/runs/{run_id}/approve")
+    assert r.status_code == 202 and r.content == b""
+    op = wait(admin, r.headers["Location"])
+    assert (op["status"], op["statusDetail"]) == (
+        "succeeded", "The run was approved and ended with status completedWithWarnings.")  # userFlags.csv is optional: a warning
+    assert admin.get(f"{BASE}/runs/{run_id}").json()["status"] == "completedWithWarnings"
+    again = admin.post(f"{BASE}/runs/{run_id}/approve")
+    assert again.status_code == 409 and again.json()["error"] == {**again.json()["error"], "code": "RunNotHeld",
+        "message": f"Run '{run_id}' is completedWithWarnings, not held; only a held run can be approved or discarded."}
+
+
+def test_a_held_run_is_discarded_over_the_api(api, admin):
+    _, run_id = _held_run(api, admin)
+    assert admin.post(f"{BASE}/runs/{run_id}/discard").status_code == 204
+    run = admin.get(f"{BASE}/runs/{run_id}").json()
+    assert run["status"] == "failed" and run["blockingError"]["code"] == "RunDiscarded"
+    assert admin.post(f"{BASE}/runs/{run_id}/discard").json()["error"]["code"] == "RunNotHeld"
