@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from apitools import BASE, Api, Client, make_file_connector, make_source, make_year
+from pgtools import database_settings
 
 from homeroom.api.scheduling import next_scheduled
 from homeroom.runs import Runner
@@ -21,6 +22,13 @@ from homeroom.settings import Settings
 from homeroom.store.models import Run, Tenant, UploadSession
 
 SAMPLE = Path(__file__).parents[1] / "fixtures" / "microsoft" / "sds-v2.1"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def settings(request, tmp_path):
+    """The upload loop on both control-plane databases."""
+    yield from database_settings(request.param, tmp_path)
+
 SAMPLE_FILES = sorted(p.name for p in SAMPLE.glob("*.csv"))
 
 
@@ -279,6 +287,8 @@ def test_a_flow_without_validated_data_is_skipped_in_a_run_of_others(api, admin,
     from homeroom.settings import get_settings
 
     monkeypatch.setenv("HOMEROOM_DATA_DIR", str(api.settings.data_dir))
+    if api.settings.database_url:
+        monkeypatch.setenv("HOMEROOM_DATABASE_URL", api.settings.database_url)
     get_settings.cache_clear()
     try:
         shown = CliRunner().invoke(app, ["runs", "show", run_id, "--tenant", "contoso"], env={"COLUMNS": "200"})
