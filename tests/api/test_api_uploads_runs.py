@@ -486,3 +486,38 @@ def test_a_held_run_is_discarded_over_the_api(api, admin):
     run = admin.get(f"{BASE}/runs/{run_id}").json()
     assert run["status"] == "failed" and run["blockingError"]["code"] == "RunDiscarded"
     assert admin.post(f"{BASE}/runs/{run_id}/discard").json()["error"]["code"] == "RunNotHeld"
+
+
+def test_a_classic_v1_connector_takes_v1_files_and_refuses_v21_files(api, admin, monkeypatch):
+    source, year = make_source(admin, "Classic SIS"), make_year(admin)
+    r = admin.post(f"{BASE}/dataConnectors", json={
+        "@odata.type": "#microsoft.graph.industryData.azureDataLakeConnector", "displayName": "Classic CSV",
+        "sourceSystem@odata.bind": f"{BASE}/sourceSystems/{source['id']}",
+        "fileFormat": {"@odata.type": "#microsoft.graph.industryData.fileFormatReferenceValue", "code": "schoolDataSyncV1"}})
+    assert r.status_code == 201, r.text
+    connector_id = r.json()["id"]
+    assert admin.post(f"{BASE}/inboundFlows", json={
+        "@odata.type": "#microsoft.graph.industryData.inboundFileFlow", "displayName": "Classic flow",
+        "dataDomain": "educationRostering", "effectiveDateTime": "2020-01-01T00:00:00Z",
+        "dataConnector@odata.bind": f"{BASE}/dataConnectors/{connector_id}", "year@odata.bind": f"{BASE}/years/{year['id']}"}
+    ).status_code == 201
+
+    upload(api, session(admin, connector_id)["containerId"], sorted(SAMPLE.glob("*.csv")))
+    refused = validate(admin, connector_id)
+    assert [e["code"] for e in refused["errors"]] == ["FileFormatMismatch"]
+    assert refused["errors"][0]["message"] == ("The files are a sds-v2.1 package, but the connector's fileFormat is "
+                                               "schoolDataSyncV1; upload schoolDataSyncV1 files or change the connector.")
+
+    classic = Path(__file__).parents[1] / "fixtures" / "microsoft" / "sds-v1-25-users"
+    # Classic usernames lack a domain; the server's settings complete them (HOMEROOM_V1_*_DOMAIN).
+    monkeypatch.setattr(api.app.state.settings, "v1_student_domain", "students.contoso.edu")
+    monkeypatch.setattr(api.app.state.settings, "v1_teacher_domain", "contoso.edu")
+    upload(api, session(admin, connector_id)["containerId"], sorted(classic.glob("*.csv")))
+    accepted = validate(admin, connector_id)
+    assert accepted["errors"] == [] and accepted["validatedFiles"] == sorted(p.name for p in classic.glob("*.csv"))
+    op = wait(admin, admin.post(f"{BASE}/runs/start").headers["Location"])
+    run_id = op["resourceLocation"].rsplit("/", 1)[1]
+    stats = admin.get(f"{BASE}/runs/{run_id}/getStatistics").json()
+    totals = stats["inboundTotals"]  # as `homeroom run` of the same files with the same domains gives
+    assert (totals["errors"], totals["warnings"], totals["people"], totals["organizations"], totals["groups"],
+            totals["memberships"]) == (0, 30, 24, 2, 2, 46)
