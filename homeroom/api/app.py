@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
@@ -53,6 +54,25 @@ _SEGMENTS = {"beta", "external", "industryData", "$count", "getStatistics", "oau
 _TYPE_NAMES = {"azureDataLakeConnector", "oneRosterApiDataConnector", "inboundFileFlow", "inboundApiFlow",
                "industryDataConnector", "inboundFlow", "fileDataConnector", "apiDataConnector", "provisioningFlow",
                *PROVISIONING_TYPES}
+
+
+class RedactSignatures(logging.Filter):
+    """Keeps upload URLs' signatures (``sig=``, a credential until it expires) out of the access log."""
+
+    _SIG = re.compile(r"(?i)([?&]sig=)[^&\s]*")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(self._SIG.sub(r"\1REDACTED", a) if isinstance(a, str) else a for a in record.args)
+        elif isinstance(record.msg, str):
+            record.msg = self._SIG.sub(r"\1REDACTED", record.msg)
+        return True
+
+
+def _redact_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, RedactSignatures) for f in access.filters):
+        access.addFilter(RedactSignatures())
 
 
 class RequestIds:
@@ -204,6 +224,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Homeroom Graph-compatible API", version="0.1.0", lifespan=_lifespan,
                   description="Microsoft Graph beta `industryData`-compatible API served by Homeroom. See docs/api.md.")
     app.state.settings = settings
+    _redact_access_log()
     app.state.sessions = open_database(settings)
     app.state.tokens = TokenService(load_signing_key(settings.data_dir), audience=settings.api_audience,
                                     lifetime_seconds=settings.api_token_lifetime_seconds,

@@ -101,3 +101,16 @@ def test_a_session_url_is_the_container_path_and_its_sas():
     assert base == "https://homeroom.example.org/homeroomuploads/box-1"
     assert sas == sign("box-1", "cw", LATER, KEY)
     assert session_url("https://h", "box-1", LATER, KEY).endswith("sp=racwdl&se=2026-11-21T14%3A00%3A00Z&sig=" + query()["sig"])
+
+
+def test_the_access_log_never_shows_an_upload_signature():
+    import logging
+
+    from homeroom.api.app import RedactSignatures
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d', (
+        "127.0.0.1:5000", "PUT", "/homeroomuploads/c1/users.csv?sv=2023-11-03&sr=c&sp=racwdl&se=2026-11-22T14%3A00%3A00Z&sig=abc%2Bdef%3D",
+        "1.1", 201), None)
+    assert RedactSignatures().filter(record)
+    assert record.getMessage() == ('127.0.0.1:5000 - "PUT /homeroomuploads/c1/users.csv?sv=2023-11-03&sr=c&sp=racwdl'
+                                   '&se=2026-11-22T14%3A00%3A00Z&sig=REDACTED HTTP/1.1" 201')
