@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -23,7 +22,8 @@ from homeroom.api.routes import BASE, _base_url, _call
 from homeroom.api.scheduling import check_start_limit, start_run
 from homeroom.runs.engine import Runner, _owner, _owner_alive
 from homeroom.store.models import Operation, Run, utcnow
-from homeroom.uploads.sessions import UploadError, begin_validation, current_session, run_validation
+from homeroom.uploads.sas import session_url
+from homeroom.uploads.sessions import UploadError, aware, begin_validation, current_session, run_validation
 
 log = logging.getLogger(__name__)
 UPLOAD = ("IndustryData-DataConnector.Upload", "IndustryData-DataConnector.ReadWrite.All")
@@ -121,7 +121,6 @@ def add_action_routes(router: APIRouter) -> None:
                 raise BadRequest(f"getUploadSession has no parameter '{name.strip()}'; its only parameter is resetSession.")
             reset = _flag(value, "resetSession")
         state = request.app.state
-        from homeroom.uploads.sas import session_url
 
         def work(db, principal):
             connector = DATA_CONNECTORS.get(db=db, tenant_id=principal.tenant_id, key=key)
@@ -129,9 +128,8 @@ def add_action_routes(router: APIRouter) -> None:
                 session = current_session(db, connector=connector, store=state.blob_store, settings=state.settings, reset=reset)
             except UploadError as exc:
                 raise BadRequest(str(exc)) from exc
-            expires = session.session_expires.replace(tzinfo=timezone.utc) if session.session_expires.tzinfo is None \
-                else session.session_expires
-            url = session_url(state.public_url or str(request.base_url).rstrip("/"), session.id, expires, state.sas_key)
+            base = state.public_url or str(request.base_url).rstrip("/")
+            url = session_url(base, session.id, aware(session.session_expires), state.sas_key)
             return {"@odata.context": f"{_base_url(request)}/$metadata#microsoft.graph.industryData.fileUploadSession",
                     "containerExpirationDateTime": iso(session.container_expires), "containerId": session.id,
                     "sessionExpirationDateTime": iso(session.session_expires), "sessionUrl": url}
