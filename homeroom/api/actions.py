@@ -20,7 +20,7 @@ from homeroom.api.resources import DATA_CONNECTORS, INBOUND_FLOWS, OUTBOUND_FLOW
 from homeroom.api.responses import GraphJSON
 from homeroom.api.routes import BASE, _base_url, _call
 from homeroom.api.scheduling import check_start_limit, start_run
-from homeroom.runs.engine import Runner, _owner, _owner_alive
+from homeroom.runs.engine import Runner, _owner, _owner_alive, findings_path
 from homeroom.store.models import Operation, Run, utcnow
 from homeroom.uploads.sas import session_url
 from homeroom.uploads.sessions import UploadError, aware, begin_validation, current_session, run_validation
@@ -218,8 +218,7 @@ def add_action_routes(router: APIRouter) -> None:
 
         def work(db, principal):
             run = RUNS.get(db=db, tenant_id=principal.tenant_id, key=key)
-            runner_dir = state.settings.data_dir / "runs" / principal.tenant_id / run.id
-            files = [runner_dir / a.id / f"findings.{kind}" for a in run.activities]
+            files = [findings_path(state.settings, principal.tenant_id, run.id, a.id, kind) for a in run.activities]
             files = [f for f in files if f.exists()]
             if not files:
                 raise NotFound(f"Run '{key}' has no findings log (none of its activities validated a package).")

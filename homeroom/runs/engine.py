@@ -72,6 +72,16 @@ def _owner_alive(owner: str | None) -> bool:
     return True
 
 
+def run_folder(settings: Settings, tenant: str, run_id: str) -> Path:
+    """Where a run keeps its findings and, while held, its validated data."""
+    return settings.data_dir / "runs" / tenant / run_id
+
+
+def findings_path(settings: Settings, tenant: str, run_id: str, activity_id: str, kind: str = "csv") -> Path:
+    """The downloadable findings of one activity of a run (``csv`` or ``jsonl``)."""
+    return run_folder(settings, tenant, run_id) / activity_id / f"findings.{kind}"
+
+
 @dataclass
 class Outcome:
     """What a run did, for the CLI and the API."""
@@ -95,7 +105,7 @@ class Runner:
     # --- paths ---------------------------------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
         """Where a run keeps its findings and, while held, its validated data."""
-        return self.settings.data_dir / "runs" / self.tenant / run_id
+        return run_folder(self.settings, self.tenant, run_id)
 
     def findings_file(self, run_id: str, kind: str = "csv", activity_id: str | None = None) -> Path:
         """The downloadable findings of a run's activity (``csv`` or ``jsonl``); by default its first activity's."""
@@ -103,7 +113,7 @@ class Runner:
             with self.sessions() as db:
                 run = db.get(Run, run_id)
                 activity_id = run.activities[0].id if run is not None and run.activities else "none"
-        return self.run_dir(run_id) / activity_id / f"findings.{kind}"
+        return findings_path(self.settings, self.tenant, run_id, activity_id, kind)
 
     # --- recovery ------------------------------------------------------------------------------------------
     def recover(self) -> list[str]:
