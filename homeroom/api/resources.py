@@ -659,8 +659,6 @@ class Operations(Resource):
 
 
 MASKED_PASSWORD = "***************"
-#: Where a provisioning flow's settings record its last ``reset`` (not a Graph property; never shown).
-RESET_KEY = "_homeroomResetRequested"
 
 
 class OutboundFlowSets(Resource):
@@ -762,7 +760,6 @@ class ProvisioningFlows(Resource):
                 config["roleGroup"] = _role_group_json(group)
             if (row.secrets or {}).get(f"password{i}") is not None:
                 config["defaultPasswordSettings"] = {"@odata.type": odata_type("simplePasswordSettings"), "password": MASKED_PASSWORD}
-        settings.pop(RESET_KEY, None)
         return {"@odata.type": odata_type(row.kind), "id": row.id, "createdDateTime": iso(row.created),
                 "lastModifiedDateTime": iso(row.last_modified), "readinessStatus": "notReady", **settings}
 
@@ -770,8 +767,7 @@ class ProvisioningFlows(Resource):
     def reset(row: ProvisioningFlow) -> None:
         """Graph's ``reset``: the flow's next provisioning starts from a clean state (recorded; read by the outbound engine)."""
         now = datetime.now(timezone.utc)
-        row.settings = {**(row.settings or {}), RESET_KEY: iso(now)}
-        row.last_modified = now
+        row.reset_requested = row.last_modified = now
 
     def _apply(self, db: Session, tenant_id: str, row: ProvisioningFlow, body: GraphInput) -> None:
         settings = dict(row.settings or {})

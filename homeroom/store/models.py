@@ -225,6 +225,8 @@ class ProvisioningFlow(Base):
     secrets: Mapped[dict[str, Any]] = mapped_column(default=dict)  # default passwords; write-only through every interface
     created: Mapped[datetime] = mapped_column(default=utcnow)
     last_modified: Mapped[datetime] = mapped_column(default=utcnow)
+    #: When Graph's ``reset`` last asked that the flow's next provisioning start from a clean state.
+    reset_requested: Mapped[datetime | None]
 
 
 class UploadSession(Base):

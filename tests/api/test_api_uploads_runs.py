@@ -359,6 +359,9 @@ def test_provisioning_flow_reset(api, admin):
     after = admin.get(f"{BASE}/outboundProvisioningFlowSets/{flow_set['id']}/provisioningFlows/{flow['id']}").json()
     assert after["lastModifiedDateTime"] >= flow["lastModifiedDateTime"]
     assert set(after) == set(flow), "the reset is recorded, not shown as a property"
+    with api.app.state.sessions() as db:
+        from homeroom.store.models import ProvisioningFlow
+        assert db.get(ProvisioningFlow, flow["id"]).reset_requested is not None
     assert api.client("contoso", ["IndustryData-OutboundFlow.Read.All"]).post(path).status_code == 403
     assert api.client("fabrikam").post(path).status_code == 404
 
