@@ -37,6 +37,17 @@ _OIDC_SCOPES = {"openid", "profile", "email", "offline_access"}
 EXTERNAL_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384")
 
 
+def _auth_error(exc: jwt.PyJWTError) -> AuthError:
+    """The 401 for a token PyJWT refused, Homeroom's or an external issuer's."""
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return AuthError("Access token has expired or is not yet valid.")
+    if isinstance(exc, jwt.InvalidAudienceError):
+        return AuthError("Access token has an invalid audience.")
+    if isinstance(exc, jwt.PyJWKClientConnectionError):
+        return AuthError("The issuer's signing keys could not be fetched.")
+    return AuthError(f"Access token validation failure: {type(exc).__name__}.")
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is calling: the tenant, the client id and the permissions the token grants."""
@@ -229,12 +240,8 @@ class TokenService:
                 if len(self._verified) >= 10_000:
                     self._verified.clear()  # a bound; tokens are re-verified after it
                 self._verified[token] = claims
-        except jwt.ExpiredSignatureError:
-            raise AuthError("Access token has expired or is not yet valid.") from None
-        except jwt.InvalidAudienceError:
-            raise AuthError("Access token has an invalid audience.") from None
         except jwt.PyJWTError as exc:
-            raise AuthError(f"Access token validation failure: {type(exc).__name__}.") from None
+            raise _auth_error(exc) from None
         tenant_id = str(claims["tid"])
         if claims["iss"] != self.issuer(tenant_id):
             raise AuthError("Access token was not issued for its tenant.")
@@ -262,14 +269,8 @@ class TokenService:
             key = self._jwks[issuer.issuer].get_signing_key_from_jwt(token)
             claims = jwt.decode(token, key.key, algorithms=list(EXTERNAL_ALGORITHMS), audience=issuer.audience,
                                 issuer=issuer.issuer, options={"require": ["exp", "iat", "aud", "iss"]})
-        except jwt.ExpiredSignatureError:
-            raise AuthError("Access token has expired or is not yet valid.") from None
-        except jwt.InvalidAudienceError:
-            raise AuthError("Access token has an invalid audience.") from None
-        except jwt.PyJWKClientConnectionError:
-            raise AuthError("The issuer's signing keys could not be fetched.") from None
         except jwt.PyJWTError as exc:
-            raise AuthError(f"Access token validation failure: {type(exc).__name__}.") from None
+            raise _auth_error(exc) from None
         tenant_id = claims.get(issuer.tenant_claim)
         if not isinstance(tenant_id, str) or not tenant_id:
             raise AuthError(f"Access token has no '{issuer.tenant_claim}' claim naming its tenant.")
