@@ -38,7 +38,7 @@ def floor(package: Path, data_dir: Path) -> dict:
     code = (
         "import json, resource, sys, time\n"
         "from pathlib import Path\n"
-        "from homeroom.runs import Runner\nfrom homeroom.runs.views import run_statistics\nfrom homeroom.settings import Settings\n"
+        "from homeroom.runs import Runner\nfrom homeroom.api.statistics import run_statistics\nfrom homeroom.settings import Settings\n"
         "t = time.perf_counter()\n"
         f"o = Runner('bench', settings=Settings(data_dir=Path({str(data_dir)!r}))).run(Path({str(package)!r}), flow_name={FLOW!r}, year='2026')\n"
         "print(json.dumps({'seconds': time.perf_counter() - t, 'status': o.run.status,\n"

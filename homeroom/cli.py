@@ -288,7 +288,7 @@ def run_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
 ) -> None:
     """Run a package: validate it, update the lake, record statistics. Exit code 0 completed, 1 held or with errors, 2 failed."""
-    from homeroom.runs.views import run_json
+    from homeroom.runs.reports import run_json
 
     thresholds = {}
     for item in threshold or []:
@@ -346,7 +346,7 @@ def _get_run(runner, run_id: str):
 def runs_show(run_id: Annotated[str, typer.Argument(help="The run id (or a unique prefix).")], tenant: TenantOption = "default",
               json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """A run: status, changes, statistics, why it was held or failed, where its findings are."""
-    from homeroom.runs.views import run_json
+    from homeroom.runs.reports import run_json
 
     runner = _runner(tenant)
     runner.recover()
@@ -426,7 +426,7 @@ def apps_create(
     """Register an app and print its client id and secret (the secret is shown only this once)."""
     import json
 
-    from homeroom.api.apps import create_app_registration
+    from homeroom.auth.registrations import create_app_registration
     from homeroom.settings import get_settings
     from homeroom.store.database import open_database
 
@@ -449,7 +449,7 @@ def apps_create(
 @apps_app.command("list")
 def apps_list(tenant: TenantOption = "default") -> None:
     """The tenant's apps and their permissions (never their secrets)."""
-    from homeroom.api.apps import list_app_registrations
+    from homeroom.auth.registrations import list_app_registrations
     from homeroom.settings import get_settings
     from homeroom.store.database import open_database
 
@@ -481,10 +481,11 @@ def flows_create(
     from homeroom.settings import get_settings
     from homeroom.store import service
     from homeroom.store.database import open_database
-    from homeroom.uploads.sessions import FILE_FORMATS
+    from homeroom.model.reference import ReferenceData
 
-    if file_format not in FILE_FORMATS:
-        _fail(f"--file-format is one of {', '.join(FILE_FORMATS)}, not {file_format!r}")
+    codes = list(ReferenceData.default().codes("RefFileFormat").values())  # Graph's documented fileFormat codes
+    if file_format not in codes:
+        _fail(f"--file-format is one of {', '.join(sorted(codes, reverse=True))}, not {file_format!r}")
     if not (len(year) == 4 and year.isdigit()):
         _fail(f"--year is a four-digit school year (its ending year), not {year!r}")
     with open_database(get_settings()).begin() as db:
@@ -517,7 +518,7 @@ def users_create(
     import json
     import sys
 
-    from homeroom.api.apps import create_user
+    from homeroom.auth.registrations import create_user
     from homeroom.settings import get_settings
     from homeroom.store.database import open_database
 
@@ -542,7 +543,7 @@ def users_create(
 @users_app.command("list")
 def users_list(tenant: TenantOption = "default") -> None:
     """The tenant's users and their delegated permissions (never their passwords)."""
-    from homeroom.api.apps import list_users
+    from homeroom.auth.registrations import list_users
     from homeroom.settings import get_settings
     from homeroom.store.database import open_database
 

@@ -17,9 +17,6 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from homeroom.api.actions import Jobs
-from homeroom.api.apps import PERMISSIONS
-from homeroom.api.auth import ExternalIssuer, TokenService
 from homeroom.api.blobs import install_blob_routes
 from homeroom.api.bodies import (
     DataConnectorIn,
@@ -30,14 +27,20 @@ from homeroom.api.bodies import (
     YearIn,
 )
 from homeroom.api.cache import ReadCache
-from homeroom.api.errors import BadRequest, GraphError, InvalidClient
-from homeroom.api.keys import load_signing_key
+from homeroom.api.errors import status_and_code
 from homeroom.api.paths import GraphPaths
 from homeroom.api.resources import COLLECTIONS, PROVISIONING_TYPES, RESOURCES
 from homeroom.api.responses import GraphJSON
 from homeroom.api.routes import BODY_SCHEMAS, industry_data_router
-from homeroom.api.scheduling import Scheduler
 from homeroom.api.throttle import Throttle
+from homeroom.auth.keys import load_signing_key
+from homeroom.auth.permissions import PERMISSIONS
+from homeroom.auth.tokens import ExternalIssuer, TokenService
+from homeroom.errors import HomeroomError, InvalidClient, OAuthRequestError
+from homeroom.runs.executors import ThreadExecutor
+from homeroom.runs.jobs import execute_run
+from homeroom.runs.operations import recover_operations
+from homeroom.runs.scheduler import Scheduler
 from homeroom.settings import Settings, get_settings
 from homeroom.store.database import open_database
 from homeroom.uploads.sas import CONTAINER_ACCOUNT, load_sas_key
@@ -112,12 +115,14 @@ def _error_response(request: Request, status: int, code: str, message: str, head
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(GraphError)
-    async def graph_error(request: Request, exc: GraphError) -> JSONResponse:
-        headers = dict(exc.headers)
-        if exc.status == 401:
+    @app.exception_handler(HomeroomError)
+    async def homeroom_error(request: Request, exc: HomeroomError) -> JSONResponse:
+        status, code, headers = status_and_code(exc)
+        if status == 401:
             headers.setdefault("WWW-Authenticate", 'Bearer error="invalid_token"')
-        return _error_response(request, exc.status, exc.code, exc.message, headers)
+        if status >= 500:
+            log.error("%s in %s %s: %s", type(exc).__name__, request.method, request.url.path, exc.message)
+        return _error_response(request, status, code, exc.message, headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -172,11 +177,11 @@ def _install_token_endpoint(app: FastAPI) -> None:
 
         try:
             body = await run_in_threadpool(issue)
-        except (BadRequest, InvalidClient) as exc:
+        except (OAuthRequestError, InvalidClient) as exc:
             # OAuth clients (MSAL, azure-identity) expect RFC 6749 error bodies here, not Graph's.
-            error, _, description = exc.message.partition(": ") if isinstance(exc, BadRequest) else ("invalid_client", "", exc.message)
-            return GraphJSON({"error": error, "error_description": description or exc.message}, status_code=exc.status,
-                                headers={"Cache-Control": "no-store"})
+            error, description = (exc.error, exc.description) if isinstance(exc, OAuthRequestError) else ("invalid_client", exc.message)
+            return GraphJSON({"error": error, "error_description": description}, status_code=status_and_code(exc)[0],
+                             headers={"Cache-Control": "no-store"})
         return GraphJSON(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     v2 = next(r for r in app.router.routes if getattr(r, "path", "") == "/{tenant}/oauth2/v2.0/token")
@@ -211,11 +216,11 @@ def _openapi_with_security(app: FastAPI) -> dict:
 @asynccontextmanager
 async def _lifespan(app: FastAPI):
     """Serving: finish what a stopped server left running, run the scheduler; on shutdown, let jobs finish."""
-    app.state.jobs.recover()
+    recover_operations(app.state.sessions)
     app.state.scheduler.start(app.state.blob_store)
     yield
     app.state.scheduler.stop()
-    app.state.jobs.shutdown()
+    app.state.executor.shutdown()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -232,9 +237,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.throttle = Throttle(settings.api_throttle_calls, settings.api_throttle_window_seconds)
     app.state.read_cache = ReadCache()
     app.state.public_url = settings.api_public_url.rstrip("/") if settings.api_public_url else None
-    app.state.jobs = Jobs(app.state)
+    app.state.executor = ThreadExecutor()
     # Scheduled runs go through the same one-at-a-time run queue as on-demand runs; the scheduler waits for each.
-    app.state.scheduler = Scheduler(settings, app.state.sessions, lambda runner, run_id: app.state.jobs.run(runner, run_id).result())
+    app.state.scheduler = Scheduler(settings, app.state.sessions, lambda runner, run_id: app.state.executor.submit(
+        "runs", execute_run, app.state.sessions, runner, run_id).result())
     # Upload storage (Azure Blob compatible, docs/api.md): where session URLs point.
     app.state.blob_store = open_blob_store(settings)
     app.state.sas_key = load_sas_key(settings.data_dir)

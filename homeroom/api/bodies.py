@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from typing import Any, Literal, TypeVar, get_args
 from urllib.parse import unquote, urlsplit
 
@@ -170,19 +170,6 @@ def bound_id(url: str, collection: str, *, prop: str) -> str:
         if segment.lower() == collection.lower() and i == len(segments) - 2:
             return segments[i + 1].strip("'")
     raise BadRequest(f"Invalid value for property '{prop}@odata.bind': '{url}' is not the address of one of {collection}.")
-
-
-def utc(value: datetime | None) -> datetime | None:
-    """A datetime in UTC; naive values (SQLite returns them) are taken as UTC."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-def iso(value: datetime | None) -> str | None:
-    """Graph's DateTimeOffset text: ISO 8601 in UTC with ``Z``."""
-    value = utc(value)
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 class BasicFilterIn(GraphInput):

@@ -1,19 +1,24 @@
-"""The API's exceptions; each becomes Graph's error body (``{"error": {"code", "message", "innerError"}}``)."""
+"""How errors reach an API client: Graph's error body (``{"error": {"code", "message", "innerError"}}``).
+
+``GraphError`` and its subclasses are the transport's own refusals (a malformed request, a body too large,
+throttling). Every other ``HomeroomError`` (``homeroom.errors``) is mapped to a status and a Graph code by
+``STATUS_AND_CODE``, the one table of it: the first class of an exception's MRO found there decides.
+"""
 
 from __future__ import annotations
 
+from homeroom import errors
 from homeroom.errors import HomeroomError
 
 
 class GraphError(HomeroomError):
-    """An error answered to the client with an HTTP status and a Graph error code."""
+    """An error of the HTTP layer itself, answered with its own HTTP status and Graph error code."""
 
     status = 400
     code = "BadRequest"
 
     def __init__(self, message: str, *, headers: dict[str, str] | None = None):
         super().__init__(message)
-        self.message = message
         self.headers = headers or {}
 
 
@@ -21,46 +26,11 @@ class BadRequest(GraphError):
     """The request is malformed: unknown property, wrong type, bad query option."""
 
 
-class AuthError(GraphError):
-    """No token, or a token Homeroom does not accept (bad signature, expired, wrong audience or tenant)."""
-
-    status = 401
-    code = "InvalidAuthenticationToken"
-
-
-class InvalidClient(GraphError):
-    """The token endpoint does not know the client or its secret."""
-
-    status = 401
-    code = "invalid_client"
-
-
-class PermissionDenied(GraphError):
-    """The token is valid but does not grant the permission the operation needs."""
-
-    status = 403
-    code = "Authorization_RequestDenied"
-
-
-class NotFound(GraphError):
-    """No such resource in the caller's tenant."""
-
-    status = 404
-    code = "ResourceNotFound"
-
-
 class MethodNotAllowed(GraphError):
     """The resource exists but does not support the method."""
 
     status = 405
     code = "MethodNotAllowed"
-
-
-class Conflict(GraphError):
-    """The request conflicts with existing data (a duplicate, or a resource still in use)."""
-
-    status = 409
-    code = "Conflict"
 
 
 class PayloadTooLarge(GraphError):
@@ -75,3 +45,36 @@ class Throttled(GraphError):
 
     status = 429
     code = "TooManyRequests"
+
+
+#: The HTTP status and Graph error code of each domain error (``homeroom.errors``).
+STATUS_AND_CODE: dict[type[HomeroomError], tuple[int, str]] = {
+    errors.NotFoundError: (404, "ResourceNotFound"),
+    errors.RunInProgress: (409, "RunInProgress"),
+    errors.RunStartLimitReached: (409, "RunStartLimitReached"),
+    errors.NothingToRun: (409, "NothingToRun"),
+    errors.RunNotHeld: (409, "RunNotHeld"),
+    errors.ConflictError: (409, "Conflict"),
+    errors.UploadSessionError: (400, "BadRequest"),
+    errors.ConfigurationError: (400, "BadRequest"),
+    errors.InvalidToken: (401, "InvalidAuthenticationToken"),
+    errors.InvalidClient: (401, "invalid_client"),
+    errors.OAuthRequestError: (400, "BadRequest"),
+    errors.PermissionMissing: (403, "Authorization_RequestDenied"),
+    errors.TransientError: (503, "ServiceUnavailable"),
+    errors.PermanentError: (502, "BadGateway"),
+}
+
+
+def status_and_code(exc: HomeroomError) -> tuple[int, str, dict[str, str]]:
+    """The HTTP status, Graph code and extra headers with which ``exc`` is answered."""
+    if isinstance(exc, GraphError):
+        return exc.status, exc.code, dict(exc.headers)
+    headers: dict[str, str] = {}
+    if isinstance(exc, errors.TransientError) and exc.retry_after is not None:
+        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    for cls in type(exc).__mro__:
+        if cls in STATUS_AND_CODE:
+            status, code = STATUS_AND_CODE[cls]
+            return status, code, headers
+    return 500, "generalException", headers

@@ -30,15 +30,20 @@ from homeroom.api.bodies import (
     UserProvisioningFlowIn,
     YearIn,
     bound_id,
-    iso,
     parse_body,
     resolve_type,
-    utc,
 )
-from homeroom.api.errors import BadRequest, Conflict, MethodNotAllowed, NotFound
+from homeroom.api.errors import BadRequest, MethodNotAllowed
+from homeroom.api.statistics import ACTIVITY_STATUSES, RUN_STATUSES, wire_status
+from homeroom.runs.readiness import readiness_status
+from homeroom.errors import ConflictError, NotFoundError
 from homeroom.model.reference import DEFAULT_ROLE_GROUPS, ReferenceDefinition
 from homeroom.store import references as reference_store
 from homeroom.store.models import (
+    API_CONNECTOR,
+    API_FLOW,
+    FILE_CONNECTOR,
+    FILE_FLOW,
     DataConnector,
     InboundFlow,
     Operation,
@@ -48,6 +53,8 @@ from homeroom.store.models import (
     RunActivity,
     SourceSystem,
     Year,
+    iso,
+    utc,
 )
 
 
@@ -97,7 +104,7 @@ class Resource:
         """The tenant's row with this key, or ``NotFound``."""
         row = db.get(self.model, key) if self.model is not None else None
         if row is None or row.tenant_id != tenant_id:
-            raise NotFound(f"{self.type_name} '{key}' was not found.")
+            raise NotFoundError(f"{self.type_name} '{key}' was not found.")
         return row
 
     def to_json(self, row: Any) -> dict:
@@ -130,7 +137,7 @@ def _unique_name(db: Session, model: Any, tenant_id: str, display_name: str, exc
     query = select(model.id).where(model.tenant_id == tenant_id, model.display_name == display_name)
     found = db.scalar(query)
     if found is not None and found != except_id:
-        raise Conflict(f"A {model.__tablename__[:-1].replace('_', ' ')} named '{display_name}' already exists.")
+        raise ConflictError(f"A {model.__tablename__[:-1].replace('_', ' ')} named '{display_name}' already exists.")
 
 
 def _code(value: ReferenceValueIn | None, reference_type: str, prop: str) -> str | None:
@@ -214,7 +221,7 @@ class SourceSystems(Resource):
 
     def delete(self, *, db: Session, tenant_id: str, row: SourceSystem) -> None:
         if _in_use(db, DataConnector, DataConnector.source_system_id, row.id):
-            raise Conflict(f"Source system '{row.id}' is used by a data connector; delete the connector first.")
+            raise ConflictError(f"Source system '{row.id}' is used by a data connector; delete the connector first.")
         super().delete(db=db, tenant_id=tenant_id, row=row)
 
 
@@ -247,7 +254,7 @@ class Years(Resource):
         if not _YEAR_CODE.match(code or ""):
             raise BadRequest(f"Invalid value for property 'year': '{code}' is not a RefAcademicYear code (a four-digit year).")
         if db.scalar(select(Year.id).where(Year.tenant_id == tenant_id, Year.code == code)):
-            raise Conflict(f"A year with code '{code}' already exists.")
+            raise ConflictError(f"A year with code '{code}' already exists.")
         row = Year(tenant_id=tenant_id, display_name=body.display_name, code=code, start_date=body.start_date, end_date=body.end_date)
         self._check_dates(row)
         db.add(row)
@@ -268,11 +275,10 @@ class Years(Resource):
 
     def delete(self, *, db: Session, tenant_id: str, row: Year) -> None:
         if _in_use(db, InboundFlow, InboundFlow.year_id, row.id):
-            raise Conflict(f"Year '{row.id}' is used by an inbound flow; delete the flow first.")
+            raise ConflictError(f"Year '{row.id}' is used by an inbound flow; delete the flow first.")
         super().delete(db=db, tenant_id=tenant_id, row=row)
 
 
-FILE_CONNECTOR, API_CONNECTOR = "azureDataLakeConnector", "oneRosterApiDataConnector"
 _API_REQUIRED = ("displayName", "apiFormat", "baseUrl", "credential", "apiVersion",
                  "isDemographicsEnabled", "isFlagsEnabled", "isContactsEnabled")
 _CREDENTIAL_TYPES = {"oAuth1ClientCredential": "oAuth1ClientCredential", "oAuth2ClientCredential": "oAuth2ClientCredential"}
@@ -314,7 +320,7 @@ class DataConnectors(Resource):
             key = bound_id(body.source_system_bind, "sourceSystems", prop="sourceSystem")
             try:
                 row.source_system_id = SOURCE_SYSTEMS.get(db=db, tenant_id=tenant_id, key=key).id
-            except NotFound:
+            except NotFoundError:
                 raise BadRequest(f"Invalid value for property 'sourceSystem@odata.bind': no source system '{key}'.") from None
         file_props = {"file_format"}
         api_props = {"api_format", "base_url", "api_version", "credential", "is_demographics_enabled", "is_flags_enabled",
@@ -379,33 +385,11 @@ class DataConnectors(Resource):
 
     def delete(self, *, db: Session, tenant_id: str, row: DataConnector) -> None:
         if _in_use(db, InboundFlow, InboundFlow.connector_id, row.id):
-            raise Conflict(f"Data connector '{row.id}' is used by an inbound flow; delete the flow first.")
+            raise ConflictError(f"Data connector '{row.id}' is used by an inbound flow; delete the flow first.")
         super().delete(db=db, tenant_id=tenant_id, row=row)
 
 
-FILE_FLOW, API_FLOW = "inboundFileFlow", "inboundApiFlow"
 _FLOW_CONNECTOR = {FILE_FLOW: FILE_CONNECTOR, API_FLOW: API_CONNECTOR}
-
-
-def readiness_status(flow: InboundFlow, now: datetime | None = None) -> str:
-    """A flow's readinessStatus, computed (Homeroom's reading of Graph's loosely documented semantics).
-
-    ``expired`` once past ``expirationDateTime``; ``notReady`` while its connector cannot deliver data (a file
-    connector without a file format, an API connector without a base URL or credential); otherwise ``ready``.
-    """
-    now = now or datetime.now(timezone.utc)
-    if flow.expiration is not None and utc(flow.expiration) <= now:
-        return "expired"
-    connector = flow.connector
-    if connector is None or flow.year is None:
-        return "notReady"
-    if connector.kind == FILE_CONNECTOR and not connector.file_format:
-        return "notReady"
-    if connector.kind == API_CONNECTOR:
-        settings = connector.settings or {}
-        if not settings.get("baseUrl") or not settings.get("credential") or not (connector.secrets or {}).get("clientSecret"):
-            return "notReady"
-    return "ready"
 
 
 class InboundFlows(Resource):
@@ -446,7 +430,7 @@ class InboundFlows(Resource):
             key = bound_id(body.data_connector_bind, "dataConnectors", prop="dataConnector")
             try:
                 connector = DATA_CONNECTORS.get(db=db, tenant_id=tenant_id, key=key)
-            except NotFound:
+            except NotFoundError:
                 raise BadRequest(f"Invalid value for property 'dataConnector@odata.bind': no data connector '{key}'.") from None
             if connector.kind != _FLOW_CONNECTOR[row.kind]:
                 raise BadRequest(f"Invalid value for property 'dataConnector@odata.bind': an {row.kind} needs an "
@@ -456,7 +440,7 @@ class InboundFlows(Resource):
             key = bound_id(body.year_bind, "years", prop="year")
             try:
                 year = YEARS.get(db=db, tenant_id=tenant_id, key=key)
-            except NotFound:
+            except NotFoundError:
                 raise BadRequest(f"Invalid value for property 'year@odata.bind': no year '{key}'.") from None
             row.year_id, row.year = year.id, year
         if row.expiration is not None and utc(row.expiration) <= utc(row.effective):
@@ -485,7 +469,7 @@ class InboundFlows(Resource):
 
     def delete(self, *, db: Session, tenant_id: str, row: InboundFlow) -> None:
         if _in_use(db, RunActivity, RunActivity.flow_id, row.id):
-            raise Conflict(f"Inbound flow '{row.id}' has runs; its history keeps it.")
+            raise ConflictError(f"Inbound flow '{row.id}' has runs; its history keeps it.")
         super().delete(db=db, tenant_id=tenant_id, row=row)
 
 
@@ -504,7 +488,7 @@ class ReferenceDefinitions(Resource):
     def get(self, *, db: Session, tenant_id: str, key: str) -> ReferenceDefinition:
         found = reference_store.tenant_reference_data(db=db, tenant_id=tenant_id).get(key)
         if found is None:
-            raise NotFound(f"referenceDefinition '{key}' was not found.")
+            raise NotFoundError(f"referenceDefinition '{key}' was not found.")
         return found
 
     def to_json(self, d: ReferenceDefinition) -> dict:
@@ -522,7 +506,7 @@ class ReferenceDefinitions(Resource):
                                          is_disabled=body.is_disabled, created=now, last_modified=now)
         data = reference_store.tenant_reference_data(db=db, tenant_id=tenant_id)
         if data.get(definition.id) is not None:
-            raise Conflict(f"referenceDefinition '{definition.id}' already exists.")
+            raise ConflictError(f"referenceDefinition '{definition.id}' already exists.")
         try:
             data.add(definition)
         except ValueError as exc:
@@ -571,31 +555,11 @@ class RoleGroups(Resource):
         for group in DEFAULT_ROLE_GROUPS:
             if group.id == key.lower():
                 return group
-        raise NotFound(f"roleGroup '{key}' was not found.")
+        raise NotFoundError(f"roleGroup '{key}' was not found.")
 
     def to_json(self, group) -> dict:
         return {"@odata.type": odata_type(self.type_name), "id": group.id, "displayName": group.display_name,
                 "roles": [{"code": r} for r in group.roles]}
-
-
-#: Graph's enumerations of run and activity statuses, and how Homeroom's own states appear in them.
-RUN_STATUSES = {"running": "running", "failed": "failed", "completed": "completed", "completedWithErrors": "completedWithErrors",
-                "completedWithWarnings": "completedWithWarnings", "held": "unknownFutureValue", "discarded": "failed"}
-ACTIVITY_STATUSES = {**RUN_STATUSES, "running": "inProgress", "skipped": "skipped", "discarded": "skipped"}
-_HOMEROOM_STATES = {
-    "held": ("RunHeld", "The run is held for approval and has written nothing: {reasons} Approve or discard it with "
-             "`homeroom runs approve|discard`."),
-    "discarded": ("RunDiscarded", "An administrator discarded this held run; nothing it would have changed was written."),
-}
-
-
-def wire_status(status: str, error: dict | None, statuses: dict[str, str], reasons: list | None = None) -> tuple[str, dict | None]:
-    """A Homeroom status as Graph's enumeration allows, with Homeroom's own states (held, discarded) explained in
-    ``blockingError`` (Graph's enumerations are evolvable: held runs show ``unknownFutureValue``)."""
-    if status in _HOMEROOM_STATES and error is None:
-        code, template = _HOMEROOM_STATES[status]
-        error = {"code": code, "message": template.format(reasons=" ".join(r.get("message", "") for r in reasons or []))}
-    return statuses.get(status, "unknownFutureValue"), error
 
 
 class RunActivities(Resource):
@@ -749,7 +713,7 @@ class ProvisioningFlows(Resource):
     def get(self, *, db: Session, tenant_id: str, key: str, parent: OutboundFlowSet | None = None) -> ProvisioningFlow:
         row = super().get(db=db, tenant_id=tenant_id, key=key)
         if parent is not None and row.flow_set_id != parent.id:
-            raise NotFound(f"{self.type_name} '{key}' was not found.")
+            raise NotFoundError(f"{self.type_name} '{key}' was not found.")
         return row
 
     def to_json(self, row: ProvisioningFlow) -> dict:
@@ -824,7 +788,7 @@ class ProvisioningFlows(Resource):
                              + ", ".join(f"#{NAMESPACE}.{n}" for n in PROVISIONING_TYPES) + ".")
         body = self._body(raw, kind)
         if any(f.kind == kind for f in self.list(db=db, tenant_id=tenant_id, parent=parent)):
-            raise Conflict(f"Flow set '{parent.id}' already has a {kind}; a set holds at most one flow of each type.")
+            raise ConflictError(f"Flow set '{parent.id}' already has a {kind}; a set holds at most one flow of each type.")
         row = ProvisioningFlow(tenant_id=tenant_id, flow_set_id=parent.id, kind=kind, settings={}, secrets={})
         self._apply(db, tenant_id, row, body)
         db.add(row)

@@ -10,12 +10,12 @@ from typing import Any, Callable
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
-from starlette.concurrency import run_in_threadpool
 
 from homeroom.api import odata
-from homeroom.api.auth import Principal
+from homeroom.api.actions import add_action_routes
 from homeroom.api.bodies import GraphInput
-from homeroom.api.errors import BadRequest, NotFound, PayloadTooLarge
+from homeroom.api.calls import BASE, base_url, call, context_url, read_body
+from homeroom.api.errors import BadRequest
 from homeroom.api.resources import (
     COLLECTIONS,
     OUTBOUND_FLOW_SETS,
@@ -28,58 +28,11 @@ from homeroom.api.resources import (
     odata_type,
 )
 from homeroom.api.responses import GraphJSON
-from homeroom.runs.views import run_statistics
+from homeroom.api.statistics import run_statistics
+from homeroom.auth.tokens import Principal
+from homeroom.errors import NotFoundError
 
-BASE = "/beta/external/industryData"
 _ALL_PERMISSIONS = tuple(sorted({p for r in RESOURCES.values() for p in (*r.read, *(r.write or ()))}))
-
-
-def _base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/beta"
-
-
-def _context(request: Request, path: str) -> str:
-    return f"{_base_url(request)}/$metadata#external/industryData/{path}"
-
-
-async def _call(request: Request, permissions: tuple[str, ...], work: Callable[[Any, Principal], Any], *,
-                cached: bool = False) -> Any:
-    """Authenticate, throttle, check one of ``permissions``, run ``work(db, principal)`` in a transaction.
-
-    ``cached`` (reads only): reuse the answer of the same read at the same tenant revision (homeroom.api.cache).
-    """
-    state = request.app.state
-
-    def run() -> Any:
-        with state.sessions() as db:
-            principal = state.tokens.verify(db=db, authorization=request.headers.get("authorization"))
-            state.throttle.check(principal.tenant_id, principal.client_id)
-            principal.require(*permissions)
-            key = (principal.tenant_id, str(request.url), principal.permissions) if cached and principal.revision >= 0 else None
-            if key is not None and (answer := state.read_cache.get(key, principal.revision)) is not None:
-                return answer
-            result = work(db, principal)
-            db.commit()
-            if key is not None:
-                state.read_cache.put(key, principal.revision, result)
-            return result
-
-    return await run_in_threadpool(run)
-
-
-#: Largest request body accepted; industryData entities are a few kilobytes.
-MAX_BODY_BYTES = 1024 * 1024
-
-
-async def _body(request: Request) -> bytes:
-    """The request body, refused with 413 beyond ``MAX_BODY_BYTES`` (counted as it arrives, not trusted from headers)."""
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def _options(request: Request) -> odata.QueryOptions:
@@ -110,7 +63,7 @@ def _collection_json(request: Request, db, principal: Principal, resource: Resou
         if opts.expand:
             item = _expand(db, principal, resource, by_identity[id(item)], dict(item), opts.expand)
         value.append(odata.select_properties(item, opts.select, resource.properties | set(opts.expand)))
-    body: dict[str, Any] = {"@odata.context": _context(request, context)}
+    body: dict[str, Any] = {"@odata.context": context_url(request, context)}
     if opts.count:
         body["@odata.count"] = len(items)
     if next_link:
@@ -130,7 +83,7 @@ def _entity_json(request: Request, db, principal: Principal, resource: Resource,
     if opts.expand:
         item = _expand(db, principal, resource, row, item, opts.expand)
     item = odata.select_properties(item, opts.select, resource.properties | set(opts.expand))
-    return {"@odata.context": _context(request, f"{context}/$entity"), **item}
+    return {"@odata.context": context_url(request, f"{context}/$entity"), **item}
 
 
 #: JSON schemas that request bodies refer to, for the OpenAPI document's components.
@@ -202,18 +155,18 @@ def add_collection_routes(router: APIRouter, resource: Resource, body_model: typ
     async def list_items(request: Request) -> JSONResponse:
         def work(db, principal):
             return _collection_json(request, db, principal, resource, resource.list(db=db, tenant_id=principal.tenant_id), resource.name)
-        return GraphJSON(await _call(request, resource.read, work, cached=True))
+        return GraphJSON(await call(request, resource.read, work, cached=True))
 
     async def count_items(request: Request) -> PlainTextResponse:
         def work(db, principal):
             return _count(request, resource, resource.list(db=db, tenant_id=principal.tenant_id))
-        return PlainTextResponse(str(await _call(request, resource.read, work, cached=True)))
+        return PlainTextResponse(str(await call(request, resource.read, work, cached=True)))
 
     async def get_item(request: Request, key: str) -> JSONResponse:
         def work(db, principal):
             row = resource.get(db=db, tenant_id=principal.tenant_id, key=key)
             return _entity_json(request, db, principal, resource, row, resource.name)
-        return GraphJSON(await _call(request, resource.read, work, cached=True))
+        return GraphJSON(await call(request, resource.read, work, cached=True))
 
     router.add_api_route(path, list_items, methods=["GET"], tags=tag, summary=f"List {resource.name}", responses=_LIST,
                          openapi_extra={"parameters": LIST_OPTIONS},
@@ -223,13 +176,13 @@ def add_collection_routes(router: APIRouter, resource: Resource, body_model: typ
                          description=f"Permissions: {', '.join(resource.read)}.")
     if resource.write:
         async def create_item(request: Request) -> JSONResponse:
-            raw = await _body(request)
+            raw = await read_body(request)
 
             def work(db, principal):
                 row = resource.create(db=db, tenant_id=principal.tenant_id, raw=raw)
                 return _entity_json(request, db, principal, resource, row, resource.name)
-            body = await _call(request, resource.write, work)
-            location = f"{_base_url(request)}/external/industryData/{resource.name}/{body['id']}"
+            body = await call(request, resource.write, work)
+            location = f"{base_url(request)}/external/industryData/{resource.name}/{body['id']}"
             return GraphJSON(body, status_code=201, headers={"Location": location})
 
         router.add_api_route(path, create_item, methods=["POST"], tags=tag, summary=f"Create one of {resource.name}",
@@ -240,19 +193,19 @@ def add_collection_routes(router: APIRouter, resource: Resource, body_model: typ
                          description=f"Permissions: {', '.join(resource.read)}. OData: $select $expand.")
     if resource.write:
         async def update_item(request: Request, key: str) -> Response:
-            raw = await _body(request)
+            raw = await read_body(request)
 
             def work(db, principal):
                 row = resource.get(db=db, tenant_id=principal.tenant_id, key=key)
                 resource.update(db=db, tenant_id=principal.tenant_id, row=row, raw=raw)
-            await _call(request, resource.write, work)
+            await call(request, resource.write, work)
             return Response(status_code=204)
 
         async def delete_item(request: Request, key: str) -> Response:
             def work(db, principal):
                 row = resource.get(db=db, tenant_id=principal.tenant_id, key=key)
                 resource.delete(db=db, tenant_id=principal.tenant_id, row=row)
-            await _call(request, resource.write, work)
+            await call(request, resource.write, work)
             return Response(status_code=204)
 
         router.add_api_route(f"{path}/{{key}}", update_item, methods=["PATCH"], tags=tag, summary=f"Update one of {resource.name}",
@@ -272,9 +225,9 @@ def add_collection_routes(router: APIRouter, resource: Resource, body_model: typ
                     row = resource.get(db=db, tenant_id=principal.tenant_id, key=key)
                     found = nav.follow(db, principal.tenant_id, row)
                     if found is None:
-                        raise NotFound(f"{resource.type_name} '{key}' has no {nav_name}.")
+                        raise NotFoundError(f"{resource.type_name} '{key}' has no {nav_name}.")
                     return _entity_json(request, db, principal, target, found, target.name)
-                return GraphJSON(await _call(request, target.read, work, cached=True))
+                return GraphJSON(await call(request, target.read, work, cached=True))
             return follow
 
         router.add_api_route(f"{path}/{{key}}/{nav_name}", make(), methods=["GET"], tags=tag,
@@ -294,23 +247,23 @@ def add_contained_routes(router: APIRouter, parent: Resource, child: Resource, b
             owner = parent.get(db=db, tenant_id=principal.tenant_id, key=key)
             rows = child.list(db=db, tenant_id=principal.tenant_id, parent=owner)
             return _collection_json(request, db, principal, child, rows, context(key))
-        return GraphJSON(await _call(request, child.read, work, cached=True))
+        return GraphJSON(await call(request, child.read, work, cached=True))
 
     async def count_items(request: Request, key: str) -> PlainTextResponse:
         def work(db, principal):
             owner = parent.get(db=db, tenant_id=principal.tenant_id, key=key)
             return _count(request, child, child.list(db=db, tenant_id=principal.tenant_id, parent=owner))
-        return PlainTextResponse(str(await _call(request, child.read, work, cached=True)))
+        return PlainTextResponse(str(await call(request, child.read, work, cached=True)))
 
     async def create_item(request: Request, key: str) -> JSONResponse:
-        raw = await _body(request)
+        raw = await read_body(request)
 
         def work(db, principal):
             owner = parent.get(db=db, tenant_id=principal.tenant_id, key=key)
             row = child.create(db=db, tenant_id=principal.tenant_id, raw=raw, parent=owner)
             return _entity_json(request, db, principal, child, row, context(key))
-        body = await _call(request, child.write, work)
-        location = f"{_base_url(request)}/external/industryData/{parent.name}/{key}/{child.name}/{body['id']}"
+        body = await call(request, child.write, work)
+        location = f"{base_url(request)}/external/industryData/{parent.name}/{key}/{child.name}/{body['id']}"
         return GraphJSON(body, status_code=201, headers={"Location": location})
 
     async def get_item(request: Request, key: str, item: str) -> JSONResponse:
@@ -318,23 +271,23 @@ def add_contained_routes(router: APIRouter, parent: Resource, child: Resource, b
             owner = parent.get(db=db, tenant_id=principal.tenant_id, key=key)
             row = child.get(db=db, tenant_id=principal.tenant_id, key=item, parent=owner)
             return _entity_json(request, db, principal, child, row, context(key))
-        return GraphJSON(await _call(request, child.read, work, cached=True))
+        return GraphJSON(await call(request, child.read, work, cached=True))
 
     async def update_item(request: Request, key: str, item: str) -> Response:
-        raw = await _body(request)
+        raw = await read_body(request)
 
         def work(db, principal):
             owner = parent.get(db=db, tenant_id=principal.tenant_id, key=key)
             row = child.get(db=db, tenant_id=principal.tenant_id, key=item, parent=owner)
             child.update(db=db, tenant_id=principal.tenant_id, row=row, raw=raw)
-        await _call(request, child.write, work)
+        await call(request, child.write, work)
         return Response(status_code=204)
 
     async def delete_item(request: Request, key: str, item: str) -> Response:
         def work(db, principal):
             owner = parent.get(db=db, tenant_id=principal.tenant_id, key=key)
             child.delete(db=db, tenant_id=principal.tenant_id, row=child.get(db=db, tenant_id=principal.tenant_id, key=item, parent=owner))
-        await _call(request, child.write, work)
+        await call(request, child.write, work)
         return Response(status_code=204)
 
     read, write = f"Permissions: {', '.join(child.read)}.", f"Permissions: {', '.join(child.write or ())}."
@@ -362,38 +315,38 @@ def add_run_routes(router: APIRouter) -> None:
         def work(db, principal):
             runs = RUNS.list(db=db, tenant_id=principal.tenant_id)
             if not runs:
-                raise NotFound("The tenant has no runs yet.")
-            return {"@odata.context": _context(request, "microsoft.graph.industryData.industryDataRunStatistics"), **run_statistics(runs[0])}
-        return GraphJSON(await _call(request, perms, work, cached=True))
+                raise NotFoundError("The tenant has no runs yet.")
+            return {"@odata.context": context_url(request, "microsoft.graph.industryData.industryDataRunStatistics"), **run_statistics(runs[0])}
+        return GraphJSON(await call(request, perms, work, cached=True))
 
     async def statistics(request: Request, key: str) -> JSONResponse:
         def work(db, principal):
             run = RUNS.get(db=db, tenant_id=principal.tenant_id, key=key)
-            return {"@odata.context": _context(request, "microsoft.graph.industryData.industryDataRunStatistics"), **run_statistics(run)}
-        return GraphJSON(await _call(request, perms, work, cached=True))
+            return {"@odata.context": context_url(request, "microsoft.graph.industryData.industryDataRunStatistics"), **run_statistics(run)}
+        return GraphJSON(await call(request, perms, work, cached=True))
 
     def _activity(db, principal, key: str, activity: str):
         run = RUNS.get(db=db, tenant_id=principal.tenant_id, key=key)
         for a in run.activities:
             if a.id == activity:
                 return a
-        raise NotFound(f"inboundFlowActivity '{activity}' was not found in run '{key}'.")
+        raise NotFoundError(f"inboundFlowActivity '{activity}' was not found in run '{key}'.")
 
     async def activities(request: Request, key: str) -> JSONResponse:
         def work(db, principal):
             run = RUNS.get(db=db, tenant_id=principal.tenant_id, key=key)
             return _collection_json(request, db, principal, RUN_ACTIVITIES, list(run.activities), f"runs('{key}')/activities")
-        return GraphJSON(await _call(request, perms, work, cached=True))
+        return GraphJSON(await call(request, perms, work, cached=True))
 
     async def count_activities(request: Request, key: str) -> PlainTextResponse:
         def work(db, principal):
             return _count(request, RUN_ACTIVITIES, list(RUNS.get(db=db, tenant_id=principal.tenant_id, key=key).activities))
-        return PlainTextResponse(str(await _call(request, perms, work, cached=True)))
+        return PlainTextResponse(str(await call(request, perms, work, cached=True)))
 
     async def get_activity(request: Request, key: str, activity: str) -> JSONResponse:
         def work(db, principal):
             return _entity_json(request, db, principal, RUN_ACTIVITIES, _activity(db, principal, key, activity), f"runs('{key}')/activities")
-        return GraphJSON(await _call(request, perms, work, cached=True))
+        return GraphJSON(await call(request, perms, work, cached=True))
 
     async def activity_flow(request: Request, key: str, activity: str) -> JSONResponse:
         flows = RESOURCES["inboundFlows"]
@@ -402,7 +355,7 @@ def add_run_routes(router: APIRouter) -> None:
             principal.require(*flows.read)
             flow = RUN_ACTIVITIES.navigations["activity"].follow(db, principal.tenant_id, _activity(db, principal, key, activity))
             return _entity_json(request, db, principal, flows, flow, "inboundFlows")
-        return GraphJSON(await _call(request, perms, work, cached=True))
+        return GraphJSON(await call(request, perms, work, cached=True))
 
     desc = f"Permissions: {', '.join(perms)}."
     router.add_api_route(f"{BASE}/runs/getStatistics", latest_statistics, methods=["GET"], tags=tag, responses=_STATISTICS,
@@ -425,7 +378,7 @@ def add_root_route(router: APIRouter) -> None:
     async def root(request: Request) -> JSONResponse:
         def work(db, principal):
             opts = _options(request)
-            body = {"@odata.context": f"{_base_url(request)}/$metadata#external/industryData/$entity",
+            body = {"@odata.context": f"{base_url(request)}/$metadata#external/industryData/$entity",
                     "@odata.type": odata_type("industryDataRoot"), "id": principal.tenant_id}
             for name in opts.expand:
                 resource = COLLECTIONS.get(name)
@@ -434,7 +387,7 @@ def add_root_route(router: APIRouter) -> None:
                 principal.require(*resource.read)
                 body[name] = resource.json_list(db=db, tenant_id=principal.tenant_id)
             return body
-        return GraphJSON(await _call(request, _ALL_PERMISSIONS, work))
+        return GraphJSON(await call(request, _ALL_PERMISSIONS, work))
 
     router.add_api_route(BASE, root, methods=["GET"], tags=["root"], summary="The industryData root", responses=_ONE,
                          openapi_extra={"parameters": [LIST_OPTIONS[6]]},
@@ -446,8 +399,6 @@ def industry_data_router(body_models: dict[str, type[GraphInput]]) -> APIRouter:
     router = APIRouter()
     add_root_route(router)
     add_run_routes(router)  # before the generic /runs/{key} so that /runs/getStatistics is not taken for a key
-    from homeroom.api.actions import add_action_routes  # actions use this module's helpers
-
     add_action_routes(router)
     for resource in COLLECTIONS.values():
         add_collection_routes(router, resource, body_models.get(resource.name))

@@ -1,7 +1,7 @@
 """The run engine: basic validation -> canonical model -> record validation -> lake update -> statistics.
 
-A run of an inbound flow is recorded in the control plane from start to end. Safety: before a full
-snapshot deactivates more than the flow's threshold of any entity's active records (default 10%),
+A run of an inbound flow is recorded in the control plane from start to end. Safety (``homeroom.runs.holds``):
+before a full snapshot deactivates more than the flow's threshold of any entity's active records (default 10%),
 or when a file that the flow's last run had is missing, the run is *held*: nothing is written, the
 validated data is kept, and an admin approves (apply it) or discards it.
 
@@ -13,23 +13,25 @@ it is marked failed, so running the package again gives exactly the result of an
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 import polars as pl
-import pyarrow.parquet as pq
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from homeroom.errors import HomeroomError
+from homeroom.errors import RunError, RunInProgress
+from homeroom.inbound.formats import FORMATS, file_format_code
 from homeroom.lake.snapshots import EntityChanges, apply_package, deactivate_missing, plan_package
 from homeroom.lake.tables import CHANGES, Lake
 from homeroom.model.entities import ENTITIES, ENTITY_BY_NAME
+from homeroom.model.statuses import SUCCESSFUL_RUN, ActivityStatus, RunStatus, worst_completion
+from homeroom.runs import holds
+from homeroom.runs.folders import findings_path, pending_folder, run_folder
+from homeroom.runs.recovery import owner_alive, owner_id
 from homeroom.settings import Settings, get_settings
 from homeroom.store import service
 from homeroom.store.database import open_database
@@ -43,43 +45,10 @@ STATISTIC_ENTITIES = {"people": "users", "organizations": "orgs", "groups": "cla
 FAULT_VARIABLE = "HOMEROOM_FAULT_INJECT"
 
 
-class RunError(HomeroomError):
-    """A run cannot start or an action on a run is not possible (the message says why)."""
-
-
 def _fault(point: str) -> None:
     """Fault injection for crash tests: ``HOMEROOM_FAULT_INJECT=<point>`` kills this process there (SIGKILL)."""
     if os.environ.get(FAULT_VARIABLE) == point:
         os.kill(os.getpid(), signal.SIGKILL)
-
-
-def _owner() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def _owner_alive(owner: str | None) -> bool:
-    if not owner or ":" not in owner:
-        return False
-    host, pid = owner.rsplit(":", 1)
-    if host != socket.gethostname():
-        return True  # another machine's run: it cannot be checked from here, assume it is alive
-    try:
-        os.kill(int(pid), 0)
-    except (ProcessLookupError, ValueError):
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def run_folder(settings: Settings, tenant: str, run_id: str) -> Path:
-    """Where a run keeps its findings and, while held, its validated data."""
-    return settings.data_dir / "runs" / tenant / run_id
-
-
-def findings_path(settings: Settings, tenant: str, run_id: str, activity_id: str, kind: str = "csv") -> Path:
-    """The downloadable findings of one activity of a run (``csv`` or ``jsonl``)."""
-    return run_folder(settings, tenant, run_id) / activity_id / f"findings.{kind}"
 
 
 @dataclass
@@ -123,7 +92,7 @@ class Runner:
             "message": "The run was interrupted before it finished; the lake was restored to its state before the run.",
         }
         with self.sessions() as db:
-            lost = [r.id for r in service.runs_with_status(db=db, tenant_id=self.tenant, status="running") if not _owner_alive(r.owner)]
+            lost = [r.id for r in service.runs_with_status(db=db, tenant_id=self.tenant, status=RunStatus.running) if not owner_alive(r.owner)]
         for run_id in lost:
             self._fail(run_id, interrupted)
         return lost
@@ -134,10 +103,10 @@ class Runner:
             run = db.get(Run, run_id)
             for table, version in run.lake_versions.items():
                 self.lake.restore(table, version)
-            run.status, run.ended, run.owner, run.blocking_error = "failed", utcnow(), None, error
+            run.status, run.ended, run.owner, run.blocking_error = RunStatus.failed, utcnow(), None, error
             for activity in run.activities:
-                if activity.status != "skipped":  # a run is all or nothing: its finished activities were rolled back too
-                    activity.status, activity.blocking_error = "failed", error
+                if activity.status != ActivityStatus.skipped:  # a run is all or nothing: its finished activities were rolled back too
+                    activity.status, activity.blocking_error = ActivityStatus.failed, error
 
     # --- running -------------------------------------------------------------------------------------------
     def run(
@@ -160,14 +129,10 @@ class Runner:
         with self.sessions.begin() as db:
             flow = service.ensure_file_flow(
                 db=db, tenant_id=self.tenant, display_name=flow_name, source_name=source_name, year_code=year,
-                file_format=format_name,
+                file_format=file_format_code(format_name),
             )
             if thresholds:
-                unknown = set(thresholds) - {"default", *(e.name for e in ENTITIES)}
-                if unknown or any(not 0 <= v <= 1 for v in thresholds.values()):
-                    raise RunError(
-                        f"thresholds are a share from 0 to 1 for 'default' or an entity ({', '.join(e.name for e in ENTITIES)})"
-                    )
+                holds.check_thresholds(thresholds, (e.name for e in ENTITIES))
                 flow.thresholds = {**flow.thresholds, **thresholds}  # kept for the flow's later runs
             if flow.year.code != year:
                 raise RunError(f"flow {flow_name!r} brings data into school year {flow.year.code}, not {year}; use another flow name")
@@ -187,8 +152,8 @@ class Runner:
             self._refuse_if_busy(db, flow)
         started = started or utcnow()
         run = Run(
-            tenant_id=self.tenant, display_name=f"Run {started:%Y-%m-%d %H:%M} UTC", status="running",
-            started=started, owner=_owner(), trigger=trigger,
+            tenant_id=self.tenant, display_name=f"Run {started:%Y-%m-%d %H:%M} UTC", status=RunStatus.running,
+            started=started, owner=owner_id(), trigger=trigger,
             lake_versions={t: self.lake.version(t) for t in [*(e.name for e in ENTITIES), CHANGES]},
         )
         db.add(run)
@@ -198,7 +163,7 @@ class Runner:
                        "upload yet; upload files and validate them first."}
             db.add(RunActivity(
                 tenant_id=self.tenant, run_id=run.id, flow_id=flow.id, display_name=flow.display_name,
-                status="running" if package else "skipped", blocking_error=None if package else skipped,
+                status=ActivityStatus.running if package else ActivityStatus.skipped, blocking_error=None if package else skipped,
                 package=package, package_format=format_name,
             ))
         db.flush()
@@ -211,8 +176,8 @@ class Runner:
         """Carry out a started run: each of its activities in turn, then the run's own status."""
         with self.sessions.begin() as db:
             run = db.get(Run, run_id)
-            run.owner = _owner()
-            pending = [a.id for a in run.activities if a.status == "running"]
+            run.owner = owner_id()
+            pending = [a.id for a in run.activities if a.status == ActivityStatus.running]
         outcomes = []
         for activity_id in pending:
             try:
@@ -249,7 +214,7 @@ class Runner:
             activity.statistics = self._statistics(result, {})
             if result.stopped:
                 messages = result.findings.filter(pl.col("level") == "catastrophic")["message"].to_list()
-                activity.status = "failed"
+                activity.status = ActivityStatus.failed
                 activity.blocking_error = {"code": "PackageRefused", "message": " ".join(messages[:5])}
                 return Outcome(run, activity, {})
 
@@ -263,11 +228,8 @@ class Runner:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
             activity.changes = {name: plan.counts() for name, plan in plans.items()}
             if reasons:
-                self._keep_pending(run_id, activity_id, result.tables, delta)
-                if len(run.activities) > 1:
-                    reasons = [{**r, "flow": activity.display_name} for r in reasons]
-                run.held_reason = [*(run.held_reason or []), *reasons]
-                activity.status = "held"
+                self._pending(run_id, activity_id).keep(result.tables, "delta" if delta else "full")
+                holds.hold(run, activity, reasons)
                 return Outcome(run, activity, plans)
 
         say("writing the lake")
@@ -279,39 +241,33 @@ class Runner:
             activity.status = self._final_status(activity.statistics)
         return Outcome(run, activity, plans)
 
-    def _conclude(self, run_id: str) -> Run:
-        with self.sessions.begin() as db:
-            return self._conclude_in(db, run_id)
-
     def _conclude_in(self, db: Session, run_id: str) -> Run:
         """The run's status from its activities': held if any is held, else the worst of those that ran."""
         run = db.get(Run, run_id)
         db.refresh(run)
         statuses = [a.status for a in run.activities]
-        ran = [s for s in statuses if s != "skipped"]
+        ran = [s for s in statuses if s != ActivityStatus.skipped]
         run.ended, run.owner = utcnow(), None
-        if "held" in statuses:
-            run.status = "held"
+        if ActivityStatus.held in statuses:
+            run.status = RunStatus.held
             return run
-        if not ran or all(s == "failed" for s in ran):
-            run.status = "failed"
+        if not ran or all(s == ActivityStatus.failed for s in ran):
+            run.status = RunStatus.failed
             errors = [a.blocking_error for a in run.activities if a.blocking_error]
             run.blocking_error = errors[0] if len(errors) == 1 else (
                 {"code": "AllActivitiesFailed", "message": " ".join(f"{a.display_name}: {a.blocking_error['message']}"
                                                                      for a in run.activities if a.blocking_error)}
                 if errors else None)
             return run
-        order = ["completed", "completedWithWarnings", "completedWithErrors", "failed"]
-        worst = max(ran, key=lambda s: order.index(s) if s in order else 0)
-        run.status = "completedWithErrors" if worst == "failed" else worst
+        run.status = worst_completion(ran)
         return run
 
     def _refuse_if_busy(self, db: Session, flow: InboundFlow) -> None:
-        for run in service.runs_with_status(db=db, tenant_id=self.tenant, status="running"):
-            raise RunError(f"run {run.id} is still running (owner {run.owner}); wait for it to finish")
-        for run in service.runs_with_status(db=db, tenant_id=self.tenant, status="held"):
+        for run in service.runs_with_status(db=db, tenant_id=self.tenant, status=RunStatus.running):
+            raise RunInProgress(f"run {run.id} is still running (owner {run.owner}); wait for it to finish")
+        for run in service.runs_with_status(db=db, tenant_id=self.tenant, status=RunStatus.held):
             if any(a.flow_id == flow.id for a in run.activities):
-                raise RunError(
+                raise RunInProgress(
                     f"run {run.id} of flow {flow.display_name!r} is held; approve or discard it first "
                     f"(homeroom runs approve|discard {run.id})"
                 )
@@ -319,32 +275,15 @@ class Runner:
     def _hold_reasons(
         self, flow_id: str, files: list[str], result, plans: dict[str, EntityChanges], thresholds: dict
     ) -> list[dict]:
-        reasons = []
-        done = ["completed", "completedWithWarnings", "completedWithErrors"]
         with self.sessions() as db:
             last = db.scalars(
                 select(RunActivity.files).join(Run, Run.id == RunActivity.run_id)
-                .where(RunActivity.flow_id == flow_id, RunActivity.status.in_(done))
+                .where(RunActivity.flow_id == flow_id, RunActivity.status.in_(SUCCESSFUL_RUN))
                 .order_by(Run.started.desc()).limit(1)
             ).first()
-        for missing in sorted(set(last or []) - set(files)):
-            reasons.append({
-                "code": "FileMissing", "file": missing,
-                "message": f"{missing} was in the flow's last completed run but is not in this package; "
-                "approving deactivates all of its records.",
-            })
-        default = float(thresholds.get("default", self.settings.deactivation_threshold))
-        for name, plan in plans.items():
-            limit = float(thresholds.get(name, default))
-            if plan.active_before and plan.deactivated / plan.active_before > limit:
-                share = plan.deactivated / plan.active_before
-                reasons.append({
-                    "code": "DeactivationThreshold", "entity": name, "deactivated": plan.deactivated,
-                    "activeBefore": plan.active_before, "threshold": limit,
-                    "message": f"{plan.deactivated:,} of {plan.active_before:,} active {name} ({share:.1%}) would be "
-                    f"deactivated, more than the threshold of {limit:.0%}.",
-                })
-        return reasons
+        guarded = [holds.Guarded(name, plan.deactivated, plan.active_before) for name, plan in plans.items()]
+        return [*holds.missing_file_reasons(last or [], files),
+                *holds.threshold_reasons(guarded, thresholds, self.settings.deactivation_threshold)]
 
     def _keep_findings(self, run_id: str, activity_id: str, findings: pl.DataFrame) -> None:
         (self.run_dir(run_id) / activity_id).mkdir(parents=True, exist_ok=True)
@@ -355,15 +294,8 @@ class Runner:
                 db.add(FindingsSummary(tenant_id=self.tenant, activity_id=activity_id, file=row["file"],
                                        rule=row["rule"], level=row["level"], count=row["count"]))
 
-    def _pending_dir(self, run_id: str, activity_id: str) -> Path:
-        return self.run_dir(run_id) / "pending" / activity_id
-
-    def _keep_pending(self, run_id: str, activity_id: str, tables: dict, delta: bool) -> None:
-        folder = self._pending_dir(run_id, activity_id)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name, table in tables.items():
-            pq.write_table(table, folder / f"{name}.parquet")
-        (folder / "mode").write_text("delta" if delta else "full")
+    def _pending(self, run_id: str, activity_id: str) -> holds.PendingData:
+        return holds.PendingData(pending_folder(self.settings, self.tenant, run_id, activity_id))
 
     def _statistics(self, result, plans: dict[str, EntityChanges]) -> dict:
         stats: dict = {"errors": result.count("error"), "warnings": result.count("warning")}
@@ -382,8 +314,8 @@ class Runner:
     @staticmethod
     def _final_status(statistics: dict) -> str:
         if statistics["errors"]:
-            return "completedWithErrors"
-        return "completedWithWarnings" if statistics["warnings"] else "completed"
+            return ActivityStatus.completedWithErrors
+        return ActivityStatus.completedWithWarnings if statistics["warnings"] else ActivityStatus.completed
 
     # --- held runs -----------------------------------------------------------------------------------------
     def approve(self, run_id: str) -> Outcome:
@@ -391,8 +323,7 @@ class Runner:
         self.recover()
         with self.sessions.begin() as db:
             run = self._held(db, run_id)
-            held = [a.id for a in run.activities if a.status == "held"]
-            run.status, run.owner = "running", _owner()
+            held = holds.release(run, owner_id())
             run.lake_versions = {t: self.lake.version(t) for t in [*(e.name for e in ENTITIES), CHANGES]}
             reasons = list(run.held_reason or [])
         outcomes = [self._apply_held(run_id, activity_id, reasons) for activity_id in held]
@@ -407,18 +338,21 @@ class Runner:
             activity = db.get(RunActivity, activity_id)
             flow = db.get(InboundFlow, activity.flow_id)
             source_id, year, flow_name = flow.connector.source_system_id, flow.year.code, activity.display_name
-        folder = self._pending_dir(run_id, activity_id)
-        tables = {p.stem: pq.read_table(p) for p in sorted(folder.glob("*.parquet"))}
-        delta = (folder / "mode").read_text() == "delta"
+            format_name = activity.package_format
+        pending = self._pending(run_id, activity_id)
+        tables, mode = pending.load()
+        delta = mode == "delta"
         now = datetime.now(timezone.utc)
         plans = plan_package(self.lake, tables, source_system_id=source_id, year=year, run_id=run_id, now=now, delta=delta)
         for reason in reasons:
             if reason["code"] == "FileMissing" and reason.get("flow", flow_name) == flow_name:
-                entity = next((e for e in ENTITIES if _file_entity(reason["file"]) == e.name), None)
-                if entity is not None and entity.name not in plans:
-                    plan = deactivate_missing(self.lake, entity, source_system_id=source_id, year=year, run_id=run_id, now=now)
+                for name in entities_of_file(format_name, reason["file"]):
+                    if name in plans:
+                        continue  # another file of the package fills it: the snapshot already says what is active
+                    plan = deactivate_missing(self.lake, ENTITY_BY_NAME[name], source_system_id=source_id, year=year,
+                                              run_id=run_id, now=now)
                     if plan is not None:
-                        plans[entity.name] = plan
+                        plans[name] = plan
         apply_package(self.lake, plans, source_id, year, fault=_fault)
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
@@ -430,27 +364,19 @@ class Runner:
             activity.statistics = statistics
             activity.changes = {name: plan.counts() for name, plan in plans.items()}
             activity.status = self._final_status(statistics)
-        shutil.rmtree(folder, ignore_errors=True)
+        pending.drop()
         return Outcome(run, activity, plans)
 
     def discard(self, run_id: str) -> Run:
         """Discard a held run: nothing it would have changed is written."""
         with self.sessions.begin() as db:
             run = self._held(db, run_id)
-            run.status = "discarded"
-            for activity in run.activities:
-                activity.status = "discarded"
-            run.ended = utcnow()
-        shutil.rmtree(self.run_dir(run.id) / "pending", ignore_errors=True)
+            holds.discard(run)
+        holds.PendingData(self.run_dir(run.id) / "pending").drop()
         return run
 
     def _held(self, db: Session, run_id: str) -> Run:
-        run = service.get_run(db=db, tenant_id=self.tenant, run_id=run_id)
-        if run is None:
-            raise RunError(f"no run {run_id!r} in tenant {self.tenant!r}")
-        if run.status != "held":
-            raise RunError(f"run {run.id} is {run.status}, not held; only held runs can be approved or discarded")
-        return run
+        return holds.held(service.get_run(db=db, tenant_id=self.tenant, run_id=run_id), run_id, self.tenant)
 
 
 def _people_by_role(roles: EntityChanges | None) -> list[tuple[str, int]]:
@@ -483,7 +409,8 @@ def _manifest_says_delta(package: Path, settings: Settings) -> bool:
     )
 
 
-def _file_entity(file: str) -> str | None:
-    """The entity an SDS v2.1-style file name fills (``userFlags.csv`` -> ``userFlags``)."""
-    stem = file[:-4] if file.lower().endswith(".csv") else file
-    return stem if stem in ENTITY_BY_NAME else None
+def entities_of_file(format_name: str | None, file: str) -> list[str]:
+    """The entities a file of a format fills (``Guardianrelationship.csv`` of SDS v1 -> ``relationships``)."""
+    fmt = FORMATS.get(format_name or "")
+    spec = next((f for f in fmt.files if f.name.lower() == file.lower()), None) if fmt else None
+    return [] if spec is None or spec.entity is None else list(spec.mappings())

@@ -10,6 +10,11 @@ from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, 
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
+#: The kinds of data connector and inbound flow (their Graph type names, stored in ``kind``).
+FILE_CONNECTOR, API_CONNECTOR = "azureDataLakeConnector", "oneRosterApiDataConnector"
+FILE_FLOW, API_FLOW = "inboundFileFlow", "inboundApiFlow"
+
+
 def new_id() -> str:
     """A new GUID, as Graph uses for ids."""
     return str(uuid.uuid4())
@@ -18,6 +23,19 @@ def new_id() -> str:
 def utcnow() -> datetime:
     """Now, timezone-aware UTC."""
     return datetime.now(timezone.utc)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """A stored datetime in UTC; naive values (SQLite returns them) are taken as UTC."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with ``Z`` (Graph's DateTimeOffset text)."""
+    value = utc(value)
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
 
 
 class Base(DeclarativeBase):
@@ -69,7 +87,7 @@ class DataConnector(Base):
     __tablename__ = "data_connectors"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(40))  # azureDataLakeConnector | oneRosterApiDataConnector
+    kind: Mapped[str] = mapped_column(String(40))  # FILE_CONNECTOR | API_CONNECTOR
     display_name: Mapped[str] = mapped_column(String(100))
     source_system_id: Mapped[str] = mapped_column(ForeignKey("source_systems.id"))
     file_format: Mapped[str | None] = mapped_column(String(40))
@@ -88,7 +106,7 @@ class InboundFlow(Base):
     __table_args__ = (UniqueConstraint("tenant_id", "display_name"),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(40), default="inboundFileFlow")
+    kind: Mapped[str] = mapped_column(String(40), default=FILE_FLOW)
     display_name: Mapped[str] = mapped_column(String(100))
     data_domain: Mapped[str] = mapped_column(String(40), default="educationRostering")
     effective: Mapped[datetime] = mapped_column(default=utcnow)
@@ -102,7 +120,7 @@ class InboundFlow(Base):
 
 
 class Run(Base):
-    """One run: statuses running, held, completed, completedWithWarnings, completedWithErrors, failed, discarded."""
+    """One run; ``status`` is a ``homeroom.model.statuses.RunStatus``."""
 
     __tablename__ = "runs"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from homeroom.errors import ConfigurationError
-from homeroom.store.models import DataConnector, InboundFlow, Run, SourceSystem, Tenant, Year
+from homeroom.store.models import FILE_CONNECTOR, DataConnector, InboundFlow, Run, SourceSystem, Tenant, Year
 
 
 #: Tenant names the token endpoint reserves, as Entra ID does (``/common/oauth2/...``).
@@ -58,14 +58,16 @@ def get_flow(*, db: Session, tenant_id: str, display_name: str) -> InboundFlow |
 def ensure_file_flow(
     *, db: Session, tenant_id: str, display_name: str, source_name: str, year_code: str, file_format: str | None
 ) -> InboundFlow:
-    """The tenant's file flow of this name, created with its source system, year and connector if needed."""
+    """The tenant's file flow of this name, created with its source system, year and connector if needed.
+
+    ``file_format`` is the connector's fileFormat code (``homeroom.inbound.formats.file_format_code``)."""
     flow = get_flow(db=db, tenant_id=tenant_id, display_name=display_name)
     if flow is not None:
         return flow
     source = ensure_source_system(db=db, tenant_id=tenant_id, display_name=source_name)
     year = ensure_year(db=db, tenant_id=tenant_id, code=year_code)
     connector = DataConnector(
-        tenant_id=tenant_id, kind="azureDataLakeConnector", display_name=f"{display_name} files",
+        tenant_id=tenant_id, kind=FILE_CONNECTOR, display_name=f"{display_name} files",
         source_system_id=source.id, file_format=file_format,
     )
     db.add(connector)

@@ -17,9 +17,8 @@ are of another format than the connector's ``fileFormat``), and the basic-valida
 
 from __future__ import annotations
 
-import logging
 import shutil
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,39 +26,28 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from homeroom.errors import HomeroomError
+from homeroom.errors import UploadSessionError
+from homeroom.inbound.formats import formats_of_code
 from homeroom.settings import Settings
-from homeroom.store.models import DataConnector, Operation, UploadSession, utcnow
+from homeroom.store.models import FILE_CONNECTOR, DataConnector, UploadSession, utc, utcnow
 from homeroom.store.references import tenant_reference_data
 from homeroom.validate import validate_package
 
-log = logging.getLogger(__name__)
 
-#: The formats each documented ``RefFileFormat`` code stands for (SDS v1 has US and UK headers).
-FILE_FORMATS: dict[str, tuple[str, ...]] = {"schoolDataSyncV2Rev1": ("sds-v2.1",), "schoolDataSyncV1": ("sds-v1", "sds-v1-uk")}
 #: Packages kept per connector: the current one and the one before (a run may still be reading it).
 KEEP_PACKAGES = 2
-
-
-class UploadError(HomeroomError):
-    """An upload session cannot be given for this connector (the message says why)."""
-
-
-def aware(value: datetime) -> datetime:
-    """A stored datetime as UTC (SQLite returns naive values)."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value
 
 
 def current_session(db: Session, *, connector: DataConnector, store: Any, settings: Settings, reset: bool,
                     now: datetime | None = None) -> UploadSession:
     """The connector's upload session: the active one while it is valid, else (or with ``reset``) a new, empty one."""
-    if connector.kind != "azureDataLakeConnector":
-        raise UploadError(f"dataConnector '{connector.id}' is a {connector.kind}; only an azureDataLakeConnector takes uploads.")
+    if connector.kind != FILE_CONNECTOR:
+        raise UploadSessionError(f"dataConnector '{connector.id}' is a {connector.kind}; only an azureDataLakeConnector takes uploads.")
     now = now or utcnow()
     active = db.scalars(select(UploadSession).where(
         UploadSession.connector_id == connector.id, UploadSession.state == "active").order_by(UploadSession.created)).all()
     for found in active:
-        if not reset and aware(found.session_expires) > now:
+        if not reset and utc(found.session_expires) > now:
             return found
         found.state = "reset" if reset else "expired"
         if reset:
@@ -74,17 +62,17 @@ def current_session(db: Session, *, connector: DataConnector, store: Any, settin
     return session
 
 
-def begin_validation(db: Session, *, connector: DataConnector, location: str, owner: str) -> tuple[Operation, str | None]:
-    """Record a ``fileValidateOperation`` for the connector and claim its active session; returns both (session id or None)."""
+def claim_session(db: Session, *, connector: DataConnector) -> str | None:
+    """Take the connector's active session for a validation (a second validate finds none); its id, or None."""
+    if connector.kind != FILE_CONNECTOR:
+        raise UploadSessionError(f"dataConnector '{connector.id}' is a {connector.kind}: Homeroom validates the uploads of "
+                                 "azureDataLakeConnector connectors; OneRoster API connectors are checked when a run reads them.")
     session = db.scalars(select(UploadSession).where(
         UploadSession.connector_id == connector.id, UploadSession.state == "active").order_by(UploadSession.created.desc())).first()
-    if session is not None:
-        session.state = "validating"  # a second validate finds no session to take
-    operation = Operation(tenant_id=connector.tenant_id, kind="fileValidateOperation", status="notStarted",
-                          resource_location=location, owner=owner)
-    db.add(operation)
-    db.flush()
-    return operation, None if session is None else session.id
+    if session is None:
+        return None
+    session.state = "validating"
+    return session.id
 
 
 def public_error(code: str, message: str, target: str | None, details: list[dict] | None = None) -> dict:
@@ -111,36 +99,18 @@ def findings_to_errors(findings: pl.DataFrame) -> tuple[list[dict], list[dict]]:
     return errors, warnings
 
 
-def run_validation(sessions: sessionmaker[Session], store: Any, settings: Settings, *, operation_id: str, connector_id: str,
-                   session_id: str | None) -> None:
-    """Carry out a validation: materialize the container, run the basic checks, keep the package if it passed."""
-    with sessions.begin() as db:
-        operation = db.get(Operation, operation_id)
-        operation.status, operation.last_action = "running", utcnow()
-        tenant_id = operation.tenant_id
-    try:
-        errors, warnings, validated = _validate(sessions, store, settings, tenant_id, operation_id, connector_id, session_id)
-    except Exception as exc:  # noqa: BLE001 - the operation reports it; the server keeps going
-        log.exception("validation %s failed", operation_id)
-        with sessions.begin() as db:
-            operation = db.get(Operation, operation_id)
-            operation.status, operation.last_action, operation.owner = "failed", utcnow(), None
-            operation.status_detail = f"The validation could not be carried out: {type(exc).__name__}: {exc}"
-        return
-    with sessions.begin() as db:
-        operation = db.get(Operation, operation_id)
-        operation.errors, operation.warnings, operation.validated_files = errors, warnings, validated
-        operation.status, operation.last_action, operation.owner = "succeeded", utcnow(), None
+def validate_session(sessions: sessionmaker[Session], store: Any, settings: Settings, *, tenant_id: str, operation_id: str,
+                     connector_id: str, session_id: str | None) -> tuple[list[dict], list[dict], list[str]]:
+    """Validate a claimed session: materialize its container, run the basic checks, keep the package if it passed.
 
-
-def _validate(sessions, store, settings, tenant_id, operation_id, connector_id, session_id) -> tuple[list, list, list]:
+    Returns Graph's errors and warnings and the validated files (none when there are errors)."""
     if session_id is None:
         return [public_error("UploadSessionNotFound", "The connector has no upload session with files to validate; call "
                              "getUploadSession, upload the files, then validate.", None)], [], []
     with sessions.begin() as db:
         session, connector = db.get(UploadSession, session_id), db.get(DataConnector, connector_id)
-        expired = aware(session.session_expires) <= utcnow()
-        file_format, expires = connector.file_format, aware(session.session_expires)
+        expired = utc(session.session_expires) <= utcnow()
+        file_format, expires = connector.file_format, utc(session.session_expires)
         reference = tenant_reference_data(db=db, tenant_id=tenant_id)
         if expired:
             session.state = "destroyed"
@@ -153,7 +123,7 @@ def _validate(sessions, store, settings, tenant_id, operation_id, connector_id, 
     store.materialize(session_id, dest)  # moves the container's files; the container is gone after this
     with sessions.begin() as db:
         db.get(UploadSession, session_id).state = "consumed"
-    allowed = FILE_FORMATS.get(file_format or "")
+    allowed = formats_of_code(file_format)
     result = validate_package(dest, format_name=allowed[0] if allowed and len(allowed) == 1 else None, reference=reference,
                               settings=settings, basic_only=True)
     errors, warnings = findings_to_errors(result.findings)
@@ -188,9 +158,9 @@ def expire_sessions(db: Session, store: Any, now: datetime | None = None) -> int
     destroyed = 0
     known = set()
     for session in db.scalars(select(UploadSession).where(UploadSession.state.in_(("active", "validating", "expired")))):
-        if session.state == "active" and aware(session.session_expires) <= now:
+        if session.state == "active" and utc(session.session_expires) <= now:
             session.state = "expired"
-        if session.state == "expired" and aware(session.container_expires) <= now:
+        if session.state == "expired" and utc(session.container_expires) <= now:
             session.state = "destroyed"
             store.delete_container(session.id)
             destroyed += 1
@@ -198,20 +168,10 @@ def expire_sessions(db: Session, store: Any, now: datetime | None = None) -> int
         known.add(session.id)
     for container in store.containers():
         # An hour's grace: a session being created has its container before its row is committed.
-        if container not in known and now - aware(store.container_properties(container).last_modified) > timedelta(hours=1):
+        if container not in known and now - utc(store.container_properties(container).last_modified) > timedelta(hours=1):
             store.delete_container(container)
             destroyed += 1
     return destroyed
-
-
-def forget_old_operations(db: Session, *, older_than: timedelta, now: datetime | None = None) -> int:
-    """Delete finished operations older than ``older_than`` (Graph's operations are ephemeral); returns how many."""
-    limit = (now or utcnow()) - older_than
-    old = [o for o in db.scalars(select(Operation).where(Operation.status.in_(("succeeded", "failed"))))
-           if aware(o.last_action) < limit]
-    for operation in old:
-        db.delete(operation)
-    return len(old)
 
 
 def remove_orphan_packages(db: Session, data_dir: Path) -> int:

@@ -14,7 +14,8 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from homeroom.api import create_app
-from homeroom.api.apps import PERMISSIONS, create_app_registration
+from homeroom.auth.permissions import PERMISSIONS
+from homeroom.auth.registrations import create_app_registration
 from homeroom.settings import Settings
 
 BASE = "/beta/external/industryData"

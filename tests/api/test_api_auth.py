@@ -8,7 +8,7 @@ import jwt
 from apitools import BASE, Api, make_source
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from homeroom.api.keys import KEY_FILE
+from homeroom.auth.keys import KEY_FILE
 from homeroom.settings import Settings
 
 

@@ -8,7 +8,7 @@ import jwt
 from apitools import BASE, Api, make_file_connector, make_source
 from typer.testing import CliRunner
 
-from homeroom.api.apps import create_user
+from homeroom.auth.registrations import create_user
 from homeroom.store.models import User
 
 APP_PERMISSIONS = ["IndustryData-DataConnector.Upload", "IndustryData-Run.Read.All", "IndustryData-Run.Start",

@@ -36,7 +36,7 @@ from msgraph_beta.generated.models.industry_data.year_time_period_definition imp
 from msgraph_beta.generated.models.long_running_operation_status import LongRunningOperationStatus  # noqa: E402
 
 from homeroom.runs import Runner  # noqa: E402
-from homeroom.runs.views import run_statistics  # noqa: E402
+from homeroom.api.statistics import run_statistics  # noqa: E402
 from homeroom.settings import Settings  # noqa: E402
 from homeroom.synthetic import generate_district  # noqa: E402
 from sdktools import graph_client  # noqa: E402

@@ -15,9 +15,10 @@ import pytest
 from apitools import BASE, Api, Client, make_file_connector, make_source, make_year
 from pgtools import database_settings
 
-from homeroom.api.scheduling import next_scheduled
+from homeroom.api.statistics import run_statistics
 from homeroom.runs import Runner
-from homeroom.runs.views import run_statistics
+from homeroom.runs.operations import recover_operations
+from homeroom.runs.scheduler import next_scheduled
 from homeroom.settings import Settings
 from homeroom.store.models import Run, Tenant, UploadSession
 
@@ -395,7 +396,7 @@ def test_housekeeping_destroys_unvalidated_containers_at_their_expiry_even_with_
 
 def test_a_validation_moves_from_not_started_to_succeeded_and_a_broken_one_ends_failed(api, admin, monkeypatch):
     from homeroom.store.models import DataConnector, Operation
-    from homeroom.uploads.sessions import begin_validation, run_validation
+    from homeroom.runs.jobs import begin_validation, run_validation
 
     connector_id, _ = make_flow(admin)
     s = session(admin, connector_id)
@@ -424,7 +425,7 @@ def test_a_validation_moves_from_not_started_to_succeeded_and_a_broken_one_ends_
         gone = f"{socket.gethostname()}:{2**22 + 1}"  # above Linux's largest pid: a process that cannot exist
         db.add(Operation(tenant_id="contoso", kind="fileValidateOperation", status="running", owner=gone))
         db.commit()
-    state.jobs.recover()
+    recover_operations(state.sessions)
     stale = [o for o in admin.get(f"{BASE}/operations").json()["value"] if o["status"] == "failed" and o["id"] != failed["id"]]
     assert [o["statusDetail"] for o in stale] == ["The server stopped before the operation finished; start it again."]
 
@@ -481,6 +482,32 @@ def test_a_held_run_shows_run_held_and_is_approved_over_the_api(api, admin):
     again = admin.post(f"{BASE}/runs/{run_id}/approve")
     assert again.status_code == 409 and again.json()["error"] == {**again.json()["error"], "code": "RunNotHeld",
         "message": f"Run '{run_id}' is completedWithWarnings, not held; only a held run can be approved or discarded."}
+
+
+def test_a_held_run_has_one_graph_status_in_the_run_its_statistics_and_its_activities(api, admin):
+    """Graph's enumerations have no "held": every rendering of a held run says unknownFutureValue."""
+    _, run_id = _held_run(api, admin)
+    run = admin.get(f"{BASE}/runs/{run_id}").json()
+    statistics = admin.get(f"{BASE}/runs/{run_id}/getStatistics").json()
+    latest = admin.get(f"{BASE}/runs/getStatistics").json()
+    activities = admin.get(f"{BASE}/runs/{run_id}/activities").json()["value"]
+    assert (run["status"], statistics["status"], latest["status"]) == ("unknownFutureValue",) * 3
+    assert [a["status"] for a in statistics["activityStatistics"]] == ["unknownFutureValue"]
+    assert [a["status"] for a in activities] == ["unknownFutureValue"]
+
+
+def test_a_connector_of_a_cli_flow_shows_its_file_format_code_and_refuses_other_formats(api, admin, settings):
+    """``homeroom run --format sds-v2.1`` stores the fileFormat code, so the API shows it and uploads are checked."""
+    Runner("contoso", settings=settings, sessions=api.app.state.sessions).run(SAMPLE, flow_name="cli", year="2026",
+                                                                            format_name="sds-v2.1")
+    [connector] = [c for c in admin.get(f"{BASE}/dataConnectors").json()["value"] if c["displayName"] == "cli files"]
+    assert connector["fileFormat"]["code"] == "schoolDataSyncV2Rev1"
+    classic = Path(__file__).parents[1] / "fixtures" / "microsoft" / "sds-v1-25-users"
+    upload(api, session(admin, connector["id"])["containerId"], sorted(classic.glob("*.csv")))
+    refused = validate(admin, connector["id"])  # read as the connector's format, SDS v2.1: its files are not there
+    assert [(e["code"], e["target"]) for e in refused["errors"]] == [
+        ("RequiredFileNotFound", "orgs.csv"), ("RequiredFileNotFound", "users.csv"), ("RequiredFileNotFound", "roles.csv")]
+    assert refused["validatedFiles"] == []
 
 
 def test_a_held_run_is_discarded_over_the_api(api, admin):

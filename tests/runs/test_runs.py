@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from homeroom.runs import RunError, Runner
-from homeroom.runs.views import run_statistics
+from homeroom.runs.reports import run_statistics
 from tests.conftest import MS_V21
 
 SAMPLE_STATS = {
@@ -96,7 +96,7 @@ def test_a_run_that_would_deactivate_too_much_is_held_then_approved(runner, tmp_
         runner.run(package(tmp_path, "third"), flow_name="sis", year="2026")
 
     approved = runner.approve(held.run.id)
-    assert approved.run.status == "completed"
+    assert approved.run.status == "completedWithWarnings"  # the optional files are missing: warnings
     assert approved.activity.changes["users"] == {
         "added": 0, "updated": 1, "deactivated": 1, "reactivated": 0, "activeBefore": 8, "active": 7, "inactive": 1, "total": 8,
     }
@@ -138,6 +138,41 @@ def test_a_missing_file_holds_the_run_and_approval_deactivates_its_records(runne
     approved = runner.approve(held.run.id)
     assert approved.activity.changes["userFlags"]["deactivated"] == 3
     assert not runner.lake.read("userFlags")["isActive"].any()
+
+
+def test_a_missing_file_whose_name_is_not_its_entity_is_deactivated_on_approval(runner, tmp_path):
+    """SDS v1's Guardianrelationship.csv fills relationships: the hold and the approval go by the format's files."""
+    from homeroom.synthetic import generate_district
+
+    domains = {"student_domain": "students.example.edu", "teacher_domain": "example.edu"}
+    generate_district(tmp_path / "v1", 300, seed=4, format_name="sds-v1")
+    first = runner.run(tmp_path / "v1", flow_name="v1", year="2026", options=domains)
+    active = first.activity.changes["relationships"]["active"]
+    assert first.run.status == "completed" and active > 0
+    shutil.copytree(tmp_path / "v1", tmp_path / "v1-short")
+    for name in ("Guardianrelationship.csv", "User.csv"):  # supplied together or not at all
+        (tmp_path / "v1-short" / name).unlink()
+    held = runner.run(tmp_path / "v1-short", flow_name="v1", year="2026", options=domains)
+    assert held.run.status == "held"
+    assert [(r["code"], r.get("file", r.get("entity"))) for r in held.run.held_reason] == [
+        ("FileMissing", "Guardianrelationship.csv"), ("FileMissing", "User.csv"), ("DeactivationThreshold", "users")]
+    approved = runner.approve(held.run.id)
+    assert approved.run.status == "completedWithWarnings"  # the optional files are missing: warnings
+    assert approved.activity.changes["relationships"]["deactivated"] == active
+    assert not runner.lake.read("relationships")["isActive"].any()
+
+
+def test_the_connector_of_a_cli_flow_keeps_the_file_format_code_not_the_format_name(runner, tmp_path):
+    """``homeroom run --format sds-v2.1`` and ``homeroom flows create`` store one vocabulary: Graph's fileFormat codes."""
+    from homeroom.store import service
+
+    runner.run(package(tmp_path), flow_name="named", year="2026", format_name="sds-v2.1")
+    runner.run(package(tmp_path, "v1"), flow_name="detected", year="2026")
+    with runner.sessions() as db:
+        named = service.get_flow(db=db, tenant_id="district-a", display_name="named").connector
+        detected = service.get_flow(db=db, tenant_id="district-a", display_name="detected").connector
+        assert (named.file_format, named.current_package_format) == ("schoolDataSyncV2Rev1", None)
+        assert detected.file_format is None
 
 
 def test_a_record_that_reappears_is_reactivated_with_its_first_seen_kept(runner, tmp_path):

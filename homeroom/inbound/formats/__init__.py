@@ -13,4 +13,18 @@ FORMATS.update({f.name: f for f in (SDS_V1, SDS_V1_UK, SDS_V20)})
 # OneRoster 1.1 and 1.2 CSV, bulk and delta (homeroom/inbound/formats/oneroster/).
 FORMATS.update({f.name: f for f in (ONEROSTER_V11, ONEROSTER_V12)})
 
-__all__ = ["CsvFormat", "FileSpec", "FORMATS", "SDS_V21", "SDS_V1", "SDS_V1_UK", "SDS_V20", "ONEROSTER_V11", "ONEROSTER_V12"]
+
+
+def formats_of_code(code: str | None) -> tuple[str, ...]:
+    """The ``--format`` names a connector's ``fileFormat`` code stands for (``schoolDataSyncV1``: US and UK headers)."""
+    return tuple(name for name, fmt in FORMATS.items() if fmt.file_format_code == code)
+
+
+def file_format_code(value: str | None) -> str | None:
+    """A connector's ``fileFormat`` code for a ``--format`` name or a code (one vocabulary in the store)."""
+    if value is None or value in FORMATS:
+        return None if value is None else FORMATS[value].file_format_code
+    return value
+
+
+__all__ = ["file_format_code", "formats_of_code", "CsvFormat", "FileSpec", "FORMATS", "SDS_V21", "SDS_V1", "SDS_V1_UK", "SDS_V20", "ONEROSTER_V11", "ONEROSTER_V12"]

@@ -1,4 +1,4 @@
-"""Runs over the API: ``runs/start`` with SDS's limits, and the scheduler that runs every active flow every 12 hours.
+"""When runs happen: ``runs/start`` with SDS's limits, and the scheduler that runs every active flow every 12 hours.
 
 Documented (spec §1.13.4, §1.16): runs happen automatically every 12 hours; ``runs/start`` adds an on-demand run,
 at most 5 successful ones per 12 hours; an on-demand run makes the next scheduled run be skipped when that is
@@ -19,33 +19,15 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from homeroom.api.errors import Conflict
-from homeroom.api.resources import FILE_FLOW, readiness_status
-from homeroom.runs.engine import Runner, RunError
+from homeroom.errors import NothingToRun, RunError, RunStartLimitReached
+from homeroom.model.statuses import SUCCESSFUL_RUN
+from homeroom.runs.engine import Runner
+from homeroom.runs.housekeeping import housekeep
+from homeroom.runs.readiness import readiness_status
 from homeroom.settings import Settings
-from homeroom.store.models import InboundFlow, Run, Tenant, utcnow
-from homeroom.uploads.sessions import aware, expire_sessions, forget_old_operations, remove_orphan_packages
+from homeroom.store.models import FILE_FLOW, InboundFlow, Run, Tenant, utc, utcnow
 
 log = logging.getLogger(__name__)
-SUCCESSFUL = ("completed", "completedWithWarnings", "completedWithErrors")
-
-
-class RunStartLimitReached(Conflict):
-    """More on-demand runs than SDS allows in the window."""
-
-    code = "RunStartLimitReached"
-
-
-class RunInProgress(Conflict):
-    """A run of the tenant is still running (or held for approval)."""
-
-    code = "RunInProgress"
-
-
-class NothingToRun(Conflict):
-    """No active inbound flow has data to run."""
-
-    code = "NothingToRun"
 
 
 def flows_to_run(db: Session, tenant_id: str, now: datetime | None = None) -> list[tuple[InboundFlow, str | None, str | None]]:
@@ -53,7 +35,7 @@ def flows_to_run(db: Session, tenant_id: str, now: datetime | None = None) -> li
     now = now or utcnow()
     chosen = []
     for flow in db.scalars(select(InboundFlow).where(InboundFlow.tenant_id == tenant_id).order_by(InboundFlow.display_name)):
-        if readiness_status(flow, now) != "ready" or aware(flow.effective) > now:
+        if readiness_status(flow, now) != "ready" or utc(flow.effective) > now:
             continue
         connector = flow.connector
         package = connector.current_package if flow.kind == FILE_FLOW else None
@@ -67,8 +49,8 @@ def check_start_limit(db: Session, tenant_id: str, settings: Settings, now: date
     """Refuse a ``runs/start`` beyond the allowed successful on-demand runs in the window."""
     now = now or utcnow()
     since = now - timedelta(hours=settings.run_start_window_hours)
-    recent = sorted(aware(r.started) for r in db.scalars(select(Run).where(
-        Run.tenant_id == tenant_id, Run.trigger == "onDemand", Run.status.in_(SUCCESSFUL))) if aware(r.started) > since)
+    recent = sorted(utc(r.started) for r in db.scalars(select(Run).where(
+        Run.tenant_id == tenant_id, Run.trigger == "onDemand", Run.status.in_(SUCCESSFUL_RUN))) if utc(r.started) > since)
     if len(recent) >= settings.run_start_limit:
         allowed = recent[-settings.run_start_limit] + timedelta(hours=settings.run_start_window_hours)
         raise RunStartLimitReached(
@@ -77,15 +59,14 @@ def check_start_limit(db: Session, tenant_id: str, settings: Settings, now: date
 
 
 def start_run(db: Session, runner: Runner, *, trigger: str, now: datetime | None = None) -> Run:
-    """Record a run of every flow that may run now (flows without data get a skipped activity)."""
+    """Record a run of every flow that may run now (flows without data get a skipped activity).
+
+    Refused with ``NothingToRun``, or ``RunInProgress`` (from the runner) while another run is running or held."""
     flows = flows_to_run(db, runner.tenant, now)
     if not any(package for _flow, package, _format in flows):
         raise NothingToRun("No active inbound flow has validated data to run: upload files to a connector's upload "
                            "session and validate them first.")
-    try:
-        return runner.start(db, flows, trigger=trigger, started=now)
-    except RunError as exc:
-        raise RunInProgress(str(exc)) from exc
+    return runner.start(db, flows, trigger=trigger, started=now)
 
 
 def next_scheduled(*, anchor: datetime, last_scheduled: datetime | None, last_on_demand: datetime | None,
@@ -111,10 +92,7 @@ class Scheduler:
         schedule is off); returns the ids of the runs."""
         now = now or utcnow()
         with self.sessions.begin() as db:
-            if store is not None:
-                expire_sessions(db, store, now)
-            forget_old_operations(db, older_than=timedelta(days=self.settings.operation_retention_days), now=now)
-            remove_orphan_packages(db, self.settings.data_dir)
+            housekeep(db, self.settings, store, now)
             tenants = list(db.scalars(select(Tenant))) if self.settings.schedule_interval_hours > 0 else []
         interval = timedelta(hours=max(self.settings.schedule_interval_hours, 0))
         skip = timedelta(hours=self.settings.schedule_skip_hours)
@@ -124,8 +102,8 @@ class Scheduler:
                 def last(trigger: str) -> datetime | None:
                     found = db.scalar(select(Run.started).where(Run.tenant_id == tenant.id, Run.trigger == trigger)
                                       .order_by(Run.started.desc()).limit(1))
-                    return None if found is None else aware(found)
-                due = next_scheduled(anchor=aware(tenant.created), last_scheduled=last("scheduled"),
+                    return None if found is None else utc(found)
+                due = next_scheduled(anchor=utc(tenant.created), last_scheduled=last("scheduled"),
                                      last_on_demand=last("onDemand"), interval=interval, skip_window=skip)
                 if due > now:
                     continue
@@ -133,7 +111,7 @@ class Scheduler:
                 runner.recover()
                 try:
                     run = start_run(db, runner, trigger="scheduled", now=now)
-                except (NothingToRun, RunInProgress) as exc:
+                except RunError as exc:  # nothing to run, or a run still running or held
                     log.debug("scheduled run of tenant %s not started: %s", tenant.id, exc.message)
                     continue
                 started.append((runner, run.id))

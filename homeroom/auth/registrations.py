@@ -1,4 +1,4 @@
-"""App registrations: client ids, hashed secrets and the permissions granted to each app."""
+"""App registrations (client ids, hashed secrets, granted permissions) and the people who sign in for delegated tokens."""
 
 from __future__ import annotations
 
@@ -9,21 +9,11 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from homeroom.auth.permissions import PERMISSIONS
 from homeroom.errors import ConfigurationError
 from homeroom.store import service
 from homeroom.store.models import AppRegistration, Tenant, User
 
-#: Every permission of Graph's industryData API (spec §1.15).
-PERMISSIONS = frozenset({
-    "IndustryData.ReadBasic.All",
-    "IndustryData-DataConnector.Read.All", "IndustryData-DataConnector.ReadWrite.All", "IndustryData-DataConnector.Upload",
-    "IndustryData-InboundFlow.Read.All", "IndustryData-InboundFlow.ReadWrite.All",
-    "IndustryData-OutboundFlow.Read.All", "IndustryData-OutboundFlow.ReadWrite.All",
-    "IndustryData-ReferenceDefinition.Read.All", "IndustryData-ReferenceDefinition.ReadWrite.All",
-    "IndustryData-Run.Read.All", "IndustryData-Run.Start",
-    "IndustryData-SourceSystem.Read.All", "IndustryData-SourceSystem.ReadWrite.All",
-    "IndustryData-TimePeriod.Read.All", "IndustryData-TimePeriod.ReadWrite.All",
-})
 
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1}
 

@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from homeroom.api.apps import PERMISSIONS, get_app_registration, get_user, held_permissions, secret_matches
-from homeroom.api.errors import AuthError, BadRequest, InvalidClient, PermissionDenied
-from homeroom.errors import ConfigurationError
+from homeroom.auth.permissions import PERMISSIONS
+from homeroom.auth.registrations import get_app_registration, get_user, held_permissions, secret_matches
+from homeroom.errors import ConfigurationError, InvalidClient, InvalidToken, OAuthRequestError, PermissionMissing
 from homeroom.store import service
 from homeroom.store.models import AppRegistration
 from homeroom.store.service import RESERVED_TENANTS
@@ -37,15 +37,15 @@ _OIDC_SCOPES = {"openid", "profile", "email", "offline_access"}
 EXTERNAL_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384")
 
 
-def _auth_error(exc: jwt.PyJWTError) -> AuthError:
+def _auth_error(exc: jwt.PyJWTError) -> InvalidToken:
     """The 401 for a token PyJWT refused, Homeroom's or an external issuer's."""
     if isinstance(exc, jwt.ExpiredSignatureError):
-        return AuthError("Access token has expired or is not yet valid.")
+        return InvalidToken("Access token has expired or is not yet valid.")
     if isinstance(exc, jwt.InvalidAudienceError):
-        return AuthError("Access token has an invalid audience.")
+        return InvalidToken("Access token has an invalid audience.")
     if isinstance(exc, jwt.PyJWKClientConnectionError):
-        return AuthError("The issuer's signing keys could not be fetched.")
-    return AuthError(f"Access token validation failure: {type(exc).__name__}.")
+        return InvalidToken("The issuer's signing keys could not be fetched.")
+    return InvalidToken(f"Access token validation failure: {type(exc).__name__}.")
 
 
 @dataclass(frozen=True)
@@ -59,9 +59,9 @@ class Principal:
     revision: int = -1
 
     def require(self, *accepted: str) -> None:
-        """Raise ``PermissionDenied`` unless the token grants one of the accepted permissions."""
+        """Raise ``PermissionMissing`` unless the token grants one of the accepted permissions."""
         if not self.permissions.intersection(accepted):
-            raise PermissionDenied(f"Missing permission: this operation requires one of {', '.join(accepted)}.")
+            raise PermissionMissing(f"Missing permission: this operation requires one of {', '.join(accepted)}.")
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,7 @@ class TokenService:
         if v1:
             resource = (form.get("resource") or self.audience).rstrip("/")
             if resource != self.audience.rstrip("/"):
-                raise BadRequest(f"invalid_resource: the resource is {resource!r}; Homeroom's tokens are for {self.audience}.")
+                raise OAuthRequestError("invalid_resource", f"the resource is {resource!r}; Homeroom's tokens are for {self.audience}.")
             form = {**form, "scope": form.get("scope") or f"{resource}/.default"}
             answer = self.token(db=db, tenant_id=tenant_id, form=form)
             now = int(time.time())
@@ -137,12 +137,12 @@ class TokenService:
             return self.client_credentials(db=db, tenant_id=tenant_id, form=form)
         if grant in ("password", "refresh_token"):
             return self._delegated(db=db, tenant_id=tenant_id, form=form)
-        raise BadRequest(f"unsupported_grant_type: {grant!r}; supported: client_credentials, password, refresh_token.")
+        raise OAuthRequestError("unsupported_grant_type", f"{grant!r}; supported: client_credentials, password, refresh_token.")
 
     def _app(self, db: Session, tenant_id: str, form: dict[str, str], secret_required: bool):
         client_id, secret = form.get("client_id"), form.get("client_secret")
         if not client_id or (secret_required and not secret):
-            raise BadRequest("invalid_request: client_id" + (" and client_secret are" if secret_required else " is") + " required.")
+            raise OAuthRequestError("invalid_request", "client_id" + (" and client_secret are" if secret_required else " is") + " required.")
         app = get_app_registration(db=db, tenant_id=tenant_id, client_id=client_id)
         if app is None or (secret is not None and not secret_matches(secret, app.secret_hash)):
             raise InvalidClient("The client id or secret is not valid for this tenant.")
@@ -151,10 +151,10 @@ class TokenService:
     def client_credentials(self, *, db: Session, tenant_id: str, form: dict[str, str]) -> dict:
         """The token endpoint's answer to a ``client_credentials`` grant."""
         if form.get("grant_type") != "client_credentials":
-            raise BadRequest(f"unsupported_grant_type: {form.get('grant_type')!r}; only client_credentials is supported.")
+            raise OAuthRequestError("unsupported_grant_type", f"{form.get('grant_type')!r}; only client_credentials is supported.")
         scope = form.get("scope", "")
         if scope and not all(s.endswith("/.default") for s in scope.split()):
-            raise BadRequest("invalid_scope: client credentials tokens take a scope ending in '/.default'.")
+            raise OAuthRequestError("invalid_scope", "client credentials tokens take a scope ending in '/.default'.")
         app = self._app(db, tenant_id, form, secret_required=True)
         token = self.issue(tenant_id=tenant_id, client_id=app.id, roles=list(app.permissions))
         return {"token_type": "Bearer", "expires_in": self.lifetime_seconds, "ext_expires_in": self.lifetime_seconds,
@@ -170,7 +170,7 @@ class TokenService:
             if name in _OIDC_SCOPES:
                 continue
             if name not in PERMISSIONS:
-                raise BadRequest(f"invalid_scope: {item!r} is not an industryData permission.")
+                raise OAuthRequestError("invalid_scope", f"{item!r} is not an industryData permission.")
             wanted.add(name)
         return wanted or None
 
@@ -181,10 +181,10 @@ class TokenService:
         if form["grant_type"] == "password":
             username, password = form.get("username"), form.get("password")
             if not username or not password:
-                raise BadRequest("invalid_request: username and password are required.")
+                raise OAuthRequestError("invalid_request", "username and password are required.")
             user = get_user(db=db, tenant_id=tenant_id, username=username)
             if user is None or user.disabled or not secret_matches(password, user.password_hash):
-                raise BadRequest("invalid_grant: the user name or password is incorrect.")
+                raise OAuthRequestError("invalid_grant", "the user name or password is incorrect.")
             ceiling = set(PERMISSIONS)
         else:
             try:
@@ -192,17 +192,17 @@ class TokenService:
                                     audience=REFRESH_AUDIENCE, issuer=self.issuer(tenant_id),
                                     options={"require": ["exp", "sub", "azp", "tid"]})
             except jwt.PyJWTError as exc:
-                raise BadRequest(f"invalid_grant: the refresh token is not valid ({type(exc).__name__}).") from None
+                raise OAuthRequestError("invalid_grant", f"the refresh token is not valid ({type(exc).__name__}).") from None
             if claims["azp"] != app.id:
-                raise BadRequest("invalid_grant: the refresh token was issued to another client.")
+                raise OAuthRequestError("invalid_grant", "the refresh token was issued to another client.")
             user = get_user(db=db, tenant_id=tenant_id, user_id=str(claims["sub"]))
             if user is None or user.disabled:
-                raise BadRequest("invalid_grant: the refresh token's user no longer exists or is disabled.")
+                raise OAuthRequestError("invalid_grant", "the refresh token's user no longer exists or is disabled.")
             ceiling = set(str(claims.get("scp") or "").split())  # a refresh never widens the grant
         allowed = set(user.permissions) & set(app.permissions) & ceiling
         scopes = allowed if requested is None else requested & allowed
         if not scopes:
-            raise BadRequest("invalid_scope: neither the user nor the app holds any of the requested permissions.")
+            raise OAuthRequestError("invalid_scope", "neither the user nor the app holds any of the requested permissions.")
         now = int(time.time())
         scp = " ".join(sorted(scopes))
         common = {"iss": self.issuer(tenant_id), "iat": now, "nbf": now, "tid": tenant_id, "azp": app.id, "appid": app.id,
@@ -218,19 +218,19 @@ class TokenService:
     def verify(self, *, db: Session, authorization: str | None) -> Principal:
         """The principal of a request's ``Authorization: Bearer`` token, or ``AuthError``."""
         if not authorization or not authorization.lower().startswith("bearer "):
-            raise AuthError("Access token is empty.")
+            raise InvalidToken("Access token is empty.")
         token = authorization[7:].strip()
         cached = self._verified.get(token)
         try:
             unverified_issuer = cached["iss"] if cached else jwt.decode(token, options={"verify_signature": False}).get("iss")
         except jwt.PyJWTError:
-            raise AuthError("Access token validation failure: DecodeError.") from None
+            raise InvalidToken("Access token validation failure: DecodeError.") from None
         if unverified_issuer in self.external:
             return self._verify_external(db=db, token=token, issuer=self.external[unverified_issuer])
         claims = self._verified.get(token)
         if claims is not None and claims["exp"] <= time.time():
             self._verified.pop(token, None)
-            raise AuthError("Access token has expired or is not yet valid.")
+            raise InvalidToken("Access token has expired or is not yet valid.")
         try:
             if claims is None:
                 claims = jwt.decode(
@@ -244,11 +244,11 @@ class TokenService:
             raise _auth_error(exc) from None
         tenant_id = str(claims["tid"])
         if claims["iss"] != self.issuer(tenant_id):
-            raise AuthError("Access token was not issued for its tenant.")
+            raise InvalidToken("Access token was not issued for its tenant.")
         client_id = str(claims.get("azp") or claims.get("appid") or "")
         held_now = held_permissions(db=db, tenant_id=tenant_id, client_id=client_id)
         if held_now is None:
-            raise AuthError("Access token's application is not registered in its tenant.")
+            raise InvalidToken("Access token's application is not registered in its tenant.")
         app_permissions, revision = held_now
         roles = claims.get("roles") or []
         scopes = str(claims.get("scp") or "").split()
@@ -257,7 +257,7 @@ class TokenService:
         if claims.get("idtyp") == "user" or scopes:
             user = get_user(db=db, tenant_id=tenant_id, user_id=str(claims.get("sub") or ""))
             if user is None or user.disabled:
-                raise AuthError("Access token's user no longer exists or is disabled.")
+                raise InvalidToken("Access token's user no longer exists or is disabled.")
             held &= set(user.permissions)
             roles = []  # a delegated token acts with its scopes only
         granted = frozenset(p for p in [*roles, *scopes] if p in held)
@@ -273,7 +273,7 @@ class TokenService:
             raise _auth_error(exc) from None
         tenant_id = claims.get(issuer.tenant_claim)
         if not isinstance(tenant_id, str) or not tenant_id:
-            raise AuthError(f"Access token has no '{issuer.tenant_claim}' claim naming its tenant.")
+            raise InvalidToken(f"Access token has no '{issuer.tenant_claim}' claim naming its tenant.")
         service.ensure_tenant(db=db, tenant_id=tenant_id)
         db.commit()
         roles = claims.get("roles") or []
