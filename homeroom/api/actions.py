@@ -13,9 +13,9 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from homeroom.api.calls import BASE, base_url, call
+from homeroom.api.calls import base_url, call
 from homeroom.api.errors import BadRequest
-from homeroom.api.resources import DATA_CONNECTORS, INBOUND_FLOWS, OUTBOUND_FLOW_SETS, PROVISIONING_FLOWS, RUNS
+from homeroom.api.resources import DATA_CONNECTORS, INBOUND_FLOWS, INDUSTRY_DATA, OUTBOUND_FLOW_SETS, PROVISIONING_FLOWS, RUNS
 from homeroom.api.responses import GraphJSON
 from homeroom.errors import NotFoundError
 from homeroom.runs import Runner, jobs
@@ -37,7 +37,7 @@ def _flag(value: str | None, name: str) -> bool:
 
 
 def _operation_url(request: Request, operation_id: str) -> str:
-    return f"{base_url(request)}/external/industryData/operations/{operation_id}"
+    return INDUSTRY_DATA.url(request, f"operations/{operation_id}")
 
 
 def add_action_routes(router: APIRouter) -> None:
@@ -67,7 +67,7 @@ def add_action_routes(router: APIRouter) -> None:
 
         def work(db, principal):
             connector = DATA_CONNECTORS.get(db=db, tenant_id=principal.tenant_id, key=key)
-            location = f"{base_url(request)}/external/industryData/dataConnectors/{connector.id}"
+            location = INDUSTRY_DATA.url(request, f"dataConnectors/{connector.id}")
             operation, session_id = jobs.begin_validation(db, connector=connector, location=location)
             return operation.id, connector.id, session_id
         operation_id, connector_id, session_id = await call(request, UPLOAD, work)
@@ -86,7 +86,7 @@ def add_action_routes(router: APIRouter) -> None:
 
         def work(db, principal):
             return jobs.begin_on_demand_run(db, tenant_id=principal.tenant_id, settings=state.settings, sessions=state.sessions,
-                                            location=lambda run_id: f"{base_url(request)}/external/industryData/runs/{run_id}")
+                                            location=lambda run_id: INDUSTRY_DATA.url(request, f"runs/{run_id}"))
         runner, run_id, operation_id = await call(request, ("IndustryData-Run.Start",), work)
         state.executor.submit("runs", jobs.execute_run, state.sessions, runner, run_id, operation_id)
         return Response(status_code=202, headers={"Location": _operation_url(request, operation_id)})
@@ -96,7 +96,7 @@ def add_action_routes(router: APIRouter) -> None:
 
         def work(db, principal):
             return jobs.begin_approval(db, tenant_id=principal.tenant_id, settings=state.settings, sessions=state.sessions,
-                                       run_id=key, location=f"{base_url(request)}/external/industryData/runs/{key}")
+                                       run_id=key, location=INDUSTRY_DATA.url(request, f"runs/{key}"))
         runner, run_id, operation_id = await call(request, ("IndustryData-Run.Start",), work)
         state.executor.submit("runs", jobs.approve_run, state.sessions, runner, run_id, operation_id)
         return Response(status_code=202, headers={"Location": _operation_url(request, operation_id)})
@@ -139,20 +139,20 @@ def add_action_routes(router: APIRouter) -> None:
 
     desc = "Permissions: IndustryData-DataConnector.Upload, IndustryData-DataConnector.ReadWrite.All."
     for path in ("getUploadSession", "getUploadSession/{params}"):
-        router.add_api_route(f"{BASE}/dataConnectors/{{key}}/{path}", get_upload_session, methods=["GET"], tags=["dataConnectors"],
+        router.add_api_route(f"{INDUSTRY_DATA.base}/dataConnectors/{{key}}/{path}", get_upload_session, methods=["GET"], tags=["dataConnectors"],
                              summary="Get upload session" + (" with parameters" if "params" in path else ""),
                              responses={200: {"description": "fileUploadSession"}},
                              description=desc + " Returns the connector's active upload session, or a new empty one with "
                              "resetSession=true. The sessionUrl is a signed container URL (see docs/automation.md).",
                              openapi_extra={"parameters": [{"name": "resetSession", "in": "query", "required": False,
                                                             "schema": {"type": "boolean"}}]})
-    router.add_api_route(f"{BASE}/dataConnectors/{{key}}/validate", validate, methods=["POST"], tags=["dataConnectors"],
+    router.add_api_route(f"{INDUSTRY_DATA.base}/dataConnectors/{{key}}/validate", validate, methods=["POST"], tags=["dataConnectors"],
                          summary="Validate the uploaded files", status_code=202, response_class=Response,
                          responses={202: {"description": "Accepted; Location is the fileValidateOperation"}}, description=desc)
-    router.add_api_route(f"{BASE}/inboundFlows/{{key}}/dataConnector/validate", validate_flow_connector, methods=["POST"],
+    router.add_api_route(f"{INDUSTRY_DATA.base}/inboundFlows/{{key}}/dataConnector/validate", validate_flow_connector, methods=["POST"],
                          tags=["inboundFlows"], summary="Validate the uploaded files of a flow's connector", status_code=202,
                          response_class=Response, responses={202: {"description": "Accepted"}}, description=desc)
-    router.add_api_route(f"{BASE}/runs/start", start, methods=["POST"], tags=["runs"], summary="Start a run",
+    router.add_api_route(f"{INDUSTRY_DATA.base}/runs/start", start, methods=["POST"], tags=["runs"], summary="Start a run",
                          status_code=202, response_class=Response,
                          responses={202: {"description": "Accepted; Location is the run's longRunningOperation"},
                                     409: {"description": "RunStartLimitReached, RunInProgress or NothingToRun"}},
@@ -160,21 +160,21 @@ def add_action_routes(router: APIRouter) -> None:
                          "runs per run_start_window_hours (12).")
     held = ("Homeroom extension, for runs held by the safety net (deactivation threshold or missing file; Graph shows "
             "them as unknownFutureValue with blockingError RunHeld). Permissions: IndustryData-Run.Start.")
-    router.add_api_route(f"{BASE}/runs/{{key}}/approve", approve, methods=["POST"], tags=["runs"], summary="Approve a held run",
+    router.add_api_route(f"{INDUSTRY_DATA.base}/runs/{{key}}/approve", approve, methods=["POST"], tags=["runs"], summary="Approve a held run",
                          status_code=202, response_class=Response, description=held + " Writes what the run would change.",
                          responses={202: {"description": "Accepted; Location is a longRunningOperation"},
                                     409: {"description": "RunNotHeld"}})
-    router.add_api_route(f"{BASE}/runs/{{key}}/discard", discard, methods=["POST"], tags=["runs"], summary="Discard a held run",
+    router.add_api_route(f"{INDUSTRY_DATA.base}/runs/{{key}}/discard", discard, methods=["POST"], tags=["runs"], summary="Discard a held run",
                          status_code=204, response_class=Response, description=held + " Nothing it would change is written.",
                          responses={204: {"description": "Discarded"}, 409: {"description": "RunNotHeld"}})
-    router.add_api_route(f"{BASE}/runs/{{key}}/findings", findings, methods=["GET"], tags=["runs"],
+    router.add_api_route(f"{INDUSTRY_DATA.base}/runs/{{key}}/findings", findings, methods=["GET"], tags=["runs"],
                          summary="Download a run's findings log",
                          responses={200: {"description": "The findings (CSV or JSON lines)",
                                           "content": {"text/csv": {}, "application/x-ndjson": {}}}},
                          openapi_extra={"parameters": [{"name": "format", "in": "query", "required": False,
                                                         "schema": {"type": "string", "enum": ["csv", "jsonl"]}}]},
                          description="Homeroom extension. Permissions: IndustryData-Run.Read.All, IndustryData-Run.Start.")
-    router.add_api_route(f"{BASE}/outboundProvisioningFlowSets/{{key}}/provisioningFlows/{{item}}/reset", reset,
+    router.add_api_route(f"{INDUSTRY_DATA.base}/outboundProvisioningFlowSets/{{key}}/provisioningFlows/{{item}}/reset", reset,
                          methods=["POST"], tags=["outboundProvisioningFlowSets"], summary="Reset a provisioning flow",
                          status_code=202, response_class=Response, responses={202: {"description": "Accepted, no body"}},
                          description="Permissions: IndustryData-OutboundFlow.ReadWrite.All.")

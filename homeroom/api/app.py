@@ -18,20 +18,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from homeroom.api.blobs import install_blob_routes
-from homeroom.api.bodies import (
-    DataConnectorIn,
-    InboundFlowIn,
-    OutboundFlowSetIn,
-    ReferenceDefinitionIn,
-    SourceSystemIn,
-    YearIn,
-)
 from homeroom.api.cache import ReadCache
 from homeroom.api.errors import status_and_code
 from homeroom.api.paths import GraphPaths
-from homeroom.api.resources import COLLECTIONS, PROVISIONING_TYPES, RESOURCES
+from homeroom.api.collections import BODY_SCHEMAS
+from homeroom.api.industry_data import industry_data_router
+from homeroom.api.resources import INDUSTRY_DATA
 from homeroom.api.responses import GraphJSON
-from homeroom.api.routes import BODY_SCHEMAS, industry_data_router
 from homeroom.api.throttle import Throttle
 from homeroom.auth.keys import load_signing_key
 from homeroom.auth.permissions import PERMISSIONS
@@ -48,15 +41,24 @@ from homeroom.uploads.storage import open_blob_store
 
 log = logging.getLogger(__name__)
 
-_BODY_MODELS = {"sourceSystems": SourceSystemIn, "years": YearIn, "dataConnectors": DataConnectorIn,
-                "inboundFlows": InboundFlowIn, "referenceDefinitions": ReferenceDefinitionIn,
-                "outboundProvisioningFlowSets": OutboundFlowSetIn}
-_SEGMENTS = {"beta", "external", "industryData", "$count", "getStatistics", "oauth2", "v2.0", "token", "activities", "activity",
-             "getUploadSession", "validate", "start", "reset", "findings", "approve", "discard",
-             *COLLECTIONS, *(n for r in RESOURCES.values() for n in r.navigations)}
-_TYPE_NAMES = {"azureDataLakeConnector", "oneRosterApiDataConnector", "inboundFileFlow", "inboundApiFlow",
-               "industryDataConnector", "inboundFlow", "fileDataConnector", "apiDataConnector", "provisioningFlow",
-               *PROVISIONING_TYPES}
+#: The surfaces this app serves through the generic collection routes.
+SURFACES = (INDUSTRY_DATA,)
+#: Types of Graph's hierarchy that appear only as casts in URLs (``.../microsoft.graph.industryData.fileDataConnector``).
+_CAST_ONLY_TYPES = {"industryDataConnector", "inboundFlow", "fileDataConnector", "apiDataConnector", "provisioningFlow"}
+
+
+def _path_segments(routes: list) -> set[str]:
+    """Every literal segment of these routes: what Graph's case-insensitive paths are canonicalised to."""
+    return {seg for route in routes for seg in getattr(route, "path", "").split("/") if seg and not seg.startswith("{")}
+
+
+def _type_names() -> set[str]:
+    """Every type a URL may cast to: the surfaces' resource types, their concrete types and Graph's abstract ones."""
+    names = set(_CAST_ONLY_TYPES)
+    for surface in SURFACES:
+        for resource in surface.resources.values():
+            names |= {resource.type_name, *resource.concrete_types}
+    return names
 
 
 class RedactSignatures(logging.Filter):
@@ -247,8 +249,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_blob_routes(app)
     _install_error_handlers(app)
     _install_token_endpoint(app)
-    app.include_router(industry_data_router(_BODY_MODELS))
+    graph = industry_data_router()
+    app.include_router(graph)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
-    app.add_middleware(GraphPaths, segments=_SEGMENTS, type_names=_TYPE_NAMES, untouched_prefixes=(f"/{CONTAINER_ACCOUNT}/",))
+    app.add_middleware(GraphPaths, segments=_path_segments([*app.router.routes, *graph.routes]), type_names=_type_names(),
+                       namespaces=tuple(s.namespace for s in SURFACES), untouched_prefixes=(f"/{CONTAINER_ACCOUNT}/",))
     app.add_middleware(RequestIds)
     return app

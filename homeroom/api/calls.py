@@ -1,9 +1,12 @@
-"""What every Graph route does around its work: the base address, authentication, throttling, the permission
-check, a transaction in a worker thread, the read cache, and bounded request bodies."""
+"""What every Graph route does around its work: the surface it belongs to (base path, namespace, permission
+catalog), authentication, throttling, the permission check, a transaction in a worker thread, the read cache, and
+bounded request bodies."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
@@ -11,15 +14,44 @@ from starlette.concurrency import run_in_threadpool
 from homeroom.api.errors import PayloadTooLarge
 from homeroom.auth.tokens import Principal
 
-BASE = "/beta/external/industryData"
+if TYPE_CHECKING:
+    from homeroom.api.resources import Resource
+
+#: The Graph version Homeroom answers.
+VERSION = "beta"
 
 
 def base_url(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + "/beta"
+    """The absolute address of the Graph version: ``http://host/beta``."""
+    return str(request.base_url).rstrip("/") + f"/{VERSION}"
 
 
-def context_url(request: Request, path: str) -> str:
-    return f"{base_url(request)}/$metadata#external/industryData/{path}"
+@dataclass(frozen=True)
+class Surface:
+    """One Graph API surface served by the generic collection routes: where it lives, its OData namespace, the
+    permissions it knows and its resources (navigation targets by name)."""
+
+    path: str  #: the surface under the version, e.g. ``external/industryData``
+    namespace: str  #: the OData namespace of its types, e.g. ``microsoft.graph.industryData``
+    permissions: frozenset[str]  #: its permission catalog (``homeroom.auth.permissions``)
+    resources: Mapping[str, "Resource"] = field(default_factory=dict)  #: every resource, contained ones too
+
+    @property
+    def base(self) -> str:
+        """The route prefix: ``/beta/external/industryData``."""
+        return f"/{VERSION}/{self.path}"
+
+    def url(self, request: Request, path: str = "") -> str:
+        """The absolute address of something on this surface (``runs/{id}``)."""
+        return f"{base_url(request)}/{self.path}" + (f"/{path}" if path else "")
+
+    def context_url(self, request: Request, path: str) -> str:
+        """An ``@odata.context``: ``.../beta/$metadata#external/industryData/{path}``."""
+        return f"{base_url(request)}/$metadata#{self.path}/{path}"
+
+    def odata_type(self, name: str) -> str:
+        """The ``@odata.type`` of one of the surface's types."""
+        return f"#{self.namespace}.{name}"
 
 
 async def call(request: Request, permissions: tuple[str, ...], work: Callable[[Any, Principal], Any], *,

@@ -12,14 +12,16 @@ import re
 from urllib.parse import quote
 
 _KEYED = re.compile(r"^(?P<name>[A-Za-z$][\w.$]*)\((?P<key>[^()]*)\)$")
-_NAMESPACES = ("microsoft.graph.industrydata.", "microsoft.graph.")
 
 
 class GraphPaths:
     """Rewrites request paths to the canonical spelling of their known segments."""
 
-    def __init__(self, app, segments: set[str], type_names: set[str], untouched_prefixes: tuple[str, ...] = ()):
+    def __init__(self, app, segments: set[str], type_names: set[str], namespaces: tuple[str, ...] = (),
+                 untouched_prefixes: tuple[str, ...] = ()):
         self.app = app
+        #: Namespaces that qualify actions and casts, longest first (``microsoft.graph.industryData.`` before ``microsoft.graph.``).
+        self.namespaces = tuple(sorted({f"{n.lower()}." for n in (*namespaces, "microsoft.graph")}, key=len, reverse=True))
         self.untouched_prefixes = untouched_prefixes  # e.g. the upload endpoint, whose blob names are case-sensitive
         self.canonical = {s.lower(): s for s in segments}
         self.type_names = {t.lower() for t in type_names}
@@ -37,7 +39,7 @@ class GraphPaths:
                 continue
             low = segment.lower()
             qualified = False
-            for ns in _NAMESPACES:
+            for ns in self.namespaces:
                 if low.startswith(ns):
                     low, segment, qualified = low[len(ns):], segment[len(ns):], True
                     break

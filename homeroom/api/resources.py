@@ -1,7 +1,7 @@
 """The industryData resources: each declares its type, permissions, JSON shape and writes; the rest is generic.
 
 A ``Resource`` lists, gets, creates, updates and deletes rows of the caller's tenant only: another tenant's
-id is simply not found. Routes (``homeroom.api.routes``) and OData (``homeroom.api.odata``) are shared.
+id is simply not found. Routes (``homeroom.api.collections``) and OData (``homeroom.api.odata``) are shared.
 """
 
 from __future__ import annotations
@@ -33,10 +33,12 @@ from homeroom.api.bodies import (
     parse_body,
     resolve_type,
 )
+from homeroom.api.calls import Surface
 from homeroom.api.errors import BadRequest, MethodNotAllowed
 from homeroom.api.statistics import ACTIVITY_STATUSES, RUN_STATUSES, wire_status
 from homeroom.runs.readiness import readiness_status
 from homeroom.errors import ConflictError, NotFoundError
+from homeroom.auth import permissions
 from homeroom.model.reference import DEFAULT_ROLE_GROUPS, ReferenceDefinition
 from homeroom.store import references as reference_store
 from homeroom.store.models import (
@@ -89,6 +91,8 @@ class Resource:
     navigations: dict[str, Navigation] = {}
     #: Concrete types accepted on create, for polymorphic collections.
     concrete_types: dict[str, str] = {}
+    #: The request body model of creates and updates (a tuple: one per concrete type), for the OpenAPI document.
+    body: type[GraphInput] | tuple[type[GraphInput], ...] | None = None
     #: Whether ``to_json`` and navigations need only a row's columns: lists then read plain rows, not ORM
     #: objects (several times faster for a page of 100).
     plain_rows: bool = False
@@ -167,6 +171,7 @@ class SourceSystems(Resource):
     """``/sourceSystems``: sourceSystemDefinition."""
 
     name, type_name, model = "sourceSystems", "sourceSystemDefinition", SourceSystem
+    body = SourceSystemIn
     plain_rows = True
     properties = frozenset({"id", "displayName", "vendor", "userMatchingSettings"})
     read = ("IndustryData-SourceSystem.Read.All", "IndustryData-SourceSystem.ReadWrite.All")
@@ -232,6 +237,7 @@ class Years(Resource):
     """``/years``: yearTimePeriodDefinition."""
 
     name, type_name, model = "years", "yearTimePeriodDefinition", Year
+    body = YearIn
     plain_rows = True
     properties = frozenset({"id", "displayName", "startDate", "endDate", "year"})
     read = ("IndustryData-TimePeriod.Read.All", "IndustryData-TimePeriod.ReadWrite.All")
@@ -288,6 +294,7 @@ class DataConnectors(Resource):
     """``/dataConnectors``: azureDataLakeConnector (CSV upload) and oneRosterApiDataConnector (credentials write-only)."""
 
     name, type_name, model = "dataConnectors", "industryDataConnector", DataConnector
+    body = DataConnectorIn
     properties = frozenset({"id", "displayName", "fileFormat", "apiFormat", "baseUrl", "apiVersion", "credential",
                             "isDemographicsEnabled", "isFlagsEnabled", "isContactsEnabled"})
     read = ("IndustryData-DataConnector.Read.All", "IndustryData-DataConnector.ReadWrite.All")
@@ -396,6 +403,7 @@ class InboundFlows(Resource):
     """``/inboundFlows``: inboundFileFlow and inboundApiFlow."""
 
     name, type_name, model = "inboundFlows", "inboundFlow", InboundFlow
+    body = InboundFlowIn
     properties = frozenset({"id", "displayName", "dataDomain", "effectiveDateTime", "expirationDateTime", "readinessStatus"})
     read = ("IndustryData-InboundFlow.Read.All", "IndustryData-InboundFlow.ReadWrite.All")
     write = ("IndustryData-InboundFlow.ReadWrite.All",)
@@ -477,6 +485,7 @@ class ReferenceDefinitions(Resource):
     """``/referenceDefinitions``: the seeded defaults with the tenant's codes and changes; DELETE disables."""
 
     name, type_name = "referenceDefinitions", "referenceDefinition"
+    body = ReferenceDefinitionIn
     properties = frozenset({"id", "referenceType", "code", "displayName", "isDisabled", "sortIndex", "source",
                             "createdDateTime", "lastModifiedDateTime"})
     read = ("IndustryData.ReadBasic.All", "IndustryData-ReferenceDefinition.Read.All", "IndustryData-ReferenceDefinition.ReadWrite.All")
@@ -629,6 +638,7 @@ class OutboundFlowSets(Resource):
     """``/outboundProvisioningFlowSets``: sets of outbound flows, optionally filtered to some organizations."""
 
     name, type_name, model = "outboundProvisioningFlowSets", "outboundProvisioningFlowSet", OutboundFlowSet
+    body = OutboundFlowSetIn
     properties = frozenset({"id", "displayName", "filter", "createdDateTime", "lastModifiedDateTime"})
     read = ("IndustryData-OutboundFlow.Read.All", "IndustryData-OutboundFlow.ReadWrite.All")
     write = ("IndustryData-OutboundFlow.ReadWrite.All",)
@@ -702,6 +712,7 @@ class ProvisioningFlows(Resource):
                             "creationOptions", "managementOptions", "configuration"})
     read = OutboundFlowSets.read
     write = OutboundFlowSets.write
+    body = tuple(PROVISIONING_TYPES.values())
     concrete_types = {name: name for name in PROVISIONING_TYPES}
 
     def list(self, *, db: Session, tenant_id: str, parent: OutboundFlowSet | None = None) -> list[ProvisioningFlow]:
@@ -829,3 +840,5 @@ COLLECTIONS: dict[str, Resource] = {r.name: r for r in (
     YEARS)}
 #: Every resource, including contained ones, by name (navigation targets).
 RESOURCES: dict[str, Resource] = {**COLLECTIONS, RUN_ACTIVITIES.name: RUN_ACTIVITIES, PROVISIONING_FLOWS.name: PROVISIONING_FLOWS}
+#: Graph's industryData API, as served by the generic collection routes.
+INDUSTRY_DATA = Surface("external/industryData", NAMESPACE, permissions.INDUSTRY_DATA, RESOURCES)
