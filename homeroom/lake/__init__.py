@@ -6,7 +6,7 @@ is absent inactive (never deleted); what reappears becomes active again with its
 kept. Each run appends its change set to the ``_changes`` table.
 """
 
-from homeroom.lake.snapshots import EntityChanges, apply_package
+from homeroom.lake.changes import EntityChanges, apply_changes
 from homeroom.lake.tables import Lake
 
-__all__ = ["EntityChanges", "Lake", "apply_package"]
+__all__ = ["EntityChanges", "Lake", "apply_changes"]

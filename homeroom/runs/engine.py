@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeroom.errors import HomeroomError
-from homeroom.lake.snapshots import EntityChanges, apply_package, deactivate_missing, plan_package
+from homeroom.lake.changes import EntityChanges, apply_changes, deactivate_missing, diff_package
 from homeroom.lake.tables import CHANGES, Lake
 from homeroom.model.entities import ENTITIES, ENTITY_BY_NAME
 from homeroom.settings import Settings, get_settings
@@ -88,7 +88,7 @@ class Outcome:
 
     run: Run
     activity: RunActivity
-    plans: dict[str, EntityChanges]
+    changes: dict[str, EntityChanges]
 
 
 class Runner:
@@ -223,7 +223,7 @@ class Runner:
                 raise
         with self.sessions.begin() as db:
             run = self._conclude_in(db, run_id)
-            outcomes = [Outcome(run, db.get(RunActivity, o.activity.id), o.plans) for o in outcomes]
+            outcomes = [Outcome(run, db.get(RunActivity, o.activity.id), o.changes) for o in outcomes]
         return outcomes
 
     def _run_activity(
@@ -255,29 +255,29 @@ class Runner:
 
         if not delta and (result.format or "").startswith("oneroster") and _manifest_says_delta(package, self.settings):
             delta = True  # a package with any delta file never deactivates by absence
-        say("planning lake changes")
+        say("comparing with the lake")
         now = datetime.now(timezone.utc)
-        plans = plan_package(self.lake, result.tables, source_system_id=source_id, year=year, run_id=run_id, now=now, delta=delta)
-        reasons = [] if delta else self._hold_reasons(flow_id, files, result, plans, thresholds)
+        changes = diff_package(self.lake, result.tables, source_system_id=source_id, year=year, run_id=run_id, now=now, delta=delta)
+        reasons = [] if delta else self._hold_reasons(flow_id, files, result, changes, thresholds)
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
-            activity.changes = {name: plan.counts() for name, plan in plans.items()}
+            activity.changes = {name: diff.counts() for name, diff in changes.items()}
             if reasons:
                 self._keep_pending(run_id, activity_id, result.tables, delta)
                 if len(run.activities) > 1:
                     reasons = [{**r, "flow": activity.display_name} for r in reasons]
                 run.held_reason = [*(run.held_reason or []), *reasons]
                 activity.status = "held"
-                return Outcome(run, activity, plans)
+                return Outcome(run, activity, changes)
 
         say("writing the lake")
-        apply_package(self.lake, plans, source_id, year, fault=_fault)
+        apply_changes(self.lake, changes, source_id, year, fault=_fault)
         _fault("before-commit")
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
-            activity.statistics = self._statistics(result, plans)
+            activity.statistics = self._statistics(result, changes)
             activity.status = self._final_status(activity.statistics)
-        return Outcome(run, activity, plans)
+        return Outcome(run, activity, changes)
 
     def _conclude(self, run_id: str) -> Run:
         with self.sessions.begin() as db:
@@ -317,7 +317,7 @@ class Runner:
                 )
 
     def _hold_reasons(
-        self, flow_id: str, files: list[str], result, plans: dict[str, EntityChanges], thresholds: dict
+        self, flow_id: str, files: list[str], result, changes: dict[str, EntityChanges], thresholds: dict
     ) -> list[dict]:
         reasons = []
         done = ["completed", "completedWithWarnings", "completedWithErrors"]
@@ -334,14 +334,14 @@ class Runner:
                 "approving deactivates all of its records.",
             })
         default = float(thresholds.get("default", self.settings.deactivation_threshold))
-        for name, plan in plans.items():
+        for name, diff in changes.items():
             limit = float(thresholds.get(name, default))
-            if plan.active_before and plan.deactivated / plan.active_before > limit:
-                share = plan.deactivated / plan.active_before
+            if diff.active_before and diff.deactivated / diff.active_before > limit:
+                share = diff.deactivated / diff.active_before
                 reasons.append({
-                    "code": "DeactivationThreshold", "entity": name, "deactivated": plan.deactivated,
-                    "activeBefore": plan.active_before, "threshold": limit,
-                    "message": f"{plan.deactivated:,} of {plan.active_before:,} active {name} ({share:.1%}) would be "
+                    "code": "DeactivationThreshold", "entity": name, "deactivated": diff.deactivated,
+                    "activeBefore": diff.active_before, "threshold": limit,
+                    "message": f"{diff.deactivated:,} of {diff.active_before:,} active {name} ({share:.1%}) would be "
                     f"deactivated, more than the threshold of {limit:.0%}.",
                 })
         return reasons
@@ -365,16 +365,16 @@ class Runner:
             pq.write_table(table, folder / f"{name}.parquet")
         (folder / "mode").write_text("delta" if delta else "full")
 
-    def _statistics(self, result, plans: dict[str, EntityChanges]) -> dict:
+    def _statistics(self, result, changes: dict[str, EntityChanges]) -> dict:
         stats: dict = {"errors": result.count("error"), "warnings": result.count("warning")}
         for metric, entity in STATISTIC_ENTITIES.items():
-            plan = plans.get(entity)
+            diff = changes.get(entity)
             stats[metric] = (
-                {"total": plan.total, "active": plan.active, "inactive": plan.total - plan.active}
-                if plan else {"total": 0, "active": 0, "inactive": 0}
+                {"total": diff.total, "active": diff.active, "inactive": diff.total - diff.active}
+                if diff else {"total": 0, "active": 0, "inactive": 0}
             )
         # Identity matching is a later stage: nobody is matched yet, so every active person is unmatched.
-        by_role = _people_by_role(plans.get("roles"))
+        by_role = _people_by_role(changes.get("roles"))
         stats["matchedPeopleByRole"] = [{"role": role, "count": 0} for role, _ in by_role]
         stats["unmatchedPeopleByRole"] = [{"role": role, "count": count} for role, count in by_role]
         return stats
@@ -400,7 +400,7 @@ class Runner:
             run = self._conclude_in(db, run_id)
             run.held_reason = reasons  # kept: why it was held, for the record
             first = outcomes[0]
-            return Outcome(run, db.get(RunActivity, first.activity.id), first.plans)
+            return Outcome(run, db.get(RunActivity, first.activity.id), first.changes)
 
     def _apply_held(self, run_id: str, activity_id: str, reasons: list[dict]) -> Outcome:
         with self.sessions.begin() as db:
@@ -411,27 +411,27 @@ class Runner:
         tables = {p.stem: pq.read_table(p) for p in sorted(folder.glob("*.parquet"))}
         delta = (folder / "mode").read_text() == "delta"
         now = datetime.now(timezone.utc)
-        plans = plan_package(self.lake, tables, source_system_id=source_id, year=year, run_id=run_id, now=now, delta=delta)
+        changes = diff_package(self.lake, tables, source_system_id=source_id, year=year, run_id=run_id, now=now, delta=delta)
         for reason in reasons:
             if reason["code"] == "FileMissing" and reason.get("flow", flow_name) == flow_name:
                 entity = next((e for e in ENTITIES if _file_entity(reason["file"]) == e.name), None)
-                if entity is not None and entity.name not in plans:
-                    plan = deactivate_missing(self.lake, entity, source_system_id=source_id, year=year, run_id=run_id, now=now)
-                    if plan is not None:
-                        plans[entity.name] = plan
-        apply_package(self.lake, plans, source_id, year, fault=_fault)
+                if entity is not None and entity.name not in changes:
+                    diff = deactivate_missing(self.lake, entity, source_system_id=source_id, year=year, run_id=run_id, now=now)
+                    if diff is not None:
+                        changes[entity.name] = diff
+        apply_changes(self.lake, changes, source_id, year, fault=_fault)
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
             statistics = dict(activity.statistics)
             for metric, entity in STATISTIC_ENTITIES.items():
-                if entity in plans:
-                    p = plans[entity]
+                if entity in changes:
+                    p = changes[entity]
                     statistics[metric] = {"total": p.total, "active": p.active, "inactive": p.total - p.active}
             activity.statistics = statistics
-            activity.changes = {name: plan.counts() for name, plan in plans.items()}
+            activity.changes = {name: diff.counts() for name, diff in changes.items()}
             activity.status = self._final_status(statistics)
         shutil.rmtree(folder, ignore_errors=True)
-        return Outcome(run, activity, plans)
+        return Outcome(run, activity, changes)
 
     def discard(self, run_id: str) -> Run:
         """Discard a held run: nothing it would have changed is written."""

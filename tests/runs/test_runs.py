@@ -229,15 +229,15 @@ def test_planning_falls_back_to_an_exact_join_when_key_hashes_collide(monkeypatc
     """The lake joins on 64-bit key hashes; a (forced) collision must not merge two records."""
     from datetime import datetime, timezone
 
-    import homeroom.lake.snapshots as snapshots
+    import homeroom.lake.changes as changes
     from homeroom.model.entities import ORGS
 
-    monkeypatch.setattr(snapshots, "_key_hash", lambda key: pl.lit(7, pl.UInt64).alias("__key_hash"))
+    monkeypatch.setattr(changes, "_key_hash", lambda key: pl.lit(7, pl.UInt64).alias("__key_hash"))
     now = datetime(2026, 1, 1, tzinfo=timezone.utc)
     first = pl.DataFrame({"sourcedId": ["a", "b"], "name": ["A", "B"], "type": ["school"] * 2, "parentSourcedId": [None, None]})
-    plan = snapshots.plan_entity(ORGS, None, first, source_system_id="s", year="2026", run_id="r1", now=now)
+    plan = changes.diff_entity(ORGS, None, first, source_system_id="s", year="2026", run_id="r1", now=now)
     second = pl.DataFrame({"sourcedId": ["b", "c"], "name": ["B2", "C"], "type": ["school"] * 2, "parentSourcedId": [None, None]})
-    plan = snapshots.plan_entity(ORGS, plan.state, second, source_system_id="s", year="2026", run_id="r2", now=now)
+    plan = changes.diff_entity(ORGS, plan.state, second, source_system_id="s", year="2026", run_id="r2", now=now)
     assert (plan.added, plan.updated, plan.deactivated) == (1, 1, 1)
     assert plan.state.sort("sourcedId").select("sourcedId", "name", "isActive").rows() == [
         ("a", "A", False), ("b", "B2", True), ("c", "C", True)

@@ -1,6 +1,6 @@
-"""Apply a validated package to the lake: plan the new state of each entity, then write it.
+"""Apply a validated package to the lake: diff each entity against its rows, then write the result.
 
-Planning is pure: from the previous rows of one source system and year and the validated records
+The diff is pure: from the previous rows of one source system and year and the validated records
 it computes the new rows and the change set, so a run can be held (nothing written) and approved
 later. A *full* snapshot marks what is absent inactive; a *delta* package (OneRoster delta) applies
 only its rows, with ``status = tobedeleted`` deactivating a record. Nothing is ever deleted.
@@ -26,7 +26,7 @@ INSTRUCTIONS = {"status", "dateLastModified"}
 
 @dataclass
 class EntityChanges:
-    """The planned new state of one entity's partition and what changed."""
+    """The new state of one entity's partition and what changed, before it is written."""
 
     entity: str
     state: pl.DataFrame  # the partition's new rows
@@ -61,7 +61,7 @@ def record_id(entity: Entity) -> pl.Expr:
     return pl.concat_str([pl.col(k).cast(pl.String).fill_null("") for k in entity.key], separator="/")
 
 
-def plan_entity(
+def diff_entity(
     entity: Entity,
     previous: pl.DataFrame | None,
     incoming: pl.DataFrame,
@@ -110,14 +110,14 @@ def plan_entity(
         .when(changed).then(pl.lit("updated"))
     )
     take_new = in_new & is_active
-    planned = joined.with_columns(
+    diffed = joined.with_columns(
         change.alias("__change"),
         is_active.fill_null(False).alias("__is_active"),
         was_active.alias("__was_active"),
         *[pl.when(take_new).then(pl.col(f"{c}__new")).otherwise(pl.col(c)).alias(f"__next_{c}") for c in attributes],
     )
     stamp = pl.lit(now).cast(TIMESTAMP)
-    state = planned.select(
+    state = diffed.select(
         pl.lit(source_system_id).alias("sourceSystemId"),
         pl.lit(year).alias("year"),
         *key,
@@ -128,7 +128,7 @@ def plan_entity(
         pl.when(pl.col("__change").is_not_null()).then(stamp).otherwise(pl.col("lastChangedDateTime")).alias("lastChangedDateTime"),
         pl.when(pl.col("__change").is_not_null()).then(pl.lit(run_id)).otherwise(pl.col("lastRunId")).alias("lastRunId"),
     )
-    changed_rows = planned.filter(pl.col("__change").is_not_null())
+    changed_rows = diffed.filter(pl.col("__change").is_not_null())
     changes = changed_rows.select(
         pl.lit(run_id).alias("runId"),
         pl.lit(entity.name).alias("entity"),
@@ -147,7 +147,7 @@ def plan_entity(
         entity.name, state, changes,
         added=by_change.get("added", 0), updated=by_change.get("updated", 0),
         deactivated=by_change.get("deactivated", 0), reactivated=by_change.get("reactivated", 0),
-        active_before=int(planned.get_column("__was_active").sum()),
+        active_before=int(diffed.get_column("__was_active").sum()),
     )
 
 
@@ -176,7 +176,7 @@ def _join_on_key(old: pl.DataFrame, new: pl.DataFrame, key: list[str]) -> pl.Dat
     ).drop("__key_hash", *[f"{k}__new" for k in key])
 
 
-def plan_package(
+def diff_package(
     lake: Lake,
     tables: dict[str, pa.Table],
     *,
@@ -186,41 +186,41 @@ def plan_package(
     now: datetime,
     delta: bool = False,
 ) -> dict[str, EntityChanges]:
-    """Plan every entity of a validated package against the lake's current state."""
-    plans = {}
+    """Diff every entity of a validated package against the lake's current state."""
+    changes = {}
     for name, table in tables.items():
         incoming = pl.from_arrow(table)
         previous = lake.read(name, source_system_id, year)
-        plans[name] = plan_entity(
+        changes[name] = diff_entity(
             ENTITY_BY_NAME[name], previous, incoming,  # type: ignore[arg-type]
             source_system_id=source_system_id, year=year, run_id=run_id, now=now, delta=delta,
         )
-    return plans
+    return changes
 
 
 def deactivate_missing(
     lake: Lake, entity: Entity, *, source_system_id: str, year: str, run_id: str, now: datetime
 ) -> EntityChanges | None:
-    """Plan a file that a full snapshot no longer has: all its records become inactive."""
+    """Diff a file that a full snapshot no longer has: all its records become inactive."""
     previous = lake.read(entity.name, source_system_id, year)
     if previous is None or previous.height == 0:
         return None
     empty = previous.head(0).select(entity.polars_schema.names())
-    return plan_entity(entity, previous, empty, source_system_id=source_system_id, year=year, run_id=run_id, now=now)
+    return diff_entity(entity, previous, empty, source_system_id=source_system_id, year=year, run_id=run_id, now=now)
 
 
-def apply_package(lake: Lake, plans: dict[str, EntityChanges], source_system_id: str, year: str, fault=None) -> None:
-    """Write planned changes: the change set and each entity's partition, each one Delta commit.
+def apply_changes(lake: Lake, changes: dict[str, EntityChanges], source_system_id: str, year: str, fault=None) -> None:
+    """Write the diffed changes: the change set and each entity's partition, each one Delta commit.
 
     The writes go to independent tables and run two at a time (delta-rs releases the GIL while it
     encodes). A run interrupted between them is rolled back by the run engine from the versions
     it recorded, so their order does not matter for consistency.
     """
-    changes = [p.changes for p in plans.values() if p.changes.height]
-    writes = [lambda: lake.append(CHANGES, pl.concat(changes, how="diagonal_relaxed"))] if changes else []
+    change_sets = [c.changes for c in changes.values() if c.changes.height]
+    writes = [lambda: lake.append(CHANGES, pl.concat(change_sets, how="diagonal_relaxed"))] if change_sets else []
     writes += [
-        (lambda name=name, plan=plan: lake.replace_partition(name, source_system_id, year, plan.state))
-        for name, plan in plans.items()
+        (lambda name=name, diff=diff: lake.replace_partition(name, source_system_id, year, diff.state))
+        for name, diff in changes.items()
     ]
     with ThreadPoolExecutor(max_workers=2) as pool:
         for done, future in enumerate(as_completed([pool.submit(w) for w in writes]), start=1):
