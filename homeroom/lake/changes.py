@@ -1,13 +1,16 @@
 """Apply a validated package to the lake: diff each entity against its rows, then write the result.
 
-The diff is pure: from the previous rows of one source system and year and the validated records
-it computes the new rows and the change set, so a run can be held (nothing written) and approved
-later. A *full* snapshot marks what is absent inactive; a *delta* package (OneRoster delta) applies
-only its rows, with ``status = tobedeleted`` deactivating a record. Nothing is ever deleted.
+The diff is pure: from the previous rows of one partition of a table (for a roster entity, one
+source system and year) and the incoming rows it computes the partition's new rows and the change
+set, so a run can be held (nothing written) and approved later. Any table with a ``TableSpec``
+can use it, not only the roster entities. A *full* snapshot marks what is absent inactive; a
+*delta* package (OneRoster delta) applies only its rows, with ``status = tobedeleted``
+deactivating a record. Nothing is ever deleted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +18,7 @@ from datetime import datetime
 import polars as pl
 import pyarrow as pa
 
-from homeroom.lake.tables import CHANGES, Lake
+from homeroom.lake.tables import CHANGES, Lake, TableSpec, roster_partition, roster_table
 from homeroom.model.entities import ENTITY_BY_NAME, Entity
 
 TIMESTAMP = pl.Datetime("us", "UTC")
@@ -26,11 +29,12 @@ INSTRUCTIONS = {"status", "dateLastModified"}
 
 @dataclass
 class EntityChanges:
-    """The new state of one entity's partition and what changed, before it is written."""
+    """The new state of one table's partition and what changed, before it is written."""
 
-    entity: str
+    entity: str  # the table's name
+    partition: dict[str, str]  # the partition's values
     state: pl.DataFrame  # the partition's new rows
-    changes: pl.DataFrame  # runId, entity, recordId, change, changedFields
+    changes: pl.DataFrame  # runId, entity, the partition's values, recordId, change, changedFields, changedDateTime
     added: int
     updated: int
     deactivated: int
@@ -54,26 +58,30 @@ class EntityChanges:
         }
 
 
-def record_id(entity: Entity) -> pl.Expr:
-    """The record id of a row: its sourcedId, or its natural key joined with '/'."""
-    if entity.has_sourced_id:
-        return pl.col("sourcedId")
-    return pl.concat_str([pl.col(k).cast(pl.String).fill_null("") for k in entity.key], separator="/")
+def record_id(key: tuple[str, ...]) -> pl.Expr:
+    """The record id of a row: its key, its columns joined with '/' (a sourcedId on its own)."""
+    return pl.concat_str([pl.col(k).cast(pl.String).fill_null("") for k in key], separator="/")
 
 
-def diff_entity(
-    entity: Entity,
+def diff_table(
+    table: TableSpec,
     previous: pl.DataFrame | None,
     incoming: pl.DataFrame,
     *,
-    source_system_id: str,
-    year: str,
+    partition: Mapping[str, str],
     run_id: str,
     now: datetime,
     delta: bool = False,
 ) -> EntityChanges:
-    """The new rows of one entity's (source system, year) partition, and the change set."""
-    key = list(entity.key)
+    """The new rows of one partition of a table, and the change set.
+
+    ``previous`` holds the partition's rows in the lake (None or empty: none yet); ``incoming`` the
+    table's key and attribute columns, and optionally ``status``. In full mode a row absent from
+    ``incoming`` becomes inactive; in delta mode it is kept as it is.
+    """
+    if set(partition) != set(table.partition):
+        raise ValueError(f"a partition of {table.name} has a value for each of {', '.join(table.partition)}, not {dict(partition)}")
+    key = list(table.key)
     attributes = [c for c in incoming.columns if c not in key and c not in INSTRUCTIONS]
     # OneRoster marks records to delete with status tobedeleted (some SIS write "inactive"), in delta and
     # (rarely) in bulk files.
@@ -117,9 +125,9 @@ def diff_entity(
         *[pl.when(take_new).then(pl.col(f"{c}__new")).otherwise(pl.col(c)).alias(f"__next_{c}") for c in attributes],
     )
     stamp = pl.lit(now).cast(TIMESTAMP)
+    partition_values = [pl.lit(partition[c], pl.String).alias(c) for c in table.partition]
     state = diffed.select(
-        pl.lit(source_system_id).alias("sourceSystemId"),
-        pl.lit(year).alias("year"),
+        *partition_values,
         *key,
         *[pl.col(f"__next_{c}").alias(c) for c in attributes],
         pl.col("__is_active").alias("isActive"),
@@ -131,10 +139,9 @@ def diff_entity(
     changed_rows = diffed.filter(pl.col("__change").is_not_null())
     changes = changed_rows.select(
         pl.lit(run_id).alias("runId"),
-        pl.lit(entity.name).alias("entity"),
-        pl.lit(source_system_id).alias("sourceSystemId"),
-        pl.lit(year).alias("year"),
-        record_id(entity).alias("recordId"),
+        pl.lit(table.name).alias("entity"),
+        *partition_values,
+        record_id(table.key).alias("recordId"),
         pl.col("__change").alias("change"),
         pl.concat_list(
             [pl.when(in_prev & in_new & d).then(pl.lit(c)) for c, d in zip(attributes, differs)] or [pl.lit(None, pl.String)]
@@ -144,10 +151,28 @@ def diff_entity(
     counts = changed_rows.get_column("__change").value_counts()
     by_change = dict(zip(counts.get_column("__change").to_list(), counts.get_column("count").to_list()))
     return EntityChanges(
-        entity.name, state, changes,
+        table.name, dict(partition), state, changes,
         added=by_change.get("added", 0), updated=by_change.get("updated", 0),
         deactivated=by_change.get("deactivated", 0), reactivated=by_change.get("reactivated", 0),
         active_before=int(diffed.get_column("__was_active").sum()),
+    )
+
+
+def diff_entity(
+    entity: Entity,
+    previous: pl.DataFrame | None,
+    incoming: pl.DataFrame,
+    *,
+    source_system_id: str,
+    year: str,
+    run_id: str,
+    now: datetime,
+    delta: bool = False,
+) -> EntityChanges:
+    """``diff_table`` for a canonical entity's partition of one source system and year."""
+    return diff_table(
+        roster_table(entity), previous, incoming,
+        partition=roster_partition(source_system_id, year), run_id=run_id, now=now, delta=delta,
     )
 
 
@@ -190,7 +215,7 @@ def diff_package(
     changes = {}
     for name, table in tables.items():
         incoming = pl.from_arrow(table)
-        previous = lake.read(name, source_system_id, year)
+        previous = lake.read(name, roster_partition(source_system_id, year))
         changes[name] = diff_entity(
             ENTITY_BY_NAME[name], previous, incoming,  # type: ignore[arg-type]
             source_system_id=source_system_id, year=year, run_id=run_id, now=now, delta=delta,
@@ -202,15 +227,15 @@ def deactivate_missing(
     lake: Lake, entity: Entity, *, source_system_id: str, year: str, run_id: str, now: datetime
 ) -> EntityChanges | None:
     """Diff a file that a full snapshot no longer has: all its records become inactive."""
-    previous = lake.read(entity.name, source_system_id, year)
+    previous = lake.read(entity.name, roster_partition(source_system_id, year))
     if previous is None or previous.height == 0:
         return None
     empty = previous.head(0).select(entity.polars_schema.names())
     return diff_entity(entity, previous, empty, source_system_id=source_system_id, year=year, run_id=run_id, now=now)
 
 
-def apply_changes(lake: Lake, changes: dict[str, EntityChanges], source_system_id: str, year: str, fault=None) -> None:
-    """Write the diffed changes: the change set and each entity's partition, each one Delta commit.
+def apply_changes(lake: Lake, changes: dict[str, EntityChanges], fault=None) -> None:
+    """Write diffed changes: the change set and each table's partition, each one Delta commit.
 
     The writes go to independent tables and run two at a time (delta-rs releases the GIL while it
     encodes). A run interrupted between them is rolled back by the run engine from the versions
@@ -219,8 +244,7 @@ def apply_changes(lake: Lake, changes: dict[str, EntityChanges], source_system_i
     change_sets = [c.changes for c in changes.values() if c.changes.height]
     writes = [lambda: lake.append(CHANGES, pl.concat(change_sets, how="diagonal_relaxed"))] if change_sets else []
     writes += [
-        (lambda name=name, diff=diff: lake.replace_partition(name, source_system_id, year, diff.state))
-        for name, diff in changes.items()
+        (lambda diff=diff: lake.replace_partition(diff.entity, diff.partition, diff.state)) for diff in changes.values()
     ]
     with ThreadPoolExecutor(max_workers=2) as pool:
         for done, future in enumerate(as_completed([pool.submit(w) for w in writes]), start=1):

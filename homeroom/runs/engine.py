@@ -271,7 +271,7 @@ class Runner:
                 return Outcome(run, activity, changes)
 
         say("writing the lake")
-        apply_changes(self.lake, changes, source_id, year, fault=_fault)
+        apply_changes(self.lake, changes, fault=_fault)
         _fault("before-commit")
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
@@ -419,7 +419,7 @@ class Runner:
                     diff = deactivate_missing(self.lake, entity, source_system_id=source_id, year=year, run_id=run_id, now=now)
                     if diff is not None:
                         changes[entity.name] = diff
-        apply_changes(self.lake, changes, source_id, year, fault=_fault)
+        apply_changes(self.lake, changes, fault=_fault)
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
             statistics = dict(activity.statistics)

@@ -36,7 +36,7 @@ def edit(pkg: Path, file: str, old: str, new: str) -> None:
 
 
 def users(runner: Runner, year: str = "2026") -> pl.DataFrame:
-    return runner.lake.read("users", year=year).sort("sourcedId")
+    return runner.lake.read("users", {"year": year}).sort("sourcedId")
 
 
 def changed_package(tmp_path: Path) -> Path:
