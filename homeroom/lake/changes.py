@@ -19,6 +19,7 @@ import polars as pl
 import pyarrow as pa
 
 from homeroom.lake.tables import CHANGES, Lake, TableSpec, roster_partition, roster_table
+from homeroom.model.delta import Owner
 from homeroom.model.entities import ENTITY_BY_NAME, Entity
 
 TIMESTAMP = pl.Datetime("us", "UTC")
@@ -72,12 +73,16 @@ def diff_table(
     run_id: str,
     now: datetime,
     delta: bool = False,
+    owner: Owner | None = None,
+    owning: pl.DataFrame | None = None,
 ) -> EntityChanges:
     """The new rows of one partition of a table, and the change set.
 
     ``previous`` holds the partition's rows in the lake (None or empty: none yet); ``incoming`` the
     table's key and attribute columns, and optionally ``status``. In full mode a row absent from
-    ``incoming`` becomes inactive; in delta mode it is kept as it is.
+    ``incoming`` becomes inactive. In delta mode it is kept as it is, unless the table has an
+    ``owner`` and the delta restates the row's owner (see ``homeroom.model.delta``): then the row
+    becomes inactive. ``owning`` holds the owning entity's incoming rows, if the delta has any.
     """
     if set(partition) != set(table.partition):
         raise ValueError(f"a partition of {table.name} has a value for each of {', '.join(table.partition)}, not {dict(partition)}")
@@ -99,13 +104,20 @@ def diff_table(
     for c in attributes:  # attributes the lake has not seen before (schema evolution)
         if c not in previous.columns:
             previous = previous.with_columns(pl.lit(None, new.schema[c]).alias(c))
-    old = previous.select(*key, *attributes, *LIFECYCLE).with_columns(pl.lit(True).alias("__in_prev"))
+    restated = [_owner_restated(owner, previous, incoming, owning).alias("__restated")] if delta and owner else []
+    old = previous.select(*key, *attributes, *LIFECYCLE, *restated).with_columns(pl.lit(True).alias("__in_prev"))
     joined = _join_on_key(old, new, key)
 
     in_new = pl.col("__in_new").fill_null(False)
     in_prev = pl.col("__in_prev").fill_null(False)
     was_active = in_prev & pl.col("isActive").fill_null(False)
-    if delta:
+    if restated:
+        is_active = (
+            pl.when(in_new).then(pl.col("__active_in_package"))
+            .when(pl.col("__restated").fill_null(False)).then(pl.lit(False))
+            .otherwise(pl.col("isActive"))
+        )
+    elif delta:
         is_active = pl.when(in_new).then(pl.col("__active_in_package")).otherwise(pl.col("isActive"))
     else:
         is_active = in_new & pl.col("__active_in_package").fill_null(False)
@@ -158,6 +170,17 @@ def diff_table(
     )
 
 
+def _owner_restated(owner: Owner, previous: pl.DataFrame, incoming: pl.DataFrame, owning: pl.DataFrame | None) -> pl.Expr:
+    """Whether a previous row's owner is one the delta restates: named by the incoming rows or by the owning rows."""
+    if owner.column not in previous.columns:
+        return pl.lit(False)
+    named = [incoming.get_column(owner.column)] if owner.column in incoming.columns else []
+    if owning is not None and owner.key in owning.columns:
+        named.append(owning.get_column(owner.key))
+    owners = pl.concat([s.cast(pl.String).rename("owner") for s in named]) if named else pl.Series("owner", [], pl.String)
+    return pl.col(owner.column).cast(pl.String).is_in(owners.drop_nulls().unique().implode()).fill_null(False)
+
+
 def diff_entity(
     entity: Entity,
     previous: pl.DataFrame | None,
@@ -168,11 +191,13 @@ def diff_entity(
     run_id: str,
     now: datetime,
     delta: bool = False,
+    owner: Owner | None = None,
+    owning: pl.DataFrame | None = None,
 ) -> EntityChanges:
     """``diff_table`` for a canonical entity's partition of one source system and year."""
     return diff_table(
-        roster_table(entity), previous, incoming,
-        partition=roster_partition(source_system_id, year), run_id=run_id, now=now, delta=delta,
+        roster_table(entity), previous, incoming, partition=roster_partition(source_system_id, year),
+        run_id=run_id, now=now, delta=delta, owner=owner, owning=owning,
     )
 
 
@@ -210,17 +235,29 @@ def diff_package(
     run_id: str,
     now: datetime,
     delta: bool = False,
+    owners: Mapping[str, Owner] | None = None,
 ) -> dict[str, EntityChanges]:
-    """Diff every entity of a validated package against the lake's current state."""
+    """Diff every entity of a validated package against the lake's current state.
+
+    ``owners`` (a delta format's, e.g. ``DELTA_OWNERS["oneroster-1.1"]``) say which entities' rows a
+    delta restates as a whole, by their owner.
+    """
+    frames = {name: _frame(table) for name, table in tables.items()}
     changes = {}
-    for name, table in tables.items():
-        incoming = pl.from_arrow(table)
-        previous = lake.read(name, roster_partition(source_system_id, year))
+    for name, incoming in frames.items():
+        owner = (owners or {}).get(name)
         changes[name] = diff_entity(
-            ENTITY_BY_NAME[name], previous, incoming,  # type: ignore[arg-type]
+            ENTITY_BY_NAME[name], lake.read(name, roster_partition(source_system_id, year)), incoming,
             source_system_id=source_system_id, year=year, run_id=run_id, now=now, delta=delta,
+            owner=owner, owning=frames.get(owner.entity) if owner and owner.entity else None,
         )
     return changes
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def deactivate_missing(

@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeroom.errors import HomeroomError
+from homeroom.inbound.formats.oneroster import DELTA_OWNERS
 from homeroom.lake.changes import EntityChanges, apply_changes, deactivate_missing, diff_package
 from homeroom.lake.tables import CHANGES, Lake
 from homeroom.model.entities import ENTITIES, ENTITY_BY_NAME
@@ -257,7 +258,8 @@ class Runner:
             delta = True  # a package with any delta file never deactivates by absence
         say("comparing with the lake")
         now = datetime.now(timezone.utc)
-        changes = diff_package(self.lake, result.tables, source_system_id=source_id, year=year, run_id=run_id, now=now, delta=delta)
+        changes = diff_package(self.lake, result.tables, source_system_id=source_id, year=year, run_id=run_id, now=now,
+                               delta=delta, owners=DELTA_OWNERS.get(result.format or ""))
         reasons = [] if delta else self._hold_reasons(flow_id, files, result, changes, thresholds)
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
@@ -407,11 +409,13 @@ class Runner:
             activity = db.get(RunActivity, activity_id)
             flow = db.get(InboundFlow, activity.flow_id)
             source_id, year, flow_name = flow.connector.source_system_id, flow.year.code, activity.display_name
+            format_name = activity.package_format
         folder = self._pending_dir(run_id, activity_id)
         tables = {p.stem: pq.read_table(p) for p in sorted(folder.glob("*.parquet"))}
         delta = (folder / "mode").read_text() == "delta"
         now = datetime.now(timezone.utc)
-        changes = diff_package(self.lake, tables, source_system_id=source_id, year=year, run_id=run_id, now=now, delta=delta)
+        changes = diff_package(self.lake, tables, source_system_id=source_id, year=year, run_id=run_id, now=now,
+                               delta=delta, owners=DELTA_OWNERS.get(format_name or ""))
         for reason in reasons:
             if reason["code"] == "FileMissing" and reason.get("flow", flow_name) == flow_name:
                 entity = next((e for e in ENTITIES if _file_entity(reason["file"]) == e.name), None)

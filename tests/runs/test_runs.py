@@ -245,14 +245,17 @@ def test_planning_falls_back_to_an_exact_join_when_key_hashes_collide(monkeypatc
 
 
 def test_a_oneroster_bulk_then_delta_package_updates_without_deactivating_by_absence(runner, tmp_path):
-    """The manifest says delta: records absent from the delta stay; tobedeleted (and "inactive") deactivate."""
+    """The manifest says delta: records absent from the delta stay, unless the delta restates their owner;
+    tobedeleted (and "inactive") deactivate."""
     fixtures = Path(__file__).parents[1] / "fixtures" / "oneroster"
     first = runner.run(fixtures / "bulk-1.1", flow_name="or", year="2026")
     assert first.run.status == "completed" and first.activity.changes["users"]["added"] == 9
     second = runner.run(fixtures / "delta-1.1", flow_name="or", year="2026")
     assert second.run.status == "completedWithErrors"  # the fixture has an enrollment without a user
     changes = {k: (v["added"], v["updated"], v["deactivated"]) for k, v in second.activity.changes.items()}
-    assert changes == {"users": (1, 1, 2), "roles": (2, 0, 1), "enrollments": (1, 0, 1), "relationships": (1, 0, 0)}
+    # s-2's users.csv row restates its orgs (now school-2 only) and agents (none), so besides s-3's role
+    # (tobedeleted) s-2's role at school-1 is deactivated, and its relationship with p-3 too.
+    assert changes == {"users": (1, 1, 2), "roles": (2, 0, 2), "enrollments": (1, 0, 1), "relationships": (1, 0, 1)}
     users = runner.lake.read("users").sort("sourcedId")
     assert users.filter(~pl.col("isActive"))["sourcedId"].to_list() == ["p-3", "s-3"]
     assert users.height == 10, "nothing absent from the delta was deactivated or lost"
