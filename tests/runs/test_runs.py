@@ -225,25 +225,6 @@ def test_a_generated_district_and_its_next_snapshot(runner, tmp_path):
     assert second.activity.statistics["people"]["inactive"] == 10
 
 
-def test_planning_falls_back_to_an_exact_join_when_key_hashes_collide(monkeypatch):
-    """The lake joins on 64-bit key hashes; a (forced) collision must not merge two records."""
-    from datetime import datetime, timezone
-
-    import homeroom.lake.changes as changes
-    from homeroom.model.entities import ORGS
-
-    monkeypatch.setattr(changes, "_key_hash", lambda key: pl.lit(7, pl.UInt64).alias("__key_hash"))
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
-    first = pl.DataFrame({"sourcedId": ["a", "b"], "name": ["A", "B"], "type": ["school"] * 2, "parentSourcedId": [None, None]})
-    plan = changes.diff_entity(ORGS, None, first, source_system_id="s", year="2026", run_id="r1", now=now)
-    second = pl.DataFrame({"sourcedId": ["b", "c"], "name": ["B2", "C"], "type": ["school"] * 2, "parentSourcedId": [None, None]})
-    plan = changes.diff_entity(ORGS, plan.state, second, source_system_id="s", year="2026", run_id="r2", now=now)
-    assert (plan.added, plan.updated, plan.deactivated) == (1, 1, 1)
-    assert plan.state.sort("sourcedId").select("sourcedId", "name", "isActive").rows() == [
-        ("a", "A", False), ("b", "B2", True), ("c", "C", True)
-    ]
-
-
 def test_a_oneroster_bulk_then_delta_package_updates_without_deactivating_by_absence(runner, tmp_path):
     """The manifest says delta: records absent from the delta stay, unless the delta restates their owner;
     tobedeleted (and "inactive") deactivate."""
