@@ -84,8 +84,7 @@ def diff_table(
     ``owner`` and the delta restates the row's owner (see ``homeroom.model.delta``): then the row
     becomes inactive. ``owning`` holds the owning entity's incoming rows, if the delta has any.
     """
-    if set(partition) != set(table.partition):
-        raise ValueError(f"a partition of {table.name} has a value for each of {', '.join(table.partition)}, not {dict(partition)}")
+    partition = table.partition_values(partition)
     key = list(table.key)
     attributes = [c for c in incoming.columns if c not in key and c not in INSTRUCTIONS]
     # OneRoster marks records to delete with status tobedeleted (some SIS write "inactive"), in delta and
@@ -111,14 +110,12 @@ def diff_table(
     in_new = pl.col("__in_new").fill_null(False)
     in_prev = pl.col("__in_prev").fill_null(False)
     was_active = in_prev & pl.col("isActive").fill_null(False)
-    if restated:
-        is_active = (
-            pl.when(in_new).then(pl.col("__active_in_package"))
-            .when(pl.col("__restated").fill_null(False)).then(pl.lit(False))
-            .otherwise(pl.col("isActive"))
-        )
-    elif delta:
-        is_active = pl.when(in_new).then(pl.col("__active_in_package")).otherwise(pl.col("isActive"))
+    if delta:
+        # What the delta does not have stays as it is, unless the delta restated its owner without it.
+        kept = pl.col("isActive")
+        if restated:
+            kept = pl.when(pl.col("__restated").fill_null(False)).then(pl.lit(False)).otherwise(kept)
+        is_active = pl.when(in_new).then(pl.col("__active_in_package")).otherwise(kept)
     else:
         is_active = in_new & pl.col("__active_in_package").fill_null(False)
     differs = [~pl.col(c).eq_missing(pl.col(f"{c}__new")) for c in attributes]
@@ -137,7 +134,7 @@ def diff_table(
         *[pl.when(take_new).then(pl.col(f"{c}__new")).otherwise(pl.col(c)).alias(f"__next_{c}") for c in attributes],
     )
     stamp = pl.lit(now).cast(TIMESTAMP)
-    partition_values = [pl.lit(partition[c], pl.String).alias(c) for c in table.partition]
+    partition_values = [pl.lit(value, pl.String).alias(column) for column, value in partition.items()]
     state = diffed.select(
         *partition_values,
         *key,
@@ -163,7 +160,7 @@ def diff_table(
     counts = changed_rows.get_column("__change").value_counts()
     by_change = dict(zip(counts.get_column("__change").to_list(), counts.get_column("count").to_list()))
     return EntityChanges(
-        table.name, dict(partition), state, changes,
+        table.name, partition, state, changes,
         added=by_change.get("added", 0), updated=by_change.get("updated", 0),
         deactivated=by_change.get("deactivated", 0), reactivated=by_change.get("reactivated", 0),
         active_before=int(diffed.get_column("__was_active").sum()),

@@ -31,6 +31,12 @@ class TableSpec:
     partition: tuple[str, ...]
     """The partition columns, in order: a run reads and replaces one partition as a whole."""
 
+    def partition_values(self, values: Mapping[str, str]) -> dict[str, str]:
+        """One partition's ``values`` in the partition's column order; refused unless each column has one."""
+        if set(values) != set(self.partition):
+            raise ValueError(f"a partition of {self.name} has a value for each of {', '.join(self.partition)}, not {dict(values)}")
+        return {column: values[column] for column in self.partition}
+
 
 def roster_table(entity: Entity) -> TableSpec:
     """The table of a canonical entity: keyed as the entity is, one partition per source system and year."""
@@ -116,13 +122,11 @@ class Lake:
 
     def replace_partition(self, table: str, partition: Mapping[str, str], rows: pl.DataFrame) -> None:
         """Replace the rows of one partition (a value for every partition column), atomically (one Delta commit)."""
-        columns = self.spec(table).partition
-        if set(partition) != set(columns):
-            raise ValueError(f"a partition of {table} has a value for each of {', '.join(columns)}, not {dict(partition)}")
-        predicate = " AND ".join(f"{column} = {_quote(partition[column])}" for column in columns)
+        values = self.spec(table).partition_values(partition)
+        predicate = " AND ".join(f"{column} = {_quote(value)}" for column, value in values.items())
         write_deltalake(
             self.uri(table), rows.to_arrow(compat_level=pl.CompatLevel.newest()), mode="overwrite", predicate=predicate,
-            partition_by=list(columns), storage_options=self.storage_options, schema_mode="merge", writer_properties=WRITER,
+            partition_by=list(values), storage_options=self.storage_options, schema_mode="merge", writer_properties=WRITER,
         )
 
     def append(self, table: str, rows: pl.DataFrame) -> None:

@@ -66,8 +66,8 @@ def test_a_first_snapshot_adds_every_record_with_its_lifecycle_and_partition():
 
 def test_a_full_snapshot_updates_adds_and_deactivates_what_is_absent():
     first = diff_users(None, FIRST, "r1", T1)
-    second = diff_users(first.state, users(("u1", "ann@x.example", "Anne"), ("u2", "bob@x.example", "Bob"), ("u4", "dee@x.example", "Dee")),
-                        "r2", T2)
+    snapshot = users(("u1", "ann@x.example", "Anne"), ("u2", "bob@x.example", "Bob"), ("u4", "dee@x.example", "Dee"))
+    second = diff_users(first.state, snapshot, "r2", T2)
     assert second.counts() == {
         "added": 1, "updated": 1, "deactivated": 1, "reactivated": 0, "activeBefore": 3, "active": 3, "inactive": 1, "total": 4,
     }
@@ -84,8 +84,8 @@ def test_a_full_snapshot_updates_adds_and_deactivates_what_is_absent():
 def test_a_record_that_comes_back_is_reactivated_with_its_first_seen_time_kept():
     first = diff_users(None, FIRST, "r1", T1)
     second = diff_users(first.state, FIRST.filter(pl.col("sourcedId") != "u3"), "r2", T2)
-    third = diff_users(second.state, users(("u1", "ann@x.example", "Ann"), ("u2", "bob@x.example", "Bob"), ("u3", "cy@x.example", "Cyrus")),
-                       "r3", T3)
+    back = users(("u1", "ann@x.example", "Ann"), ("u2", "bob@x.example", "Bob"), ("u3", "cy@x.example", "Cyrus"))
+    third = diff_users(second.state, back, "r3", T3)
     assert counts(third) == (0, 0, 0, 1) and third.active_before == 2
     # A reactivated record that also changed counts once, as reactivated, and names its changed fields.
     assert change_set(third) == [("u3", "reactivated", ["givenName"])]
@@ -119,7 +119,9 @@ def test_a_delta_keeps_what_it_does_not_have_and_deactivates_tobedeleted_rows():
 
 def test_a_tobedeleted_or_inactive_status_in_a_full_snapshot_deactivates():
     first = diff_users(None, FIRST, "r1", T1)
-    full = users(("u1", "ann@x.example", "Ann", None), ("u2", "bob@x.example", "Bob", "inactive"), ("u3", "cy@x.example", "Cy", "tobedeleted"))
+    full = users(
+        ("u1", "ann@x.example", "Ann", None), ("u2", "bob@x.example", "Bob", "inactive"), ("u3", "cy@x.example", "Cy", "tobedeleted"),
+    )
     second = diff_users(first.state, full, "r2", T2)
     assert counts(second) == (0, 0, 2, 0)
     assert activity(second) == [("u1", True), ("u2", False), ("u3", False)]
@@ -154,13 +156,16 @@ def test_natural_keys_identify_association_rows_and_name_their_records():
 # --- owners in delta mode ------------------------------------------------------------------------------------
 
 ROLE_OWNER = Owner("userSourcedId", "users")
-PREVIOUS_ROLES = roles(("u1", "o1", "student", None), ("u1", "o2", "student", None), ("u2", "o1", "teacher", None), ("u3", "o1", "aide", None))
+PREVIOUS_ROLES = roles(
+    ("u1", "o1", "student", None), ("u1", "o2", "student", None), ("u2", "o1", "teacher", None), ("u3", "o1", "aide", None),
+)
 
 
 def roles_after(delta_roles: pl.DataFrame, *, owning: pl.DataFrame | None, owner: Owner | None = ROLE_OWNER, delta: bool = True):
     first = diff.diff_entity(ROLES, None, PREVIOUS_ROLES.drop("status"), source_system_id="s", year="2026", run_id="r1", now=T1)
     return diff.diff_entity(
-        ROLES, first.state, delta_roles, source_system_id="s", year="2026", run_id="r2", now=T2, delta=delta, owner=owner, owning=owning,
+        ROLES, first.state, delta_roles, source_system_id="s", year="2026", run_id="r2", now=T2,
+        delta=delta, owner=owner, owning=owning,
     )
 
 
@@ -183,7 +188,9 @@ def test_an_owner_that_a_delta_restates_loses_the_rows_it_no_longer_lists():
 def test_owners_restated_by_the_rows_alone_or_without_an_owner_keep_the_rest():
     # Without the users' rows, only u1 (named by its delta role) is restated.
     alone = roles_after(roles(("u1", "o3", "student", "active")), owning=None)
-    assert change_set(alone) == [("u1/o1/student", "deactivated", []), ("u1/o2/student", "deactivated", []), ("u1/o3/student", "added", [])]
+    assert change_set(alone) == [
+        ("u1/o1/student", "deactivated", []), ("u1/o2/student", "deactivated", []), ("u1/o3/student", "added", []),
+    ]
     # Without an owner, rows are matched by key only: a delta never deactivates by absence.
     by_key = roles_after(roles(("u1", "o3", "student", "active")), owning=users(("u2", "b", "B", "active")), owner=None)
     assert change_set(by_key) == [("u1/o3/student", "added", [])]
@@ -194,7 +201,9 @@ def test_owners_restated_by_the_rows_alone_or_without_an_owner_keep_the_rest():
 
 def test_an_owner_column_of_the_rows_themselves_follows_a_record_whose_key_changed():
     schema = {"classSourcedId": pl.String, "userSourcedId": pl.String, "role": pl.String, "oneRosterSourcedId": pl.String}
-    bulk = pl.DataFrame([("c1", "u1", "student", "e1"), ("c2", "u2", "student", "e2"), ("c2", "u3", "student", "e3")], schema=schema, orient="row")
+    bulk = pl.DataFrame(
+        [("c1", "u1", "student", "e1"), ("c2", "u2", "student", "e2"), ("c2", "u3", "student", "e3")], schema=schema, orient="row",
+    )
     first = diff.diff_entity(ENROLLMENTS, None, bulk, source_system_id="s", year="2026", run_id="r1", now=T1)
     delta = pl.DataFrame([("c3", "u1", "student", "e1", "active"), ("c2", "u2", "student", "e2", "tobedeleted")],
                          schema={**schema, "status": pl.String}, orient="row")
@@ -263,7 +272,9 @@ def test_a_table_that_is_not_a_roster_entity_is_diffed_written_and_read_by_its_p
     assert stored.sort("accountId").select("accountId", "isActive", "lastRunId").rows() == [("a1", True, "r1"), ("a2", False, "r2")]
     assert lake.read(ACCOUNTS.name, {"tenantDirectory": "fabrikam"}).height == 0
     changes = lake.read("_changes", {"runId": "r2"})
-    assert changes.select("entity", "tenantDirectory", "recordId", "change").rows() == [("directoryAccounts", "contoso", "d/a2", "deactivated")]
+    assert changes.select("entity", "tenantDirectory", "recordId", "change").rows() == [
+        ("directoryAccounts", "contoso", "d/a2", "deactivated"),
+    ]
 
 
 def test_partitions_are_named_by_the_spec_and_specs_by_name(tmp_path, known_tables):
