@@ -1,20 +1,66 @@
-"""Delta Lake tables: where they live, reading one partition, writing one atomically, versions."""
+"""Delta Lake tables: what each one is (its spec), where it lives, reading and replacing a partition, versions."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
-import pyarrow as pa
 from deltalake import DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
+from homeroom.model.entities import ENTITIES, Entity
 from homeroom.settings import Settings
 
-PARTITION = ["sourceSystemId", "year"]
 #: ZSTD writes as fast as the default codec here and makes the lake about 4x smaller.
 WRITER = WriterProperties(compression="ZSTD")
 CHANGES = "_changes"
+#: A roster table has one partition per source system and school year.
+ROSTER_PARTITION = ("sourceSystemId", "year")
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A lake table: its name, what identifies one of its rows, and how it is partitioned."""
+
+    name: str
+    """The table's folder under the tenant, e.g. ``users`` or ``_changes``."""
+    key: tuple[str, ...]
+    """The columns that identify a row within a partition (none for an append-only table)."""
+    partition: tuple[str, ...]
+    """The partition columns, in order: a run reads and replaces one partition as a whole."""
+
+    def partition_values(self, values: Mapping[str, str]) -> dict[str, str]:
+        """One partition's ``values`` in the partition's column order; refused unless each column has one."""
+        if set(values) != set(self.partition):
+            raise ValueError(f"a partition of {self.name} has a value for each of {', '.join(self.partition)}, not {dict(values)}")
+        return {column: values[column] for column in self.partition}
+
+
+def roster_table(entity: Entity) -> TableSpec:
+    """The table of a canonical entity: keyed as the entity is, one partition per source system and year."""
+    return TableSpec(entity.name, entity.key, ROSTER_PARTITION)
+
+
+def roster_partition(source_system_id: str, year: str) -> dict[str, str]:
+    """The partition values of one source system's rows of one school year."""
+    return {"sourceSystemId": source_system_id, "year": year}
+
+
+#: Every table a lake knows, by name: the roster entities', the change set (appended per run), and
+#: any registered later (directory accounts, match links).
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec for spec in [*(roster_table(e) for e in ENTITIES), TableSpec(CHANGES, (), ("runId",))]
+}
+
+
+def register(spec: TableSpec) -> TableSpec:
+    """Make a table known to every lake (idempotent); a different spec under a known name is refused."""
+    known = TABLES.setdefault(spec.name, spec)
+    if known != spec:
+        raise ValueError(f"the lake already has a table {spec.name!r}: {known}")
+    return spec
 
 
 def _quote(value: str) -> str:
@@ -53,33 +99,44 @@ class Lake:
         dt = self._table(table)
         return None if dt is None else dt.version()
 
-    def read(self, table: str, source_system_id: str | None = None, year: str | None = None) -> pl.DataFrame | None:
-        """A table's rows, optionally of one source system and year; None if the table does not exist."""
+    @staticmethod
+    def spec(table: str) -> TableSpec:
+        """The spec of a known table (see ``TABLES`` and ``register``)."""
+        try:
+            return TABLES[table]
+        except KeyError:
+            raise KeyError(f"the lake has no table {table!r}; known: {', '.join(sorted(TABLES))}") from None
+
+    def read(self, table: str, partition: Mapping[str, str] | None = None) -> pl.DataFrame | None:
+        """A table's rows, optionally of the partitions with these values (some or all of the partition
+        columns, e.g. ``{"sourceSystemId": s, "year": y}`` or ``{"year": y}``); None if the table does not exist."""
+        columns = self.spec(table).partition
+        if unknown := set(partition or {}) - set(columns):
+            raise ValueError(f"{table} is partitioned by {', '.join(columns)}, not by {', '.join(sorted(unknown))}")
         if self._table(table) is None:
             return None
         frame = pl.scan_delta(self.uri(table), storage_options=self.storage_options)
-        if source_system_id is not None:
-            frame = frame.filter(pl.col("sourceSystemId") == source_system_id)
-        if year is not None:
-            frame = frame.filter(pl.col("year") == year)
+        for column, value in (partition or {}).items():
+            frame = frame.filter(pl.col(column) == value)
         return frame.collect()
 
-    def replace_partition(self, table: str, source_system_id: str, year: str, rows: pl.DataFrame) -> None:
-        """Replace one source system's rows of one year, atomically (one Delta commit)."""
-        data = rows.to_arrow(compat_level=pl.CompatLevel.newest())
-        predicate = f"sourceSystemId = {_quote(source_system_id)} AND year = {_quote(year)}"
+    def replace_partition(self, table: str, partition: Mapping[str, str], rows: pl.DataFrame) -> None:
+        """Replace the rows of one partition (a value for every partition column), atomically (one Delta commit)."""
+        values = self.spec(table).partition_values(partition)
+        predicate = " AND ".join(f"{column} = {_quote(value)}" for column, value in values.items())
         write_deltalake(
-            self.uri(table), data, mode="overwrite", predicate=predicate, partition_by=PARTITION,
-            storage_options=self.storage_options, schema_mode="merge", writer_properties=WRITER,
+            self.uri(table), rows.to_arrow(compat_level=pl.CompatLevel.newest()), mode="overwrite", predicate=predicate,
+            partition_by=list(values), storage_options=self.storage_options, schema_mode="merge", writer_properties=WRITER,
         )
 
     def append(self, table: str, rows: pl.DataFrame) -> None:
-        """Append rows to a table (the change sets)."""
+        """Append rows to a table, into the partitions their values name (the change sets)."""
         if rows.height == 0:
             return
         write_deltalake(
             self.uri(table), rows.to_arrow(compat_level=pl.CompatLevel.newest()), mode="append",
-            partition_by=["runId"], storage_options=self.storage_options, schema_mode="merge", writer_properties=WRITER,
+            partition_by=list(self.spec(table).partition), storage_options=self.storage_options, schema_mode="merge",
+            writer_properties=WRITER,
         )
 
     def restore(self, table: str, version: int | None) -> bool:
@@ -94,12 +151,6 @@ class Lake:
         return True
 
     def tables(self) -> list[str]:
-        """The tables that exist: the canonical entities' and the change set, on any storage."""
-        from homeroom.model.entities import ENTITIES
+        """The known tables that exist in this lake, on any storage."""
+        return sorted(name for name in TABLES if self._table(name) is not None)
 
-        return sorted(t for t in [*(e.name for e in ENTITIES), CHANGES] if self._table(t) is not None)
-
-
-def empty_like(schema: pa.Schema) -> pl.DataFrame:
-    """An empty frame with a schema."""
-    return pl.from_arrow(schema.empty_table())  # type: ignore[return-value]

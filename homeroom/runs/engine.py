@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from homeroom.errors import RunError, RunInProgress
 from homeroom.inbound.formats import FORMATS, file_format_code
-from homeroom.lake.snapshots import EntityChanges, apply_package, deactivate_missing, plan_package
+from homeroom.inbound.formats.oneroster import DELTA_OWNERS
+from homeroom.lake.changes import EntityChanges, apply_changes, deactivate_missing, diff_package
 from homeroom.lake.tables import CHANGES, Lake
 from homeroom.model.entities import ENTITIES, ENTITY_BY_NAME
 from homeroom.model.statuses import SUCCESSFUL_RUN, ActivityStatus, RunStatus, worst_completion
@@ -57,7 +58,7 @@ class Outcome:
 
     run: Run
     activity: RunActivity
-    plans: dict[str, EntityChanges]
+    changes: dict[str, EntityChanges]
 
 
 class Runner:
@@ -188,7 +189,7 @@ class Runner:
                 raise
         with self.sessions.begin() as db:
             run = self._conclude_in(db, run_id)
-            outcomes = [Outcome(run, db.get(RunActivity, o.activity.id), o.plans) for o in outcomes]
+            outcomes = [Outcome(run, db.get(RunActivity, o.activity.id), o.changes) for o in outcomes]
         return outcomes
 
     def _run_activity(
@@ -220,26 +221,27 @@ class Runner:
 
         if not delta and (result.format or "").startswith("oneroster") and _manifest_says_delta(package, self.settings):
             delta = True  # a package with any delta file never deactivates by absence
-        say("planning lake changes")
+        say("comparing with the lake")
         now = datetime.now(timezone.utc)
-        plans = plan_package(self.lake, result.tables, source_system_id=source_id, year=year, run_id=run_id, now=now, delta=delta)
-        reasons = [] if delta else self._hold_reasons(flow_id, files, result, plans, thresholds)
+        changes = diff_package(self.lake, result.tables, source_system_id=source_id, year=year, run_id=run_id, now=now,
+                               delta=delta, owners=DELTA_OWNERS.get(result.format or ""))
+        reasons = [] if delta else self._hold_reasons(flow_id, files, result, changes, thresholds)
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
-            activity.changes = {name: plan.counts() for name, plan in plans.items()}
+            activity.changes = {name: diff.counts() for name, diff in changes.items()}
             if reasons:
                 self._pending(run_id, activity_id).keep(result.tables, "delta" if delta else "full")
                 holds.hold(run, activity, reasons)
-                return Outcome(run, activity, plans)
+                return Outcome(run, activity, changes)
 
         say("writing the lake")
-        apply_package(self.lake, plans, source_id, year, fault=_fault)
+        apply_changes(self.lake, changes, fault=_fault)
         _fault("before-commit")
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
-            activity.statistics = self._statistics(result, plans)
+            activity.statistics = self._statistics(result, changes)
             activity.status = self._final_status(activity.statistics)
-        return Outcome(run, activity, plans)
+        return Outcome(run, activity, changes)
 
     def _conclude_in(self, db: Session, run_id: str) -> Run:
         """The run's status from its activities': held if any is held, else the worst of those that ran."""
@@ -273,7 +275,7 @@ class Runner:
                 )
 
     def _hold_reasons(
-        self, flow_id: str, files: list[str], result, plans: dict[str, EntityChanges], thresholds: dict
+        self, flow_id: str, files: list[str], result, changes: dict[str, EntityChanges], thresholds: dict
     ) -> list[dict]:
         with self.sessions() as db:
             last = db.scalars(
@@ -281,7 +283,7 @@ class Runner:
                 .where(RunActivity.flow_id == flow_id, RunActivity.status.in_(SUCCESSFUL_RUN))
                 .order_by(Run.started.desc()).limit(1)
             ).first()
-        guarded = [holds.Guarded(name, plan.deactivated, plan.active_before) for name, plan in plans.items()]
+        guarded = [holds.Guarded(name, diff.deactivated, diff.active_before) for name, diff in changes.items()]
         return [*holds.missing_file_reasons(last or [], files),
                 *holds.threshold_reasons(guarded, thresholds, self.settings.deactivation_threshold)]
 
@@ -297,16 +299,16 @@ class Runner:
     def _pending(self, run_id: str, activity_id: str) -> holds.PendingData:
         return holds.PendingData(pending_folder(self.settings, self.tenant, run_id, activity_id))
 
-    def _statistics(self, result, plans: dict[str, EntityChanges]) -> dict:
+    def _statistics(self, result, changes: dict[str, EntityChanges]) -> dict:
         stats: dict = {"errors": result.count("error"), "warnings": result.count("warning")}
         for metric, entity in STATISTIC_ENTITIES.items():
-            plan = plans.get(entity)
+            diff = changes.get(entity)
             stats[metric] = (
-                {"total": plan.total, "active": plan.active, "inactive": plan.total - plan.active}
-                if plan else {"total": 0, "active": 0, "inactive": 0}
+                {"total": diff.total, "active": diff.active, "inactive": diff.total - diff.active}
+                if diff else {"total": 0, "active": 0, "inactive": 0}
             )
         # Identity matching is a later stage: nobody is matched yet, so every active person is unmatched.
-        by_role = _people_by_role(plans.get("roles"))
+        by_role = _people_by_role(changes.get("roles"))
         stats["matchedPeopleByRole"] = [{"role": role, "count": 0} for role, _ in by_role]
         stats["unmatchedPeopleByRole"] = [{"role": role, "count": count} for role, count in by_role]
         return stats
@@ -331,7 +333,7 @@ class Runner:
             run = self._conclude_in(db, run_id)
             run.held_reason = reasons  # kept: why it was held, for the record
             first = outcomes[0]
-            return Outcome(run, db.get(RunActivity, first.activity.id), first.plans)
+            return Outcome(run, db.get(RunActivity, first.activity.id), first.changes)
 
     def _apply_held(self, run_id: str, activity_id: str, reasons: list[dict]) -> Outcome:
         with self.sessions.begin() as db:
@@ -343,29 +345,30 @@ class Runner:
         tables, mode = pending.load()
         delta = mode == "delta"
         now = datetime.now(timezone.utc)
-        plans = plan_package(self.lake, tables, source_system_id=source_id, year=year, run_id=run_id, now=now, delta=delta)
+        changes = diff_package(self.lake, tables, source_system_id=source_id, year=year, run_id=run_id, now=now,
+                               delta=delta, owners=DELTA_OWNERS.get(format_name or ""))
         for reason in reasons:
             if reason["code"] == "FileMissing" and reason.get("flow", flow_name) == flow_name:
                 for name in entities_of_file(format_name, reason["file"]):
-                    if name in plans:
+                    if name in changes:
                         continue  # another file of the package fills it: the snapshot already says what is active
-                    plan = deactivate_missing(self.lake, ENTITY_BY_NAME[name], source_system_id=source_id, year=year,
+                    diff = deactivate_missing(self.lake, ENTITY_BY_NAME[name], source_system_id=source_id, year=year,
                                               run_id=run_id, now=now)
-                    if plan is not None:
-                        plans[name] = plan
-        apply_package(self.lake, plans, source_id, year, fault=_fault)
+                    if diff is not None:
+                        changes[name] = diff
+        apply_changes(self.lake, changes, fault=_fault)
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
             statistics = dict(activity.statistics)
             for metric, entity in STATISTIC_ENTITIES.items():
-                if entity in plans:
-                    p = plans[entity]
+                if entity in changes:
+                    p = changes[entity]
                     statistics[metric] = {"total": p.total, "active": p.active, "inactive": p.total - p.active}
             activity.statistics = statistics
-            activity.changes = {name: plan.counts() for name, plan in plans.items()}
+            activity.changes = {name: diff.counts() for name, diff in changes.items()}
             activity.status = self._final_status(statistics)
         pending.drop()
-        return Outcome(run, activity, plans)
+        return Outcome(run, activity, changes)
 
     def discard(self, run_id: str) -> Run:
         """Discard a held run: nothing it would have changed is written."""

@@ -1,4 +1,4 @@
-"""OneRoster delta packages: status and dateLastModified, references to earlier records, and the merge.
+"""OneRoster delta packages: status and dateLastModified, references to earlier records, and a run after the bulk.
 
 The delta fixture (tests/fixtures/oneroster/delta-1.1) changes the bulk-1.1 fixture: s-2 moves to
 school-2 and loses its contact, s-4 arrives, s-3 and p-3 leave, enrollment e-9 arrives and e-8 leaves.
@@ -11,8 +11,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from homeroom.inbound.formats.oneroster import DELTA_OWNERS
-from homeroom.model.merge import apply_delta
+from homeroom.runs import Runner
+from homeroom.settings import Settings
 from homeroom.validate import validate_package
 from tests.conftest import finding_tuples
 from tests.inbound.oneroster_packages import ONEROSTER, OneRosterPackage, counts, table
@@ -95,25 +95,26 @@ def test_a_delta_file_without_a_status_column_stops_the_run(delta):
     assert result.stopped
 
 
-def test_delta_merged_into_the_bulk_it_follows():
-    bulk = validate_package(ONEROSTER / "bulk-1.1").tables
-    changes = validate_package(ONEROSTER / "delta-1.1").tables
-    merged = {name: pl.from_arrow(t) for name, t in apply_delta(bulk, changes, DELTA_OWNERS["oneroster-1.1"]).items()}
-    assert {name: frame.height for name, frame in merged.items()} == {
+def test_delta_merged_into_the_bulk_it_follows(tmp_path):
+    """Run bulk-1.1 then delta-1.1: the lake's active rows are the bulk with the delta merged in."""
+    runner = Runner("t", settings=Settings(data_dir=tmp_path / "data"))
+    runner.run(ONEROSTER / "bulk-1.1", flow_name="or", year="2026")
+    orgs = runner.lake.read("orgs")
+    runner.run(ONEROSTER / "delta-1.1", flow_name="or", year="2026")
+    active = {name: runner.lake.read(name).filter(pl.col("isActive")) for name in runner.lake.tables() if name != "_changes"}
+    assert {name: frame.height for name, frame in active.items()} == {
         "orgs": 3, "academicSessions": 3, "courses": 2, "users": 8, "roles": 7, "classes": 3, "enrollments": 8,
         "demographics": 3, "relationships": 3,
     }
-    assert merged["users"].select("sourcedId", "status").rows() == [
-        ("t-1", None), ("t-2", None), ("a-1", None), ("s-1", None), ("p-1", None), ("p-2", None), ("s-2", "active"), ("s-4", "active"),
-    ]
+    assert sorted(active["users"]["sourcedId"]) == ["a-1", "p-1", "p-2", "s-1", "s-2", "s-4", "t-1", "t-2"]
     # s-2's row restates its orgs: its role at school-1 gives way to school-2; s-3's role goes with it.
-    assert merged["roles"].select("userSourcedId", "orgSourcedId").rows() == [
-        ("t-1", "school-1"), ("t-2", "school-1"), ("t-2", "school-2"), ("a-1", "district-1"), ("s-1", "school-1"),
-        ("s-2", "school-2"), ("s-4", "school-1"),
+    assert sorted(active["roles"].select("userSourcedId", "orgSourcedId").rows()) == [
+        ("a-1", "district-1"), ("s-1", "school-1"), ("s-2", "school-2"), ("s-4", "school-1"),
+        ("t-1", "school-1"), ("t-2", "school-1"), ("t-2", "school-2"),
     ]
     # s-2's row lists no agents any more: its relationship with p-3 goes; s-4 brings one.
-    assert merged["relationships"].select("userSourcedId", "relationshipUserSourcedId").rows() == [
+    assert sorted(active["relationships"].select("userSourcedId", "relationshipUserSourcedId").rows()) == [
         ("s-1", "p-1"), ("s-1", "p-2"), ("s-4", "p-1"),
     ]
-    assert merged["enrollments"]["oneRosterSourcedId"].to_list() == ["e-1", "e-2", "e-3", "e-4", "e-5", "e-6", "e-7", "e-9"]
-    assert merged["orgs"].equals(pl.from_arrow(bulk["orgs"]))
+    assert sorted(active["enrollments"]["oneRosterSourcedId"]) == ["e-1", "e-2", "e-3", "e-4", "e-5", "e-6", "e-7", "e-9"]
+    assert runner.lake.read("orgs").equals(orgs), "an entity the delta does not have is not rewritten"

@@ -11,9 +11,9 @@ profile files are recognised and not read. Modules:
 - ``sources.py``: the files as canonical source rows (status, lists, roles, relationships, demographics);
 - ``values.py``: column expressions for OneRoster's value types.
 
-Delta packages are merged into earlier data with ``homeroom.model.merge.apply_delta``; pass it
-``DELTA_OWNERS[format name]`` so that a user's roles and relationships, which a delta users.csv
-row restates in full, replace the earlier ones. Source: ``roster-csv-formats.md`` §4-§6.
+A run of a delta package updates the lake's rows of the records it has (``homeroom.lake.changes``),
+given ``DELTA_OWNERS[format name]`` so that a user's roles and relationships, which a delta
+users.csv row restates in full, replace the earlier ones. Source: ``roster-csv-formats.md`` §4-§6.
 """
 
 import dataclasses
@@ -22,7 +22,7 @@ from homeroom.inbound.formats.base import CsvFormat
 from homeroom.inbound.formats.oneroster.checks import EXTENSION_PREFIX, check_package
 from homeroom.inbound.formats.oneroster.sources import oneroster_sources
 from homeroom.inbound.formats.oneroster.tables import FILES_V11, FILES_V12
-from homeroom.model.merge import Owner
+from homeroom.model.delta import Owner
 
 _NOTES = (
     "Header names are case-sensitive. Every column of a file's table should be present, in the order "
@@ -49,9 +49,10 @@ ONEROSTER_V11 = CsvFormat(
 )
 ONEROSTER_V12 = dataclasses.replace(ONEROSTER_V11, name="oneroster-1.2", display_name="OneRoster 1.2 CSV", files=FILES_V12)
 
-#: For ``apply_delta``: rows a delta restates as a whole. A users.csv row lists all of a user's
-#: orgs (1.1: its roles) and agents (its relationships); a roles.csv or enrollments.csv row is
-#: its own record, whose natural key may change (so it is matched by its OneRoster sourcedId).
+#: For the lake's delta diff (``diff_package(owners=...)``): rows a delta restates as a whole. A
+#: users.csv row lists all of a user's orgs (1.1: its roles) and agents (its relationships); a
+#: roles.csv or enrollments.csv row is its own record, whose natural key may change (so the row
+#: with its OneRoster sourcedId under the earlier key becomes inactive).
 DELTA_OWNERS: dict[str, dict[str, Owner]] = {
     ONEROSTER_V11.name: {
         "roles": Owner("userSourcedId", "users"),

@@ -1,13 +1,16 @@
-"""Apply a validated package to the lake: plan the new state of each entity, then write it.
+"""Apply a validated package to the lake: diff each entity against its rows, then write the result.
 
-Planning is pure: from the previous rows of one source system and year and the validated records
-it computes the new rows and the change set, so a run can be held (nothing written) and approved
-later. A *full* snapshot marks what is absent inactive; a *delta* package (OneRoster delta) applies
-only its rows, with ``status = tobedeleted`` deactivating a record. Nothing is ever deleted.
+The diff is pure: from the previous rows of one partition of a table (for a roster entity, one
+source system and year) and the incoming rows it computes the partition's new rows and the change
+set, so a run can be held (nothing written) and approved later. Any table with a ``TableSpec``
+can use it, not only the roster entities. A *full* snapshot marks what is absent inactive; a
+*delta* package (OneRoster delta) applies only its rows, with ``status = tobedeleted``
+deactivating a record. Nothing is ever deleted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,7 +18,8 @@ from datetime import datetime
 import polars as pl
 import pyarrow as pa
 
-from homeroom.lake.tables import CHANGES, Lake
+from homeroom.lake.tables import CHANGES, Lake, TableSpec, roster_partition, roster_table
+from homeroom.model.delta import Owner
 from homeroom.model.entities import ENTITY_BY_NAME, Entity
 
 TIMESTAMP = pl.Datetime("us", "UTC")
@@ -26,11 +30,12 @@ INSTRUCTIONS = {"status", "dateLastModified"}
 
 @dataclass
 class EntityChanges:
-    """The planned new state of one entity's partition and what changed."""
+    """The new state of one table's partition and what changed, before it is written."""
 
-    entity: str
+    entity: str  # the table's name
+    partition: dict[str, str]  # the partition's values
     state: pl.DataFrame  # the partition's new rows
-    changes: pl.DataFrame  # runId, entity, recordId, change, changedFields
+    changes: pl.DataFrame  # runId, entity, the partition's values, recordId, change, changedFields, changedDateTime
     added: int
     updated: int
     deactivated: int
@@ -54,26 +59,33 @@ class EntityChanges:
         }
 
 
-def record_id(entity: Entity) -> pl.Expr:
-    """The record id of a row: its sourcedId, or its natural key joined with '/'."""
-    if entity.has_sourced_id:
-        return pl.col("sourcedId")
-    return pl.concat_str([pl.col(k).cast(pl.String).fill_null("") for k in entity.key], separator="/")
+def record_id(key: tuple[str, ...]) -> pl.Expr:
+    """The record id of a row: its key, its columns joined with '/' (a sourcedId on its own)."""
+    return pl.concat_str([pl.col(k).cast(pl.String).fill_null("") for k in key], separator="/")
 
 
-def plan_entity(
-    entity: Entity,
+def diff_table(
+    table: TableSpec,
     previous: pl.DataFrame | None,
     incoming: pl.DataFrame,
     *,
-    source_system_id: str,
-    year: str,
+    partition: Mapping[str, str],
     run_id: str,
     now: datetime,
     delta: bool = False,
+    owner: Owner | None = None,
+    owning: pl.DataFrame | None = None,
 ) -> EntityChanges:
-    """The new rows of one entity's (source system, year) partition, and the change set."""
-    key = list(entity.key)
+    """The new rows of one partition of a table, and the change set.
+
+    ``previous`` holds the partition's rows in the lake (None or empty: none yet); ``incoming`` the
+    table's key and attribute columns, and optionally ``status``. In full mode a row absent from
+    ``incoming`` becomes inactive. In delta mode it is kept as it is, unless the table has an
+    ``owner`` and the delta restates the row's owner (see ``homeroom.model.delta``): then the row
+    becomes inactive. ``owning`` holds the owning entity's incoming rows, if the delta has any.
+    """
+    partition = table.partition_values(partition)
+    key = list(table.key)
     attributes = [c for c in incoming.columns if c not in key and c not in INSTRUCTIONS]
     # OneRoster marks records to delete with status tobedeleted (some SIS write "inactive"), in delta and
     # (rarely) in bulk files.
@@ -91,14 +103,19 @@ def plan_entity(
     for c in attributes:  # attributes the lake has not seen before (schema evolution)
         if c not in previous.columns:
             previous = previous.with_columns(pl.lit(None, new.schema[c]).alias(c))
-    old = previous.select(*key, *attributes, *LIFECYCLE).with_columns(pl.lit(True).alias("__in_prev"))
+    restated = [_owner_restated(owner, previous, incoming, owning).alias("__restated")] if delta and owner else []
+    old = previous.select(*key, *attributes, *LIFECYCLE, *restated).with_columns(pl.lit(True).alias("__in_prev"))
     joined = _join_on_key(old, new, key)
 
     in_new = pl.col("__in_new").fill_null(False)
     in_prev = pl.col("__in_prev").fill_null(False)
     was_active = in_prev & pl.col("isActive").fill_null(False)
     if delta:
-        is_active = pl.when(in_new).then(pl.col("__active_in_package")).otherwise(pl.col("isActive"))
+        # What the delta does not have stays as it is, unless the delta restated its owner without it.
+        kept = pl.col("isActive")
+        if restated:
+            kept = pl.when(pl.col("__restated").fill_null(False)).then(pl.lit(False)).otherwise(kept)
+        is_active = pl.when(in_new).then(pl.col("__active_in_package")).otherwise(kept)
     else:
         is_active = in_new & pl.col("__active_in_package").fill_null(False)
     differs = [~pl.col(c).eq_missing(pl.col(f"{c}__new")) for c in attributes]
@@ -110,16 +127,16 @@ def plan_entity(
         .when(changed).then(pl.lit("updated"))
     )
     take_new = in_new & is_active
-    planned = joined.with_columns(
+    diffed = joined.with_columns(
         change.alias("__change"),
         is_active.fill_null(False).alias("__is_active"),
         was_active.alias("__was_active"),
         *[pl.when(take_new).then(pl.col(f"{c}__new")).otherwise(pl.col(c)).alias(f"__next_{c}") for c in attributes],
     )
     stamp = pl.lit(now).cast(TIMESTAMP)
-    state = planned.select(
-        pl.lit(source_system_id).alias("sourceSystemId"),
-        pl.lit(year).alias("year"),
+    partition_values = [pl.lit(value, pl.String).alias(column) for column, value in partition.items()]
+    state = diffed.select(
+        *partition_values,
         *key,
         *[pl.col(f"__next_{c}").alias(c) for c in attributes],
         pl.col("__is_active").alias("isActive"),
@@ -128,13 +145,12 @@ def plan_entity(
         pl.when(pl.col("__change").is_not_null()).then(stamp).otherwise(pl.col("lastChangedDateTime")).alias("lastChangedDateTime"),
         pl.when(pl.col("__change").is_not_null()).then(pl.lit(run_id)).otherwise(pl.col("lastRunId")).alias("lastRunId"),
     )
-    changed_rows = planned.filter(pl.col("__change").is_not_null())
+    changed_rows = diffed.filter(pl.col("__change").is_not_null())
     changes = changed_rows.select(
         pl.lit(run_id).alias("runId"),
-        pl.lit(entity.name).alias("entity"),
-        pl.lit(source_system_id).alias("sourceSystemId"),
-        pl.lit(year).alias("year"),
-        record_id(entity).alias("recordId"),
+        pl.lit(table.name).alias("entity"),
+        *partition_values,
+        record_id(table.key).alias("recordId"),
         pl.col("__change").alias("change"),
         pl.concat_list(
             [pl.when(in_prev & in_new & d).then(pl.lit(c)) for c, d in zip(attributes, differs)] or [pl.lit(None, pl.String)]
@@ -144,10 +160,41 @@ def plan_entity(
     counts = changed_rows.get_column("__change").value_counts()
     by_change = dict(zip(counts.get_column("__change").to_list(), counts.get_column("count").to_list()))
     return EntityChanges(
-        entity.name, state, changes,
+        table.name, partition, state, changes,
         added=by_change.get("added", 0), updated=by_change.get("updated", 0),
         deactivated=by_change.get("deactivated", 0), reactivated=by_change.get("reactivated", 0),
-        active_before=int(planned.get_column("__was_active").sum()),
+        active_before=int(diffed.get_column("__was_active").sum()),
+    )
+
+
+def _owner_restated(owner: Owner, previous: pl.DataFrame, incoming: pl.DataFrame, owning: pl.DataFrame | None) -> pl.Expr:
+    """Whether a previous row's owner is one the delta restates: named by the incoming rows or by the owning rows."""
+    if owner.column not in previous.columns:
+        return pl.lit(False)
+    named = [incoming.get_column(owner.column)] if owner.column in incoming.columns else []
+    if owning is not None and owner.key in owning.columns:
+        named.append(owning.get_column(owner.key))
+    owners = pl.concat([s.cast(pl.String).rename("owner") for s in named]) if named else pl.Series("owner", [], pl.String)
+    return pl.col(owner.column).cast(pl.String).is_in(owners.drop_nulls().unique().implode()).fill_null(False)
+
+
+def diff_entity(
+    entity: Entity,
+    previous: pl.DataFrame | None,
+    incoming: pl.DataFrame,
+    *,
+    source_system_id: str,
+    year: str,
+    run_id: str,
+    now: datetime,
+    delta: bool = False,
+    owner: Owner | None = None,
+    owning: pl.DataFrame | None = None,
+) -> EntityChanges:
+    """``diff_table`` for a canonical entity's partition of one source system and year."""
+    return diff_table(
+        roster_table(entity), previous, incoming, partition=roster_partition(source_system_id, year),
+        run_id=run_id, now=now, delta=delta, owner=owner, owning=owning,
     )
 
 
@@ -176,7 +223,7 @@ def _join_on_key(old: pl.DataFrame, new: pl.DataFrame, key: list[str]) -> pl.Dat
     ).drop("__key_hash", *[f"{k}__new" for k in key])
 
 
-def plan_package(
+def diff_package(
     lake: Lake,
     tables: dict[str, pa.Table],
     *,
@@ -185,42 +232,53 @@ def plan_package(
     run_id: str,
     now: datetime,
     delta: bool = False,
+    owners: Mapping[str, Owner] | None = None,
 ) -> dict[str, EntityChanges]:
-    """Plan every entity of a validated package against the lake's current state."""
-    plans = {}
-    for name, table in tables.items():
-        incoming = pl.from_arrow(table)
-        previous = lake.read(name, source_system_id, year)
-        plans[name] = plan_entity(
-            ENTITY_BY_NAME[name], previous, incoming,  # type: ignore[arg-type]
+    """Diff every entity of a validated package against the lake's current state.
+
+    ``owners`` (a delta format's, e.g. ``DELTA_OWNERS["oneroster-1.1"]``) say which entities' rows a
+    delta restates as a whole, by their owner.
+    """
+    frames = {name: _frame(table) for name, table in tables.items()}
+    changes = {}
+    for name, incoming in frames.items():
+        owner = (owners or {}).get(name)
+        changes[name] = diff_entity(
+            ENTITY_BY_NAME[name], lake.read(name, roster_partition(source_system_id, year)), incoming,
             source_system_id=source_system_id, year=year, run_id=run_id, now=now, delta=delta,
+            owner=owner, owning=frames.get(owner.entity) if owner and owner.entity else None,
         )
-    return plans
+    return changes
+
+
+def _frame(table: pa.Table) -> pl.DataFrame:
+    frame = pl.from_arrow(table)
+    assert isinstance(frame, pl.DataFrame)
+    return frame
 
 
 def deactivate_missing(
     lake: Lake, entity: Entity, *, source_system_id: str, year: str, run_id: str, now: datetime
 ) -> EntityChanges | None:
-    """Plan a file that a full snapshot no longer has: all its records become inactive."""
-    previous = lake.read(entity.name, source_system_id, year)
+    """Diff a file that a full snapshot no longer has: all its records become inactive."""
+    previous = lake.read(entity.name, roster_partition(source_system_id, year))
     if previous is None or previous.height == 0:
         return None
     empty = previous.head(0).select(entity.polars_schema.names())
-    return plan_entity(entity, previous, empty, source_system_id=source_system_id, year=year, run_id=run_id, now=now)
+    return diff_entity(entity, previous, empty, source_system_id=source_system_id, year=year, run_id=run_id, now=now)
 
 
-def apply_package(lake: Lake, plans: dict[str, EntityChanges], source_system_id: str, year: str, fault=None) -> None:
-    """Write planned changes: the change set and each entity's partition, each one Delta commit.
+def apply_changes(lake: Lake, changes: dict[str, EntityChanges], fault=None) -> None:
+    """Write diffed changes: the change set and each table's partition, each one Delta commit.
 
     The writes go to independent tables and run two at a time (delta-rs releases the GIL while it
     encodes). A run interrupted between them is rolled back by the run engine from the versions
     it recorded, so their order does not matter for consistency.
     """
-    changes = [p.changes for p in plans.values() if p.changes.height]
-    writes = [lambda: lake.append(CHANGES, pl.concat(changes, how="diagonal_relaxed"))] if changes else []
+    change_sets = [c.changes for c in changes.values() if c.changes.height]
+    writes = [lambda: lake.append(CHANGES, pl.concat(change_sets, how="diagonal_relaxed"))] if change_sets else []
     writes += [
-        (lambda name=name, plan=plan: lake.replace_partition(name, source_system_id, year, plan.state))
-        for name, plan in plans.items()
+        (lambda diff=diff: lake.replace_partition(diff.entity, diff.partition, diff.state)) for diff in changes.values()
     ]
     with ThreadPoolExecutor(max_workers=2) as pool:
         for done, future in enumerate(as_completed([pool.submit(w) for w in writes]), start=1):
