@@ -94,7 +94,7 @@ def _seq(reference_type: str, codes: list[str], source: str, start: int = 10, st
     return [ReferenceDefinition(reference_type, code, start + i * step, source) for i, code in enumerate(codes)]
 
 
-def _default_definitions() -> list[ReferenceDefinition]:
+def default_definitions() -> list[ReferenceDefinition]:
     defs: list[ReferenceDefinition] = []
     defs += _seq("RefRole", _STAFF_ROLES_BY_SORT, "imsglobal.org")
     defs += _seq("RefRole", ["aide", "student", "other"], "imsglobal.org", start=290)
@@ -160,7 +160,7 @@ class ReferenceData:
     """The reference definitions in force for one tenant: defaults plus tenant codes, minus disabled ones."""
 
     def __init__(self, definitions: list[ReferenceDefinition] | None = None):
-        defs = _default_definitions() if definitions is None else list(definitions)
+        defs = default_definitions() if definitions is None else list(definitions)
         self._by_id: dict[str, ReferenceDefinition] = {d.id: d for d in defs}
 
     @classmethod

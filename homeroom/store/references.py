@@ -9,7 +9,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from homeroom.model.reference import ReferenceData, ReferenceDefinition, _default_definitions
+from homeroom.model.reference import ReferenceData, ReferenceDefinition, default_definitions
 from homeroom.store.models import TenantReferenceDefinition
 
 TENANT_SOURCE = "Tenant Defined"
@@ -29,7 +29,7 @@ def tenant_rows(*, db: Session, tenant_id: str) -> list[TenantReferenceDefinitio
 
 def tenant_reference_data(*, db: Session, tenant_id: str) -> ReferenceData:
     """The reference data in force for a tenant: defaults overlaid with the tenant's rows."""
-    by_id = {d.id: d for d in _default_definitions()}
+    by_id = {d.id: d for d in default_definitions()}
     for row in tenant_rows(db=db, tenant_id=tenant_id):
         definition = _as_definition(row)
         by_id[definition.id] = definition

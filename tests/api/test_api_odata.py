@@ -94,9 +94,11 @@ def test_keys_in_parentheses_and_segment_case(admin):
 def test_type_cast_segment_is_accepted(admin):
     from apitools import make_file_connector
 
-    connector = make_file_connector(admin, make_source(admin)["id"])
+    source = make_source(admin, "Cast SIS")
+    connector = make_file_connector(admin, source["id"])
     r = admin.get(f"{BASE}/dataConnectors/{connector['id']}/microsoft.graph.industryData.azureDataLakeConnector/sourceSystem")
     assert r.status_code == 200
+    assert (r.json()["id"], r.json()["displayName"]) == (source["id"], "Cast SIS")
 
 
 def test_odata_type_resolved_by_last_segment_case_insensitively(admin):

@@ -1,4 +1,4 @@
-"""The API's tables: the 0002 migration creates exactly what the models declare."""
+"""The control plane's tables: migrating to the head revision creates exactly what the models declare."""
 
 from __future__ import annotations
 
