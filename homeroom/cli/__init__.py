@@ -13,37 +13,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from homeroom.cli.options import StudentDomain, TeacherDomain, TenantOption, format_options
+from homeroom.cli.render import err, fail, out
 from homeroom.errors import HomeroomError
 from homeroom.inbound.formats import FORMATS
 from homeroom.validate.reports import dumps, summary_by_rule, summary_json, write_report
 from homeroom.validate.rules import rules_markdown
 
 app = typer.Typer(help="Homeroom: validate and sync school roster packages.", no_args_is_help=True, add_completion=False)
-err = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
 
 #: Packages larger than this show a progress bar.
 PROGRESS_BYTES = 20 * 1024 * 1024
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}")
-    raise typer.Exit(code)
-
-
-StudentDomain = Annotated[
-    Optional[str], typer.Option(help="SDS v1: domain added to students' usernames that have none (e.g. students.contoso.edu).")
-]
-TeacherDomain = Annotated[Optional[str], typer.Option(help="SDS v1: domain added to teachers' usernames that have none.")]
-
-
-def _format_options(student_domain: str | None, teacher_domain: str | None) -> dict:
-    options = {}
-    if student_domain:
-        options["student_domain"] = student_domain
-    if teacher_domain:
-        options["teacher_domain"] = teacher_domain
-    return options
 
 
 @app.command()
@@ -61,8 +41,8 @@ def validate(
     from homeroom.validate import validate_package
 
     if format_name is not None and format_name not in FORMATS:
-        _fail(f"unknown format {format_name!r}; known formats: {', '.join(sorted(FORMATS))}")
-    options = _format_options(student_domain, teacher_domain)
+        fail(f"unknown format {format_name!r}; known formats: {', '.join(sorted(FORMATS))}")
+    options = format_options(student_domain, teacher_domain)
     started = time.perf_counter()
     size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else (path.stat().st_size if path.exists() else 0)
     show_progress = size > PROGRESS_BYTES and not json_output and err.is_terminal
@@ -78,7 +58,7 @@ def validate(
         else:
             result = validate_package(path, format_name=format_name, options=options)
     except HomeroomError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     elapsed = time.perf_counter() - started
     if report is not None:
         write_report(result.findings, report)
@@ -138,7 +118,7 @@ def generate(
             progress=lambda msg: err.print(f"[dim]{msg}[/]") if err.is_terminal else None, format_name=format_name,
         )
     except HomeroomError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     rows = sum(f["records"] for f in expected["files"].values())
     out.print(
         f"wrote {rows:,} rows to {out_dir} in {time.perf_counter() - started:.1f} s "
@@ -159,7 +139,7 @@ def churn(
     try:
         summary = churn_package(source, out_dir, rate, seed)
     except HomeroomError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     out.print(f"wrote {out_dir}: {summary['left']:,} students left, {summary['arrived']:,} arrived, {summary['renamed']:,} renamed")
 
 
@@ -226,7 +206,6 @@ runs_app = typer.Typer(help="List, inspect, approve and discard runs.", no_args_
 lake_app = typer.Typer(help="Read the lake.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")
 app.add_typer(lake_app, name="lake")
-TenantOption = Annotated[str, typer.Option(help="The tenant (embedded default: 'default').")]
 
 
 def _runner(tenant: str):
@@ -296,16 +275,16 @@ def run_command(
         try:
             thresholds[name.strip()] = float(share)
         except ValueError:
-            _fail(f"--threshold takes NAME=SHARE, e.g. default=0.1 or users=0.05, not {item!r}")
+            fail(f"--threshold takes NAME=SHARE, e.g. default=0.1 or users=0.05, not {item!r}")
     try:
         runner = _runner(tenant)
         outcome = runner.run(
             path, flow_name=flow, year=year, source_name=source, format_name=format_name, delta=delta, thresholds=thresholds,
-            options=_format_options(student_domain, teacher_domain),
+            options=format_options(student_domain, teacher_domain),
             progress=lambda msg: err.print(f"[dim]{msg}...[/]") if not json_output else None,
         )
     except HomeroomError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     if json_output:
         sys.stdout.write(dumps(run_json(outcome.run)) + "\n")
     else:
@@ -338,7 +317,7 @@ def _get_run(runner, run_id: str):
     with runner.sessions() as db:
         run = service.get_run(db=db, tenant_id=runner.tenant, run_id=run_id)
         if run is None:
-            _fail(f"no run {run_id!r} in tenant {runner.tenant!r}")
+            fail(f"no run {run_id!r} in tenant {runner.tenant!r}")
         return run
 
 
@@ -371,7 +350,7 @@ def runs_approve(run_id: Annotated[str, typer.Argument(help="The held run's id."
     try:
         outcome = _runner(tenant).approve(run_id)
     except HomeroomError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     _print_run(outcome.run, outcome.activity)
 
 
@@ -381,7 +360,7 @@ def runs_discard(run_id: Annotated[str, typer.Argument(help="The held run's id."
     try:
         run = _runner(tenant).discard(run_id)
     except HomeroomError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     out.print(f"run {run.id}: {run.status}")
 
 
@@ -404,7 +383,7 @@ def lake_query(
     try:
         frame = context.execute(sql, eager=True)
     except Exception as exc:  # noqa: BLE001 - a bad query is the user's, not a crash
-        _fail(f"query failed: {exc}")
+        fail(f"query failed: {exc}")
     if csv_output:
         sys.stdout.write(frame.write_csv())
     else:
@@ -436,7 +415,7 @@ def apps_create(
             registration, secret = create_app_registration(db=db, tenant_id=tenant, display_name=name, permissions=permission)
             db.commit()
     except HomeroomError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     record = {"tenantId": tenant, "clientId": registration.id, "clientSecret": secret, "displayName": registration.display_name,
               "permissions": registration.permissions}
     if json_output:
@@ -484,15 +463,15 @@ def flows_create(
     from homeroom.uploads.sessions import FILE_FORMATS
 
     if file_format not in FILE_FORMATS:
-        _fail(f"--file-format is one of {', '.join(FILE_FORMATS)}, not {file_format!r}")
+        fail(f"--file-format is one of {', '.join(FILE_FORMATS)}, not {file_format!r}")
     if not (len(year) == 4 and year.isdigit()):
-        _fail(f"--year is a four-digit school year (its ending year), not {year!r}")
+        fail(f"--year is a four-digit school year (its ending year), not {year!r}")
     with open_database(get_settings()).begin() as db:
         service.ensure_tenant(db=db, tenant_id=tenant)
         flow = service.ensure_file_flow(db=db, tenant_id=tenant, display_name=name, source_name=source, year_code=year,
                                         file_format=file_format)
         if flow.year.code != year:
-            _fail(f"flow {name!r} already exists and brings data into school year {flow.year.code}; use another name")
+            fail(f"flow {name!r} already exists and brings data into school year {flow.year.code}; use another name")
         record = {"tenantId": tenant, "flowId": flow.id, "flow": flow.display_name, "connectorId": flow.connector_id,
                   "connector": flow.connector.display_name, "fileFormat": flow.connector.file_format, "year": flow.year.code}
     if json_output:
@@ -527,7 +506,7 @@ def users_create(
             user, password = create_user(db=db, tenant_id=tenant, username=username, permissions=permission, password=given)
             db.commit()
     except HomeroomError as exc:
-        _fail(str(exc))
+        fail(str(exc))
     record = {"tenantId": tenant, "userId": user.id, "username": user.username, "permissions": user.permissions}
     if given is None:
         record["password"] = password
@@ -642,9 +621,9 @@ def upload(
     from homeroom.client import ClientError, GraphClient, package_files
 
     if not client_secret:
-        _fail("no client secret: set the environment variable HOMEROOM_CLIENT_SECRET (or pass --client-secret).")
+        fail("no client secret: set the environment variable HOMEROOM_CLIENT_SECRET (or pass --client-secret).")
     if findings is not None and not run:
-        _fail("--findings needs --run: the findings log belongs to a run.")
+        fail("--findings needs --run: the findings log belongs to a run.")
     report: dict = {"server": server, "tenant": tenant}
     timeout = timeout_minutes * 60 or None
 
@@ -697,9 +676,9 @@ def upload(
     except ClientError as exc:
         if json_output:
             sys.stdout.write(json.dumps({**report, "error": exc.to_json(), "exitCode": 2}) + "\n")
-        _fail(escape(str(exc)))
+        fail(escape(str(exc)))
     except OSError as exc:  # a file that cannot be read while uploading
-        _fail(escape(f"upload: {exc}"))
+        fail(escape(f"upload: {exc}"))
     if json_output:
         sys.stdout.write(json.dumps({**report, "exitCode": code}) + "\n")
     raise typer.Exit(code)
