@@ -12,11 +12,10 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from homeroom.cli import catalog, generate, validate
-from homeroom.cli.options import StudentDomain, TeacherDomain, TenantOption, format_options
+from homeroom.cli import catalog, generate, lake, runs, validate
+from homeroom.cli.options import TenantOption
 from homeroom.cli.render import err, fail, out
 from homeroom.errors import HomeroomError
-from homeroom.validate.reports import dumps
 
 app = typer.Typer(help="Homeroom: validate and sync school roster packages.", no_args_is_help=True, add_completion=False)
 # The order here is the order of `homeroom --help`.
@@ -27,194 +26,10 @@ app.command()(catalog.rules)
 app.command()(catalog.reference)
 app.command()(catalog.formats)
 app.command("settings")(catalog.settings_command)
+app.command("run")(runs.run_command)
 
-runs_app = typer.Typer(help="List, inspect, approve and discard runs.", no_args_is_help=True)
-lake_app = typer.Typer(help="Read the lake.", no_args_is_help=True)
-app.add_typer(runs_app, name="runs")
-app.add_typer(lake_app, name="lake")
-
-
-def _runner(tenant: str):
-    from homeroom.runs import Runner
-
-    return Runner(tenant)
-
-
-def _print_changes(activity) -> None:
-    if not activity.changes:
-        return
-    table = Table("entity", "added", "updated", "deactivated", "reactivated", "active", "inactive", title="Changes", title_justify="left")
-    for entity, c in activity.changes.items():
-        table.add_row(entity, *(f"{c[k]:,}" for k in ("added", "updated", "deactivated", "reactivated", "active", "inactive")))
-    out.print(table)
-
-
-_COLOURS = {"completed": "green", "held": "yellow", "failed": "red", "discarded": "dim", "skipped": "dim"}
-
-
-def _print_run(run, activity) -> None:
-    colour = _COLOURS.get(run.status, "yellow")
-    out.print(f"run [bold]{run.id}[/] ({run.display_name}, {run.trigger}): [{colour}]{run.status}[/]")
-    if len(run.activities) > 1:  # a run of several flows (runs/start, the scheduler): each one's outcome
-        for other in run.activities:
-            note = f" ({other.blocking_error['code']})" if other.blocking_error else ""
-            out.print(f"  flow {other.display_name}: [{_COLOURS.get(other.status, 'yellow')}]{other.status}[/]{note}")
-    _print_changes(activity)
-    stats = activity.statistics or {}
-    if stats:
-        out.print(
-            f"errors {stats['errors']:,}, warnings {stats['warnings']:,}; people {stats['people']['active']:,} active / "
-            f"{stats['people']['inactive']:,} inactive; organizations {stats['organizations']['active']:,}; "
-            f"groups {stats['groups']['active']:,}; memberships {stats['memberships']['active']:,}"
-        )
-    for reason in run.held_reason or [] if run.status == "held" else []:
-        out.print(f"[yellow]held:[/] {reason['message']}")
-    if run.status == "held":
-        out.print(f"approve with: homeroom runs approve {run.id}   discard with: homeroom runs discard {run.id}")
-    if run.blocking_error:
-        out.print(f"[red]{run.blocking_error['code']}:[/] {run.blocking_error['message']}")
-
-
-@app.command("run")
-def run_command(
-    path: Annotated[Path, typer.Argument(help="The package: a folder of CSV files or a zip archive.")],
-    flow: Annotated[str, typer.Option(help="The inbound flow's name (created with its source and year if new).")],
-    year: Annotated[str, typer.Option(help="The school year the data belongs to (its ending year, e.g. 2026).")],
-    tenant: TenantOption = "default",
-    source: Annotated[str, typer.Option(help="The source system's name, for a new flow.")] = "Default source",
-    format_name: Annotated[Optional[str], typer.Option("--format", help="Skip format detection.")] = None,
-    delta: Annotated[bool, typer.Option(help="The package holds only changes (OneRoster delta): absent records stay as they are.")] = False,
-    threshold: Annotated[
-        Optional[list[str]],
-        typer.Option(help="Deactivation threshold kept for the flow, as default=0.1 or ENTITY=SHARE (repeatable)."),
-    ] = None,
-    student_domain: StudentDomain = None,
-    teacher_domain: TeacherDomain = None,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
-) -> None:
-    """Run a package: validate it, update the lake, record statistics. Exit code 0 completed, 1 held or with errors, 2 failed."""
-    from homeroom.runs.views import run_json
-
-    thresholds = {}
-    for item in threshold or []:
-        name, _, share = item.partition("=")
-        try:
-            thresholds[name.strip()] = float(share)
-        except ValueError:
-            fail(f"--threshold takes NAME=SHARE, e.g. default=0.1 or users=0.05, not {item!r}")
-    try:
-        runner = _runner(tenant)
-        outcome = runner.run(
-            path, flow_name=flow, year=year, source_name=source, format_name=format_name, delta=delta, thresholds=thresholds,
-            options=format_options(student_domain, teacher_domain),
-            progress=lambda msg: err.print(f"[dim]{msg}...[/]") if not json_output else None,
-        )
-    except HomeroomError as exc:
-        fail(str(exc))
-    if json_output:
-        sys.stdout.write(dumps(run_json(outcome.run)) + "\n")
-    else:
-        _print_run(outcome.run, outcome.activity)
-        out.print(f"findings: {runner.findings_file(outcome.run.id)}")
-    raise typer.Exit({"completed": 0, "completedWithWarnings": 0, "failed": 2}.get(outcome.run.status, 1))
-
-
-@runs_app.command("list")
-def runs_list(tenant: TenantOption = "default", limit: int = 20) -> None:
-    """The tenant's runs, newest first."""
-    from homeroom.store import service
-
-    runner = _runner(tenant)
-    runner.recover()
-    table = Table("run", "started", "by", "status", "flows", "errors", "warnings")
-    with runner.sessions() as db:
-        for run in service.list_runs(db=db, tenant_id=tenant, limit=limit):
-            ran = [a for a in run.activities if a.status != "skipped"]
-            stats = [a.statistics or {} for a in ran]
-            table.add_row(run.id, f"{run.started:%Y-%m-%d %H:%M:%S}", run.trigger, run.status,
-                          ", ".join(a.display_name for a in ran) or "(none ran)",
-                          str(sum(s.get("errors", 0) for s in stats)), str(sum(s.get("warnings", 0) for s in stats)))
-    out.print(table)
-
-
-def _get_run(runner, run_id: str):
-    from homeroom.store import service
-
-    with runner.sessions() as db:
-        run = service.get_run(db=db, tenant_id=runner.tenant, run_id=run_id)
-        if run is None:
-            fail(f"no run {run_id!r} in tenant {runner.tenant!r}")
-        return run
-
-
-@runs_app.command("show")
-def runs_show(run_id: Annotated[str, typer.Argument(help="The run id (or a unique prefix).")], tenant: TenantOption = "default",
-              json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """A run: status, changes, statistics, why it was held or failed, where its findings are."""
-    from homeroom.runs.views import run_json
-
-    runner = _runner(tenant)
-    runner.recover()
-    run = _get_run(runner, run_id)
-    if json_output:
-        sys.stdout.write(dumps(run_json(run)) + "\n")
-        return
-    _print_run(run, run.activities[0])
-    for activity in run.activities[1:]:  # the changes of a run's other flows
-        if activity.changes:
-            out.print(f"[bold]flow {activity.display_name}[/]")
-            _print_changes(activity)
-    for activity in run.activities:
-        if activity.status != "skipped":
-            where = f" of {activity.display_name}" if len(run.activities) > 1 else ""
-            out.print(f"findings{where}: {runner.findings_file(run.id, activity_id=activity.id)}")
-
-
-@runs_app.command("approve")
-def runs_approve(run_id: Annotated[str, typer.Argument(help="The held run's id.")], tenant: TenantOption = "default") -> None:
-    """Apply a held run."""
-    try:
-        outcome = _runner(tenant).approve(run_id)
-    except HomeroomError as exc:
-        fail(str(exc))
-    _print_run(outcome.run, outcome.activity)
-
-
-@runs_app.command("discard")
-def runs_discard(run_id: Annotated[str, typer.Argument(help="The held run's id.")], tenant: TenantOption = "default") -> None:
-    """Discard a held run: nothing it would have changed is written."""
-    try:
-        run = _runner(tenant).discard(run_id)
-    except HomeroomError as exc:
-        fail(str(exc))
-    out.print(f"run {run.id}: {run.status}")
-
-
-@lake_app.command("query")
-def lake_query(
-    sql: Annotated[str, typer.Argument(help="SQL over the tables orgs, users, roles, classes, enrollments, ..., and changes.")],
-    tenant: TenantOption = "default",
-    csv_output: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
-) -> None:
-    """Query the lake's Delta tables with SQL (Polars SQL)."""
-    import polars as pl
-
-    from homeroom.lake import Lake
-    from homeroom.settings import get_settings
-
-    lake = Lake.from_settings(get_settings(), tenant)
-    context = pl.SQLContext()
-    for name in lake.tables():
-        context.register(name.lstrip("_"), pl.scan_delta(lake.uri(name), storage_options=lake.storage_options))
-    try:
-        frame = context.execute(sql, eager=True)
-    except Exception as exc:  # noqa: BLE001 - a bad query is the user's, not a crash
-        fail(f"query failed: {exc}")
-    if csv_output:
-        sys.stdout.write(frame.write_csv())
-    else:
-        with pl.Config(tbl_rows=50, tbl_cols=20, fmt_str_lengths=60):
-            out.print(str(frame))
+app.add_typer(runs.runs_app, name="runs")
+app.add_typer(lake.lake_app, name="lake")
 
 
 apps_app = typer.Typer(help="Register apps that may call the API, with their permissions.", no_args_is_help=True)
