@@ -12,10 +12,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from homeroom.cli import catalog, generate, lake, runs, validate
-from homeroom.cli.options import TenantOption
+from homeroom.cli import apps, catalog, flows, generate, lake, runs, validate
 from homeroom.cli.render import err, fail, out
-from homeroom.errors import HomeroomError
 
 app = typer.Typer(help="Homeroom: validate and sync school roster packages.", no_args_is_help=True, add_completion=False)
 # The order here is the order of `homeroom --help`.
@@ -30,147 +28,10 @@ app.command("run")(runs.run_command)
 
 app.add_typer(runs.runs_app, name="runs")
 app.add_typer(lake.lake_app, name="lake")
+app.add_typer(apps.apps_app, name="apps")
+app.add_typer(flows.flows_app, name="flows")
+app.add_typer(apps.users_app, name="users")
 
-
-apps_app = typer.Typer(help="Register apps that may call the API, with their permissions.", no_args_is_help=True)
-app.add_typer(apps_app, name="apps")
-
-
-@apps_app.command("create")
-def apps_create(
-    tenant: Annotated[str, typer.Option(help="The tenant the app belongs to (created if new).")],
-    permission: Annotated[list[str], typer.Option("--permission", help="A permission to grant, e.g. IndustryData-SourceSystem.Read.All; repeatable.")],
-    name: Annotated[str, typer.Option(help="The app's display name.")] = "Homeroom API client",
-    json_output: Annotated[bool, typer.Option("--json", help="Print the client id and secret as JSON.")] = False,
-) -> None:
-    """Register an app and print its client id and secret (the secret is shown only this once)."""
-    import json
-
-    from homeroom.api.apps import create_app_registration
-    from homeroom.settings import get_settings
-    from homeroom.store.database import open_database
-
-    sessions = open_database(get_settings())
-    try:
-        with sessions() as db:
-            registration, secret = create_app_registration(db=db, tenant_id=tenant, display_name=name, permissions=permission)
-            db.commit()
-    except HomeroomError as exc:
-        fail(str(exc))
-    record = {"tenantId": tenant, "clientId": registration.id, "clientSecret": secret, "displayName": registration.display_name,
-              "permissions": registration.permissions}
-    if json_output:
-        print(json.dumps(record))
-        return
-    out.print(f"client id:     [bold]{registration.id}[/]\nclient secret: [bold]{secret}[/] (shown once; it is stored only as a hash)")
-    out.print(f"token endpoint: /{tenant}/oauth2/v2.0/token   permissions: {', '.join(registration.permissions)}")
-
-
-@apps_app.command("list")
-def apps_list(tenant: TenantOption = "default") -> None:
-    """The tenant's apps and their permissions (never their secrets)."""
-    from homeroom.api.apps import list_app_registrations
-    from homeroom.settings import get_settings
-    from homeroom.store.database import open_database
-
-    with open_database(get_settings())() as db:
-        table = Table("name", "permissions")
-        table.add_column("client id", no_wrap=True)
-        for registration in list_app_registrations(db=db, tenant_id=tenant):
-            table.add_row(registration.display_name, "\n".join(registration.permissions), registration.id)
-    out.print(table)
-
-
-flows_app = typer.Typer(help="Inbound flows: create a CSV upload flow (source system, year, connector) without Graph calls.",
-                        no_args_is_help=True)
-app.add_typer(flows_app, name="flows")
-
-
-@flows_app.command("create")
-def flows_create(
-    name: Annotated[str, typer.Option(help="The flow's display name; its connector is named '<name> files'.")],
-    year: Annotated[str, typer.Option(help="The school year the flow brings data into (its ending year, e.g. 2026).")],
-    tenant: TenantOption = "default",
-    source: Annotated[str, typer.Option(help="The source system (SIS) name; created if new.")] = "Default source",
-    file_format: Annotated[str, typer.Option(help="The connector's fileFormat: schoolDataSyncV2Rev1 or schoolDataSyncV1.")] = "schoolDataSyncV2Rev1",
-    json_output: Annotated[bool, typer.Option("--json", help="Print the ids as JSON.")] = False,
-) -> None:
-    """Create an inboundFileFlow with its azureDataLakeConnector, ready for `homeroom upload` (or return the existing one)."""
-    import json
-
-    from homeroom.settings import get_settings
-    from homeroom.store import service
-    from homeroom.store.database import open_database
-    from homeroom.uploads.sessions import FILE_FORMATS
-
-    if file_format not in FILE_FORMATS:
-        fail(f"--file-format is one of {', '.join(FILE_FORMATS)}, not {file_format!r}")
-    if not (len(year) == 4 and year.isdigit()):
-        fail(f"--year is a four-digit school year (its ending year), not {year!r}")
-    with open_database(get_settings()).begin() as db:
-        service.ensure_tenant(db=db, tenant_id=tenant)
-        flow = service.ensure_file_flow(db=db, tenant_id=tenant, display_name=name, source_name=source, year_code=year,
-                                        file_format=file_format)
-        if flow.year.code != year:
-            fail(f"flow {name!r} already exists and brings data into school year {flow.year.code}; use another name")
-        record = {"tenantId": tenant, "flowId": flow.id, "flow": flow.display_name, "connectorId": flow.connector_id,
-                  "connector": flow.connector.display_name, "fileFormat": flow.connector.file_format, "year": flow.year.code}
-    if json_output:
-        print(json.dumps(record))
-        return
-    out.print(f"flow [bold]{record['flow']}[/] ({record['flowId']}) into {record['year']}; connector "
-              f"[bold]{record['connector']}[/] ({record['connectorId']}, {record['fileFormat']})")
-
-users_app = typer.Typer(help="People who sign in for delegated tokens (scripts, connectors).", no_args_is_help=True)
-app.add_typer(users_app, name="users")
-
-
-@users_app.command("create")
-def users_create(
-    tenant: Annotated[str, typer.Option(help="The tenant the user belongs to (created if new).")],
-    username: Annotated[str, typer.Option(help="The sign-in name, e.g. it-admin@district.example.")],
-    permission: Annotated[list[str], typer.Option("--permission", help="A delegated permission, e.g. IndustryData-DataConnector.Upload; repeatable.")],
-    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from standard input instead of generating one.")] = False,
-    json_output: Annotated[bool, typer.Option("--json", help="Print the user (and a generated password) as JSON.")] = False,
-) -> None:
-    """Create a user for the password and refresh-token grants; a generated password is shown only this once."""
-    import json
-    import sys
-
-    from homeroom.api.apps import create_user
-    from homeroom.settings import get_settings
-    from homeroom.store.database import open_database
-
-    given = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    try:
-        with open_database(get_settings())() as db:
-            user, password = create_user(db=db, tenant_id=tenant, username=username, permissions=permission, password=given)
-            db.commit()
-    except HomeroomError as exc:
-        fail(str(exc))
-    record = {"tenantId": tenant, "userId": user.id, "username": user.username, "permissions": user.permissions}
-    if given is None:
-        record["password"] = password
-    if json_output:
-        print(json.dumps(record))
-        return
-    out.print(f"user [bold]{user.username}[/] ({user.id}) in tenant {tenant}: {', '.join(user.permissions)}")
-    if given is None:
-        out.print(f"password: [bold]{password}[/] (shown once; it is stored only as a hash)")
-
-
-@users_app.command("list")
-def users_list(tenant: TenantOption = "default") -> None:
-    """The tenant's users and their delegated permissions (never their passwords)."""
-    from homeroom.api.apps import list_users
-    from homeroom.settings import get_settings
-    from homeroom.store.database import open_database
-
-    with open_database(get_settings())() as db:
-        table = Table("username", "permissions", "user id")
-        for user in list_users(db=db, tenant_id=tenant):
-            table.add_row(user.username + (" (disabled)" if user.disabled else ""), "\n".join(user.permissions), user.id)
-    out.print(table)
 
 @app.command()
 def serve(
