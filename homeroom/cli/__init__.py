@@ -1,4 +1,14 @@
-"""The ``homeroom`` command line: validate packages, generate synthetic districts, list rules."""
+"""The ``homeroom`` command line: this module builds the app; each command group has a module of its own.
+
+- ``validate``: check a package (exit code 0, 1 or 2 as the verdict).
+- ``runs``: ``run`` a package into the lake; ``runs list``, ``show``, ``approve`` and ``discard``.
+- ``lake``: ``lake query``, SQL over the lake's Delta tables.
+- ``apps``: ``apps`` and ``users``, who may call the API; ``flows``: ``flows create``, an inbound flow for uploads.
+- ``serve``: the Graph-compatible API; ``upload``: its CSV upload loop, as School Data Sync clients run it.
+- ``generate``: ``generate`` and ``churn``, synthetic districts and their next snapshots.
+- ``catalog``: ``rules``, ``reference``, ``formats`` and ``settings``, each a table or (``--markdown``) its docs page.
+- ``render`` and ``options``: the consoles, the error line and the options that several commands share.
+"""
 
 from __future__ import annotations
 
