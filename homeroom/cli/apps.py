@@ -8,8 +8,7 @@ import typer
 from rich.table import Table
 
 from homeroom.cli.options import TenantOption
-from homeroom.cli.render import fail, out
-from homeroom.errors import HomeroomError
+from homeroom.cli.render import errors_as_messages, out
 
 apps_app = typer.Typer(help="Register apps that may call the API, with their permissions.", no_args_is_help=True)
 
@@ -29,12 +28,10 @@ def apps_create(
     from homeroom.store.database import open_database
 
     sessions = open_database(get_settings())
-    try:
+    with errors_as_messages():
         with sessions() as db:
             registration, secret = create_app_registration(db=db, tenant_id=tenant, display_name=name, permissions=permission)
             db.commit()
-    except HomeroomError as exc:
-        fail(str(exc))
     record = {"tenantId": tenant, "clientId": registration.id, "clientSecret": secret, "displayName": registration.display_name,
               "permissions": registration.permissions}
     if json_output:
@@ -79,12 +76,10 @@ def users_create(
     from homeroom.store.database import open_database
 
     given = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    try:
+    with errors_as_messages():
         with open_database(get_settings())() as db:
             user, password = create_user(db=db, tenant_id=tenant, username=username, permissions=permission, password=given)
             db.commit()
-    except HomeroomError as exc:
-        fail(str(exc))
     record = {"tenantId": tenant, "userId": user.id, "username": user.username, "permissions": user.permissions}
     if given is None:
         record["password"] = password

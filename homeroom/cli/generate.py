@@ -8,8 +8,7 @@ from typing import Annotated
 
 import typer
 
-from homeroom.cli.render import err, fail, out
-from homeroom.errors import HomeroomError
+from homeroom.cli.render import err, errors_as_messages, out
 
 
 def generate(
@@ -26,13 +25,11 @@ def generate(
     from homeroom.synthetic import generate_district
 
     started = time.perf_counter()
-    try:
+    with errors_as_messages():
         expected = generate_district(
             out_dir, students, seed=seed, defect_rate=defect_rate, school_year=school_year,
             progress=lambda msg: err.print(f"[dim]{msg}[/]") if err.is_terminal else None, format_name=format_name,
         )
-    except HomeroomError as exc:
-        fail(str(exc))
     rows = sum(f["records"] for f in expected["files"].values())
     out.print(
         f"wrote {rows:,} rows to {out_dir} in {time.perf_counter() - started:.1f} s "
@@ -49,8 +46,6 @@ def churn(
     """Write the next snapshot of a district: some students leave, some arrive, some are renamed."""
     from homeroom.synthetic.churn import churn_package
 
-    try:
+    with errors_as_messages():
         summary = churn_package(source, out_dir, rate, seed)
-    except HomeroomError as exc:
-        fail(str(exc))
     out.print(f"wrote {out_dir}: {summary['left']:,} students left, {summary['arrived']:,} arrived, {summary['renamed']:,} renamed")

@@ -10,11 +10,11 @@ import typer
 from rich.table import Table
 
 from homeroom.cli.options import StudentDomain, TeacherDomain, TenantOption, format_options
-from homeroom.cli.render import err, fail, out
-from homeroom.errors import HomeroomError
+from homeroom.cli.render import err, errors_as_messages, fail, out
 from homeroom.validate.reports import dumps
 
 runs_app = typer.Typer(help="List, inspect, approve and discard runs.", no_args_is_help=True)
+HeldRunId = Annotated[str, typer.Argument(help="The held run's id.")]
 
 
 def _runner(tenant: str):
@@ -84,15 +84,13 @@ def run_command(
             thresholds[name.strip()] = float(share)
         except ValueError:
             fail(f"--threshold takes NAME=SHARE, e.g. default=0.1 or users=0.05, not {item!r}")
-    try:
+    with errors_as_messages():
         runner = _runner(tenant)
         outcome = runner.run(
             path, flow_name=flow, year=year, source_name=source, format_name=format_name, delta=delta, thresholds=thresholds,
             options=format_options(student_domain, teacher_domain),
             progress=lambda msg: err.print(f"[dim]{msg}...[/]") if not json_output else None,
         )
-    except HomeroomError as exc:
-        fail(str(exc))
     if json_output:
         sys.stdout.write(dumps(run_json(outcome.run)) + "\n")
     else:
@@ -153,20 +151,16 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="The run id (or a uniqu
 
 
 @runs_app.command("approve")
-def runs_approve(run_id: Annotated[str, typer.Argument(help="The held run's id.")], tenant: TenantOption = "default") -> None:
+def runs_approve(run_id: HeldRunId, tenant: TenantOption = "default") -> None:
     """Apply a held run."""
-    try:
+    with errors_as_messages():
         outcome = _runner(tenant).approve(run_id)
-    except HomeroomError as exc:
-        fail(str(exc))
     _print_run(outcome.run, outcome.activity)
 
 
 @runs_app.command("discard")
-def runs_discard(run_id: Annotated[str, typer.Argument(help="The held run's id.")], tenant: TenantOption = "default") -> None:
+def runs_discard(run_id: HeldRunId, tenant: TenantOption = "default") -> None:
     """Discard a held run: nothing it would have changed is written."""
-    try:
+    with errors_as_messages():
         run = _runner(tenant).discard(run_id)
-    except HomeroomError as exc:
-        fail(str(exc))
     out.print(f"run {run.id}: {run.status}")

@@ -12,8 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from homeroom.cli.options import StudentDomain, TeacherDomain, format_options
-from homeroom.cli.render import err, fail, out
-from homeroom.errors import HomeroomError
+from homeroom.cli.render import err, errors_as_messages, fail, out
 from homeroom.inbound.formats import FORMATS
 from homeroom.validate.reports import dumps, summary_by_rule, summary_json, write_report
 
@@ -40,7 +39,7 @@ def validate(
     started = time.perf_counter()
     size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.is_dir() else (path.stat().st_size if path.exists() else 0)
     show_progress = size > PROGRESS_BYTES and not json_output and err.is_terminal
-    try:
+    with errors_as_messages():
         if show_progress:
             with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err, transient=True) as bar:
                 task = bar.add_task("validating", total=None)
@@ -51,8 +50,6 @@ def validate(
                 result = validate_package(path, format_name=format_name, progress=progress, options=options)
         else:
             result = validate_package(path, format_name=format_name, options=options)
-    except HomeroomError as exc:
-        fail(str(exc))
     elapsed = time.perf_counter() - started
     if report is not None:
         write_report(result.findings, report)
