@@ -12,13 +12,11 @@ import typer
 from rich.table import Table
 
 from homeroom.cli.render import out
-from homeroom.inbound.formats import FORMATS
-from homeroom.validate.rules import rules_markdown
 
 
 def rules(markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/validation-rules.md.")] = False) -> None:
     """List every validation rule code."""
-    from homeroom.validate.rules import RULES
+    from homeroom.validate.rules import RULES, rules_markdown
 
     if markdown:
         sys.stdout.write(rules_markdown())
@@ -45,6 +43,7 @@ def reference(markdown: Annotated[bool, typer.Option("--markdown", help="Print d
 
 def formats(markdown: Annotated[bool, typer.Option("--markdown", help="Print the column tables of docs/formats.md.")] = False) -> None:
     """List the roster formats Homeroom reads, and their files."""
+    from homeroom.inbound.formats import FORMATS
     from homeroom.inbound.formats.base import format_markdown
 
     if markdown:

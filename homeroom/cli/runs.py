@@ -11,7 +11,6 @@ from rich.table import Table
 
 from homeroom.cli.options import StudentDomain, TeacherDomain, TenantOption, format_options
 from homeroom.cli.render import err, errors_as_messages, fail, out
-from homeroom.validate.reports import dumps
 
 runs_app = typer.Typer(help="List, inspect, approve and discard runs.", no_args_is_help=True)
 HeldRunId = Annotated[str, typer.Argument(help="The held run's id.")]
@@ -76,6 +75,7 @@ def run_command(
 ) -> None:
     """Run a package: validate it, update the lake, record statistics. Exit code 0 completed, 1 held or with errors, 2 failed."""
     from homeroom.runs.views import run_json
+    from homeroom.validate.reports import dumps
 
     thresholds = {}
     for item in threshold or []:
@@ -132,6 +132,7 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="The run id (or a uniqu
               json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """A run: status, changes, statistics, why it was held or failed, where its findings are."""
     from homeroom.runs.views import run_json
+    from homeroom.validate.reports import dumps
 
     runner = _runner(tenant)
     runner.recover()

@@ -68,3 +68,10 @@ def test_cli_passes_v1_username_domains_to_the_format():
     summary = json.loads(completed.stdout)
     assert summary["format"] == "sds-v1" and summary["counts"]["errors"] == 0
     assert completed.exit_code == 0
+
+
+def test_the_help_of_format_names_every_format_homeroom_reads():
+    from homeroom.cli.validate import FORMAT_NAMES
+    from homeroom.inbound.formats import FORMATS
+
+    assert FORMAT_NAMES == tuple(sorted(FORMATS)), "homeroom.cli.validate.FORMAT_NAMES restates FORMATS for --help: update it"
