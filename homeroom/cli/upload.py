@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from homeroom.cli.render import err, fail, out
+
+if TYPE_CHECKING:
+    from homeroom.client import GraphClient, UploadedFile
 
 #: Exit codes of ``homeroom upload`` by the run's (Graph) status; held runs show ``unknownFutureValue``.
 UPLOAD_RUN_EXIT = {"completed": 0, "completedWithWarnings": 1, "completedWithErrors": 1, "unknownFutureValue": 1, "failed": 2}
@@ -96,54 +98,11 @@ def upload(
     if findings is not None and not run:
         fail("--findings needs --run: the findings log belongs to a run.")
     report: dict = {"server": server, "tenant": tenant}
-    timeout = timeout_minutes * 60 or None
-
-    def retrying(call: str, seconds: float) -> None:
-        err.print(f"[yellow]throttled:[/] {escape(call)} answered 429 Too Many Requests; retrying in {seconds:g} s")
-
     try:
         files = package_files(paths)
-        with GraphClient(server, tenant, client_id, client_secret, on_retry=retrying) as graph:
-            found = graph.find_connector(connector)
-            report["connector"] = {"id": found["id"], "displayName": found.get("displayName")}
-            session = graph.upload_session(found["id"], reset=reset_session)
-            report["session"] = session.to_json()
-            if not json_output:
-                out.print(f"connector [bold]{escape(str(found.get('displayName')))}[/] ({found['id']}); upload session "
-                          f"{session.container_id}, open until {session.session_expires}")
-            if err.is_terminal and not json_output:
-                from rich.progress import DownloadColumn, TransferSpeedColumn
-
-                with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err) as bar:
-                    tasks = {f.name: bar.add_task(f.name, total=f.stat().st_size) for f in files}
-                    uploaded = graph.upload_files(session.session_url, files, lambda name, done, total: bar.update(tasks[name], completed=done))
-            else:
-                uploaded = graph.upload_files(session.session_url, files)
-            report["uploadedFiles"] = [f.to_json() for f in uploaded]
-            if not json_output:
-                out.print(f"uploaded {len(uploaded)} file(s), {sum(f.size for f in uploaded):,} bytes: "
-                          f"{escape(', '.join(f.name for f in uploaded))}")
-            operation = graph.wait(graph.validate(found["id"]), poll_seconds, timeout)
-            report["operation"] = operation
-            code = 2 if operation.get("status") != "succeeded" or operation.get("errors") else 1 if operation.get("warnings") else 0
-            if not json_output:
-                _print_validation(operation)
-            if run and code < 2:
-                if not json_output:
-                    out.print("starting a run...")
-                run_record = graph.wait_run(graph.start_run(), poll_seconds, timeout)
-                stats = graph.statistics(run_record["id"])
-                report["run"], report["statistics"] = run_record, stats
-                code = max(code, UPLOAD_RUN_EXIT.get(run_record.get("status", ""), 2))
-                if not json_output:
-                    _print_upload_run(run_record, stats)
-                if findings is not None:
-                    size = graph.download_findings(run_record["id"], findings, "jsonl" if findings.suffix.lower() == ".jsonl" else "csv")
-                    report["findings"] = str(findings)
-                    if not json_output:
-                        out.print(f"findings log ({size:,} bytes) written to {escape(str(findings))}")
-            elif run and not json_output:
-                out.print("no run started: the upload was refused.")
+        with GraphClient(server, tenant, client_id, client_secret, on_retry=_print_retry) as graph:
+            code = _upload_loop(graph, report, connector, files, reset_session=reset_session, run=run, poll_seconds=poll_seconds,
+                                timeout=timeout_minutes * 60 or None, findings=findings, json_output=json_output)
     except ClientError as exc:
         if json_output:
             sys.stdout.write(json.dumps({**report, "error": exc.to_json(), "exitCode": 2}) + "\n")
@@ -153,3 +112,67 @@ def upload(
     if json_output:
         sys.stdout.write(json.dumps({**report, "exitCode": code}) + "\n")
     raise typer.Exit(code)
+
+
+def _print_retry(call: str, seconds: float) -> None:
+    err.print(f"[yellow]throttled:[/] {escape(call)} answered 429 Too Many Requests; retrying in {seconds:g} s")
+
+
+def _upload_loop(graph: GraphClient, report: dict, connector: str, files: list[Path], *, reset_session: bool, run: bool,
+                 poll_seconds: float, timeout: float | None, findings: Path | None, json_output: bool) -> int:
+    """Upload ``files`` into the connector's upload session and validate them; with ``run``, run them too.
+
+    Each step is printed as it ends (unless ``json_output``) and recorded in ``report``, so that a call failing half-way
+    still shows what was done. Returns the exit code.
+    """
+    found = graph.find_connector(connector)
+    report["connector"] = {"id": found["id"], "displayName": found.get("displayName")}
+    session = graph.upload_session(found["id"], reset=reset_session)
+    report["session"] = session.to_json()
+    if not json_output:
+        out.print(f"connector [bold]{escape(str(found.get('displayName')))}[/] ({found['id']}); upload session "
+                  f"{session.container_id}, open until {session.session_expires}")
+    uploaded = _upload_files(graph, session.session_url, files, show_progress=err.is_terminal and not json_output)
+    report["uploadedFiles"] = [f.to_json() for f in uploaded]
+    if not json_output:
+        out.print(f"uploaded {len(uploaded)} file(s), {sum(f.size for f in uploaded):,} bytes: "
+                  f"{escape(', '.join(f.name for f in uploaded))}")
+    operation = graph.wait(graph.validate(found["id"]), poll_seconds, timeout)
+    report["operation"] = operation
+    code = 2 if operation.get("status") != "succeeded" or operation.get("errors") else 1 if operation.get("warnings") else 0
+    if not json_output:
+        _print_validation(operation)
+    if run and code < 2:
+        return max(code, _run_uploaded(graph, report, poll_seconds, timeout, findings, json_output))
+    if run and not json_output:
+        out.print("no run started: the upload was refused.")
+    return code
+
+
+def _upload_files(graph: GraphClient, session_url: str, files: list[Path], *, show_progress: bool) -> list[UploadedFile]:
+    """The files into the session's container; with ``show_progress``, a progress bar for each file on standard error."""
+    if not show_progress:
+        return graph.upload_files(session_url, files)
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(), console=err) as bar:
+        tasks = {f.name: bar.add_task(f.name, total=f.stat().st_size) for f in files}
+        return graph.upload_files(session_url, files, lambda name, done, total: bar.update(tasks[name], completed=done))
+
+
+def _run_uploaded(graph: GraphClient, report: dict, poll_seconds: float, timeout: float | None, findings: Path | None,
+                  json_output: bool) -> int:
+    """``runs/start``, waited for to the end; its statistics and, with ``findings``, its findings log. Returns its exit code."""
+    if not json_output:
+        out.print("starting a run...")
+    run_record = graph.wait_run(graph.start_run(), poll_seconds, timeout)
+    stats = graph.statistics(run_record["id"])
+    report["run"], report["statistics"] = run_record, stats
+    if not json_output:
+        _print_upload_run(run_record, stats)
+    if findings is not None:
+        size = graph.download_findings(run_record["id"], findings, "jsonl" if findings.suffix.lower() == ".jsonl" else "csv")
+        report["findings"] = str(findings)
+        if not json_output:
+            out.print(f"findings log ({size:,} bytes) written to {escape(str(findings))}")
+    return UPLOAD_RUN_EXIT.get(run_record.get("status", ""), 2)
