@@ -28,10 +28,9 @@ def apps_create(
     from homeroom.store.database import open_database
 
     sessions = open_database(get_settings())
-    with errors_as_messages():
-        with sessions() as db:
-            registration, secret = create_app_registration(db=db, tenant_id=tenant, display_name=name, permissions=permission)
-            db.commit()
+    with errors_as_messages(), sessions() as db:
+        registration, secret = create_app_registration(db=db, tenant_id=tenant, display_name=name, permissions=permission)
+        db.commit()
     record = {"tenantId": tenant, "clientId": registration.id, "clientSecret": secret, "displayName": registration.display_name,
               "permissions": registration.permissions}
     if json_output:
@@ -76,10 +75,9 @@ def users_create(
     from homeroom.store.database import open_database
 
     given = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    with errors_as_messages():
-        with open_database(get_settings())() as db:
-            user, password = create_user(db=db, tenant_id=tenant, username=username, permissions=permission, password=given)
-            db.commit()
+    with errors_as_messages(), open_database(get_settings())() as db:
+        user, password = create_user(db=db, tenant_id=tenant, username=username, permissions=permission, password=given)
+        db.commit()
     record = {"tenantId": tenant, "userId": user.id, "username": user.username, "permissions": user.permissions}
     if given is None:
         record["password"] = password
