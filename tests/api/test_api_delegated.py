@@ -6,7 +6,6 @@ import json
 
 import jwt
 from apitools import BASE, Api, make_file_connector, make_source
-from typer.testing import CliRunner
 
 from homeroom.auth.registrations import create_user
 from homeroom.store.models import User
@@ -113,32 +112,6 @@ def test_disabling_a_user_or_revoking_a_permission_takes_effect_at_once(api, adm
         "Access token's user no longer exists or is disabled.")
     assert _token(api, grant_type="refresh_token", client_id=client_id,
                   refresh_token=token["refresh_token"]).json()["error"] == "invalid_grant"
-
-
-def test_users_cli_creates_a_user_whose_password_gets_a_token(tmp_path, monkeypatch):
-    from homeroom.cli import app
-    from homeroom.settings import Settings, get_settings
-
-    monkeypatch.setenv("HOMEROOM_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    try:
-        runner = CliRunner()
-        created = runner.invoke(app, ["users", "create", "--tenant", "contoso", "--username", "ops@district.example",
-                                      "--permission", "IndustryData-Run.Start", "--json"])
-        assert created.exit_code == 0, created.output
-        record = json.loads(created.output)
-        assert record["permissions"] == ["IndustryData-Run.Start"] and len(record["password"]) >= 20
-        listed = runner.invoke(app, ["users", "list", "--tenant", "contoso"])
-        assert "ops@district.example" in listed.output and record["password"] not in listed.output
-        again = runner.invoke(app, ["users", "create", "--tenant", "contoso", "--username", "OPS@district.example",
-                                    "--permission", "IndustryData-Run.Start"])
-        assert again.exit_code == 2 and "already has a user 'OPS@district.example'" in again.output
-        api = Api(Settings(data_dir=tmp_path / "data"))
-        client_id, _ = api.register("contoso", ["IndustryData-Run.Start"])
-        r = _token(api, grant_type="password", client_id=client_id, username="ops@district.example", password=record["password"])
-        assert r.status_code == 200 and r.json()["scope"] == "IndustryData-Run.Start"
-    finally:
-        get_settings.cache_clear()
 
 
 def test_common_tenant_and_entras_v1_endpoint_as_the_sds_connector_calls_them(api):

@@ -289,52 +289,6 @@ def test_a_flow_threshold_lets_an_expected_change_through_and_is_kept(runner, tm
         assert service.get_flow(db=db, tenant_id="district-a", display_name="sis").thresholds == {"default": 0.5}
 
 
-def test_cli_run_prints_the_change_set_and_exits_by_status(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    from homeroom.cli import app
-
-    monkeypatch.setenv("HOMEROOM_DATA_DIR", str(tmp_path / "data"))
-    from homeroom.settings import get_settings
-
-    get_settings.cache_clear()
-    try:
-        cli = CliRunner()
-        first = cli.invoke(app, ["run", str(package(tmp_path)), "--flow", "sis", "--year", "2026"])
-        assert first.exit_code == 0, first.output
-        assert "completed" in first.stdout and "│ users       │ 8     │ 0       │ 0           │" in first.stdout
-        held = cli.invoke(app, ["run", str(changed_package(tmp_path)), "--flow", "sis", "--year", "2026"])
-        assert held.exit_code == 1
-        assert "held: 1 of 8 active users (12.5%) would be deactivated, more than the threshold of 10%." in held.stdout
-        bad = cli.invoke(app, ["run", str(package(tmp_path, "y")), "--flow", "sis2", "--year", "26"])
-        assert bad.exit_code == 2 and "four-digit school year" in bad.stderr
-    finally:
-        get_settings.cache_clear()
-
-
-def test_cli_lake_query_reads_the_delta_tables(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    from homeroom.cli import app
-    from homeroom.settings import get_settings
-
-    monkeypatch.setenv("HOMEROOM_DATA_DIR", str(tmp_path / "data"))
-    get_settings.cache_clear()
-    try:
-        cli = CliRunner()
-        assert cli.invoke(app, ["run", str(package(tmp_path)), "--flow", "sis", "--year", "2026"]).exit_code == 0
-        result = cli.invoke(app, ["lake", "query", "select entity, count(*) as n from changes group by entity order by entity", "--csv"])
-        assert result.exit_code == 0, result.output
-        assert result.stdout.splitlines() == [
-            "entity,n", "academicSessions,2", "classes,2", "courses,3", "demographics,6", "enrollments,6",
-            "orgs,4", "relationships,3", "roles,7", "userFlags,3", "users,8",
-        ]
-        bad = cli.invoke(app, ["lake", "query", "select nothing from nowhere"])
-        assert bad.exit_code == 2 and "query failed" in bad.stderr
-    finally:
-        get_settings.cache_clear()
-
-
 def test_runs_validate_with_the_codes_the_tenant_added_or_disabled(settings, tmp_path):
     from homeroom.model.reference import ReferenceDefinition
     from homeroom.store.references import save_definition

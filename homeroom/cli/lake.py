@@ -1,0 +1,40 @@
+"""``homeroom lake``: read the lake's Delta tables."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from homeroom.cli.options import TenantOption
+from homeroom.cli.render import fail, out
+
+lake_app = typer.Typer(help="Read the lake.", no_args_is_help=True)
+
+
+@lake_app.command("query")
+def lake_query(
+    sql: Annotated[str, typer.Argument(help="SQL over the tables orgs, users, roles, classes, enrollments, ..., and changes.")],
+    tenant: TenantOption = "default",
+    csv_output: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+) -> None:
+    """Query the lake's Delta tables with SQL (Polars SQL)."""
+    import polars as pl
+
+    from homeroom.lake import Lake
+    from homeroom.settings import get_settings
+
+    lake = Lake.from_settings(get_settings(), tenant)
+    context = pl.SQLContext()
+    for name in lake.tables():
+        context.register(name.lstrip("_"), pl.scan_delta(lake.uri(name), storage_options=lake.storage_options))
+    try:
+        frame = context.execute(sql, eager=True)
+    except Exception as exc:  # noqa: BLE001 - a bad query is the user's, not a crash
+        fail(f"query failed: {exc}")
+    if csv_output:
+        sys.stdout.write(frame.write_csv())
+    else:
+        with pl.Config(tbl_rows=50, tbl_cols=20, fmt_str_lengths=60):
+            out.print(str(frame))
