@@ -18,7 +18,6 @@ from pgtools import database_settings
 from homeroom.api.statistics import run_statistics
 from homeroom.runs import Runner
 from homeroom.runs.operations import recover_operations
-from homeroom.runs.scheduler import next_scheduled
 from homeroom.settings import Settings
 from homeroom.store.models import Run, Tenant, UploadSession
 
@@ -310,20 +309,6 @@ def test_operations_are_tenant_scoped_and_need_read_basic(api, admin):
     reader = api.client("contoso", ["IndustryData.ReadBasic.All"])
     assert reader.get(f"{BASE}/operations/{op['id']}").json()["id"] == op["id"]
     assert api.client("contoso", ["IndustryData-Run.Read.All"]).get(f"{BASE}/operations").status_code == 403
-
-
-def test_next_scheduled_run_every_interval_skipping_one_within_ten_hours_of_an_on_demand_run():
-    t0 = datetime(2026, 9, 1, 0, 0, tzinfo=timezone.utc)
-    twelve, ten = timedelta(hours=12), timedelta(hours=10)
-    assert next_scheduled(anchor=t0, last_scheduled=None, last_on_demand=None, interval=twelve, skip_window=ten) == t0 + twelve
-    last = t0 + twelve
-    assert next_scheduled(anchor=t0, last_scheduled=last, last_on_demand=None, interval=twelve, skip_window=ten) == last + twelve
-    # an on-demand run 3 hours after the last scheduled one: the next is due 9 hours later, within 10: skipped
-    on_demand = last + timedelta(hours=3)
-    assert next_scheduled(anchor=t0, last_scheduled=last, last_on_demand=on_demand, interval=twelve, skip_window=ten) == last + 2 * twelve
-    # one 1 hour after: the next is 11 hours later, not skipped
-    early = last + timedelta(hours=1)
-    assert next_scheduled(anchor=t0, last_scheduled=last, last_on_demand=early, interval=twelve, skip_window=ten) == last + twelve
 
 
 def test_the_scheduler_runs_due_flows_once_and_skips_after_an_on_demand_run(api, admin):
