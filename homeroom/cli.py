@@ -15,8 +15,8 @@ from rich.table import Table
 
 from homeroom.errors import HomeroomError
 from homeroom.inbound.formats import FORMATS
-from homeroom.validate.reports import dumps, summary_by_rule, summary_json, write_report
-from homeroom.validate.rules import rules_markdown
+from homeroom.findings.reports import dumps, summary_by_rule, summary_json, write_report
+from homeroom.findings.rules import rules_markdown
 
 app = typer.Typer(help="Homeroom: validate and sync school roster packages.", no_args_is_help=True, add_completion=False)
 err = Console(stderr=True, soft_wrap=True)
@@ -166,7 +166,7 @@ def churn(
 @app.command()
 def rules(markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/validation-rules.md.")] = False) -> None:
     """List every validation rule code."""
-    from homeroom.validate.rules import RULES
+    from homeroom.findings.rules import RULES
 
     if markdown:
         sys.stdout.write(rules_markdown())

@@ -36,7 +36,7 @@ from homeroom.store.database import open_database
 from homeroom.store.models import FindingsSummary, InboundFlow, Run, RunActivity, utcnow
 from homeroom.store.references import tenant_reference_data
 from homeroom.validate import validate_package
-from homeroom.validate.reports import summary_by_rule, write_csv_report, write_jsonl_report
+from homeroom.findings.reports import summary_by_rule, write_csv_report, write_jsonl_report
 
 #: Which entity each Graph statistic counts.
 STATISTIC_ENTITIES = {"people": "users", "organizations": "orgs", "groups": "classes", "memberships": "enrollments"}

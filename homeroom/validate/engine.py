@@ -18,6 +18,7 @@ from typing import Callable
 import polars as pl
 import pyarrow as pa
 
+from homeroom.findings import Findings
 from homeroom.inbound.csv_reader import EncodingProblem, HeaderProblem, RawTable, read_csv_body, split_header, strip_bom
 from homeroom.inbound.detect import SUPPORTED, detect_format
 from homeroom.inbound.formats import FORMATS, CsvFormat, FileSpec
@@ -25,7 +26,6 @@ from homeroom.inbound.package import ArchiveLimitExceeded, Package, PackageFile,
 from homeroom.model.entities import ENTITIES
 from homeroom.model.reference import ReferenceData
 from homeroom.settings import Settings, get_settings
-from homeroom.validate.findings import Findings
 from homeroom.validate.records import RecordChecker
 
 #: Called as progress(file, stage, done, total) while a package is validated.

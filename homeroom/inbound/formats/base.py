@@ -4,15 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Callable, Literal
+from typing import Callable, Literal
 
 import polars as pl
 
+from homeroom.findings import Findings
 from homeroom.inbound.csv_reader import RawTable
 from homeroom.model.entities import ENTITY_BY_NAME, Entity
-
-if TYPE_CHECKING:
-    from homeroom.validate.findings import Findings
 
 #: Columns of a source frame with this prefix are carried, unchecked, into the validated table
 #: (without the prefix): OneRoster's status and dateLastModified, extension columns.
@@ -183,7 +181,7 @@ def file_sources(spec: FileSpec, raw: RawTable) -> dict[str, SourceRows]:
 
 
 def direct_sources(
-    fmt: "CsvFormat", raws: dict[str, RawTable], findings: "Findings", options: Mapping[str, object]
+    fmt: "CsvFormat", raws: dict[str, RawTable], findings: Findings, options: Mapping[str, object]
 ) -> list[SourceRows]:
     """Each file fills its own entity, column by column (SDS v2.1 and other one-to-one formats)."""
     sources = []
@@ -214,20 +212,20 @@ class CsvFormat:
     notes: tuple[str, ...] = field(default=())
     #: Turns the parsed files into rows of canonical entities; formats whose files are not one
     #: entity each (SDS v1, OneRoster) supply their own. It may add format-specific findings.
-    to_sources: Callable[["CsvFormat", dict[str, RawTable], "Findings", Mapping[str, object]], list[SourceRows]] = (
+    to_sources: Callable[["CsvFormat", dict[str, RawTable], Findings, Mapping[str, object]], list[SourceRows]] = (
         direct_sources
     )
     #: Checks of the package as a whole, run once its files are read and before any record is used
     #: (OneRoster: the manifest, column order): called with the names of the format's files that
     #: are present, the parsed files and the findings. A catastrophic finding stops the run.
-    check_package: Callable[["CsvFormat", set[str], dict[str, RawTable], "Findings"], None] | None = None
+    check_package: Callable[["CsvFormat", set[str], dict[str, RawTable], Findings], None] | None = None
     #: Headers starting with this are extension columns, accepted in every file (OneRoster ``metadata.``).
     extension_prefix: str | None = None
     #: How columns are matched, for the docs.
     column_rule: str = "Columns are matched by header name; their order does not matter. Unknown columns are ignored with a warning."
 
     def sources(
-        self, raws: dict[str, RawTable], findings: "Findings", options: Mapping[str, object] | None = None
+        self, raws: dict[str, RawTable], findings: Findings, options: Mapping[str, object] | None = None
     ) -> list[SourceRows]:
         """The canonical source rows of a parsed package; ``options`` are format-specific settings."""
         return self.to_sources(self, raws, findings, options or {})

@@ -19,6 +19,7 @@ row restates in full, replace the earlier ones. Source: ``roster-csv-formats.md`
 import dataclasses
 
 from homeroom.inbound.formats.base import CsvFormat
+from homeroom.inbound.formats.oneroster import rules  # noqa: F401  (registers the format's rule codes)
 from homeroom.inbound.formats.oneroster.checks import EXTENSION_PREFIX, check_package
 from homeroom.inbound.formats.oneroster.sources import oneroster_sources
 from homeroom.inbound.formats.oneroster.tables import FILES_V11, FILES_V12

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from homeroom.findings import Findings
 from homeroom.inbound.csv_reader import RawTable
 from homeroom.inbound.formats.base import DROPPED, KEEP_PREFIX, OPEN_REFERENCES, FileSpec, SourceRows, text_frame
 from homeroom.inbound.formats.oneroster import values as V
@@ -34,7 +35,6 @@ from homeroom.model import entities as E
 
 if TYPE_CHECKING:
     from homeroom.inbound.formats.base import CsvFormat
-    from homeroom.validate.findings import Findings
 
 K = KEEP_PREFIX
 #: OneRoster roles of people who are contacts (guardians) rather than members of an org.
@@ -61,7 +61,7 @@ def _record_id(entity: E.Entity) -> pl.Expr:
 class _Package:
     """The files of one package as they are read: findings go to ``findings``."""
 
-    def __init__(self, fmt: "CsvFormat", raws: dict[str, RawTable], findings: "Findings"):
+    def __init__(self, fmt: "CsvFormat", raws: dict[str, RawTable], findings: Findings):
         self.fmt = fmt
         self.raws = raws
         self.findings = findings
@@ -153,7 +153,7 @@ def _lists(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
 
 
 def oneroster_sources(
-    fmt: "CsvFormat", raws: dict[str, RawTable], findings: "Findings", options: Mapping[str, object]
+    fmt: "CsvFormat", raws: dict[str, RawTable], findings: Findings, options: Mapping[str, object]
 ) -> list[SourceRows]:
     """The canonical source rows of a OneRoster 1.1 or 1.2 package (no format options yet)."""
     package = _Package(fmt, raws, findings)

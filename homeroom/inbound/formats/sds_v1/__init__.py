@@ -31,17 +31,15 @@ import dataclasses
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import polars as pl
 
+from homeroom.findings import Findings
 from homeroom.inbound.csv_reader import RawTable
 from homeroom.inbound.formats.base import CsvFormat, FileSpec, SourceRows, file_sources
+from homeroom.inbound.formats.sds_v1 import rules  # noqa: F401  (registers the format's rule codes)
 from homeroom.model import entities as E
 from homeroom.settings import Settings, get_settings
-
-if TYPE_CHECKING:
-    from homeroom.validate.findings import Findings
 
 
 @dataclass(frozen=True)
@@ -163,7 +161,7 @@ _OTHER_RELATIONSHIP_ROLES = ["child", "administrator"]
 
 
 def _sds_v1_sources(
-    fmt: CsvFormat, raws: dict[str, RawTable], findings: "Findings", options: Mapping[str, object]
+    fmt: CsvFormat, raws: dict[str, RawTable], findings: Findings, options: Mapping[str, object]
 ) -> list[SourceRows]:
     """Turn the parsed v1 files into canonical source rows (see the module docstring)."""
     settings = options.get("settings")
@@ -260,7 +258,7 @@ def _complete_username(file: str, domain: object, option: str, variable: str) ->
     return pl.when(has_no_domain).then(pl.lit(hint)).alias("__hint_username")
 
 
-def _normalise_dates(source: SourceRows, fields: list[str], findings: "Findings") -> SourceRows:
+def _normalise_dates(source: SourceRows, fields: list[str], findings: Findings) -> SourceRows:
     """ISO dates as they are; YYYYMMDD and M/D/YYYY rewritten to YYYY-MM-DD (M/D/YYYY with a NonIsoDate warning).
 
     Anything else is left for the record checks to report as an invalid date.
@@ -292,7 +290,7 @@ def _record_id(source: SourceRows) -> pl.Expr:
     return pl.concat_str([pl.col(k).fill_null("") for k in entity.key], separator="/")
 
 
-def _distinct(source: SourceRows, compared: list[str], findings: "Findings") -> SourceRows:
+def _distinct(source: SourceRows, compared: list[str], findings: Findings) -> SourceRows:
     """One record per id (the first row naming it); later rows that disagree get a ConflictingValue warning."""
     frame = source.frame.filter(pl.col("sourcedId").is_not_null())
     first = frame.get_column("sourcedId").is_first_distinct()
@@ -316,7 +314,7 @@ def _distinct(source: SourceRows, compared: list[str], findings: "Findings") -> 
     return dataclasses.replace(source, frame=frame.filter(first))
 
 
-def _ell_flags(source: SourceRows, findings: "Findings") -> SourceRows:
+def _ell_flags(source: SourceRows, findings: Findings) -> SourceRows:
     """``ELL Status`` yes/true/y/1 becomes the flag ``ell``; no/false/n/0 none; anything else is a warning."""
     value = pl.col("flag").str.to_lowercase()
     frame = source.frame
@@ -375,7 +373,7 @@ def _file_key(name: str) -> str:
 
 
 def _select_optional_columns(
-    fmt: CsvFormat, raws: dict[str, RawTable], findings: "Findings", selection: object
+    fmt: CsvFormat, raws: dict[str, RawTable], findings: Findings, selection: object
 ) -> dict[str, RawTable]:
     """The files with the optional columns that ``selection`` leaves out removed (read as blank)."""
     if not isinstance(selection, Mapping):

@@ -11,24 +11,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import polars as pl
 
+from homeroom.findings import Findings
 from homeroom.inbound.csv_reader import RawTable
 from homeroom.inbound.formats.base import CsvFormat, FileSpec, same_names, SourceRows, file_sources
+from homeroom.inbound.formats.sds_v20 import rules  # noqa: F401  (registers the format's rule codes)
 from homeroom.inbound.formats.sds_v21 import SDS_V21
 from homeroom.model import entities as E
-
-if TYPE_CHECKING:
-    from homeroom.validate.findings import Findings
 
 #: v2.0 enrollment roles that v2.1's enrollment roles lack, and what they become.
 _ENROLLMENT_ROLES = {"faculty": "teacher"}
 
 
 def _sds_v20_sources(
-    fmt: CsvFormat, raws: dict[str, RawTable], findings: "Findings", options: Mapping[str, object]
+    fmt: CsvFormat, raws: dict[str, RawTable], findings: Findings, options: Mapping[str, object]
 ) -> list[SourceRows]:
     """Read the four files; users.csv also gives the roles (one per org in ``orgSourcedIds``)."""
     findings.add(
