@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from homeroom.findings import Findings
-from homeroom.inbound.formats.base import DROPPED, KEEP_PREFIX, OPEN_REFERENCES, SourceRows
+from homeroom.inbound.batch import DROPPED, KEEP_PREFIX, OPEN_REFERENCES, SourceRows
 from homeroom.model.entities import Entity, Field, Kind
 from homeroom.model.reference import ZERO_PADDED_TYPES, ReferenceData
 from homeroom.settings import Settings

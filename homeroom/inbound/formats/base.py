@@ -2,48 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Callable, Literal
 
 import polars as pl
 
 from homeroom.findings import Findings
+from homeroom.inbound.batch import KEEP_PREFIX, Mode, SourceRows
 from homeroom.inbound.csv_reader import RawTable
 from homeroom.model.entities import ENTITY_BY_NAME, Entity
-
-#: Columns of a source frame with this prefix are carried, unchecked, into the validated table
-#: (without the prefix): OneRoster's status and dateLastModified, extension columns.
-KEEP_PREFIX = "__keep_"
-#: A boolean column of a source frame: where true, a reference to a record that is not in the
-#: package is accepted (OneRoster delta rows refer to records sent earlier); a reference to a
-#: record that was dropped is still reported.
-OPEN_REFERENCES = "__open_references"
-#: A boolean column of a source frame: where true, the format has dropped the row with a finding of
-#: its own (OneRoster: a delta row without a valid status); the row is not checked, but references
-#: to it are reported as ``ReferenceDropped``.
-DROPPED = "__dropped"
-
-
-@dataclass
-class SourceRows:
-    """Rows of one canonical entity read from one source file, as text, ready for the record checks.
-
-    ``frame`` has one String column per canonical field (null where blank), ``__line`` (the line
-    of the row in ``file``) and any ``__keep_*`` columns to carry through. ``headers`` names each
-    canonical field as ``file`` spells it, so that findings speak the file's language.
-
-    A ``__hint_<field>`` column (text, null for none) is appended to the message of an invalid
-    value of that field on its row, to say how to fix it (SDS v1: how to configure a domain).
-    """
-
-    entity: Entity
-    file: str
-    frame: pl.DataFrame
-    headers: dict[str, str]
-    #: Fields that must have a value in this file although they are optional in the entity
-    #: (SDS v1 User.csv: a contact's First Name and Last Name).
-    required: frozenset[str] = frozenset()
 
 
 def text_frame(raw: RawTable, mapping: dict[str, str], entity: Entity) -> pl.DataFrame:
@@ -219,6 +187,9 @@ class CsvFormat:
     #: (OneRoster: the manifest, column order): called with the names of the format's files that
     #: are present, the parsed files and the findings. A catastrophic finding stops the run.
     check_package: Callable[["CsvFormat", set[str], dict[str, RawTable], Findings], None] | None = None
+    #: Whether a package holds all of its data or only changes, from its parsed files (OneRoster:
+    #: the manifest); ``None``: every package of the format is bulk.
+    mode_of: Callable[[dict[str, RawTable]], Mode] | None = None
     #: Headers starting with this are extension columns, accepted in every file (OneRoster ``metadata.``).
     extension_prefix: str | None = None
     #: How columns are matched, for the docs.
@@ -229,6 +200,18 @@ class CsvFormat:
     ) -> list[SourceRows]:
         """The canonical source rows of a parsed package; ``options`` are format-specific settings."""
         return self.to_sources(self, raws, findings, options or {})
+
+    def mode(self, raws: dict[str, RawTable]) -> Mode:
+        """``bulk`` or ``delta``: what a parsed package holds."""
+        return "bulk" if self.mode_of is None else self.mode_of(raws)
+
+    def entity_files(self) -> dict[str, tuple[str, ...]]:
+        """Entity name -> the files that fill it, in the format's order."""
+        files: dict[str, tuple[str, ...]] = {}
+        for spec in self.files:
+            if spec.entity is not None:
+                files[spec.entity.name] = (*files.get(spec.entity.name, ()), spec.name)
+        return files
 
     def file(self, name: str) -> FileSpec:
         """The spec of one file, by its exact name."""

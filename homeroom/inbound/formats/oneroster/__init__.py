@@ -20,7 +20,7 @@ import dataclasses
 
 from homeroom.inbound.formats.base import CsvFormat
 from homeroom.inbound.formats.oneroster import rules  # noqa: F401  (registers the format's rule codes)
-from homeroom.inbound.formats.oneroster.checks import EXTENSION_PREFIX, check_package
+from homeroom.inbound.formats.oneroster.checks import EXTENSION_PREFIX, check_package, package_mode
 from homeroom.inbound.formats.oneroster.sources import oneroster_sources
 from homeroom.inbound.formats.oneroster.tables import FILES_V11, FILES_V12
 from homeroom.model.merge import Owner
@@ -45,6 +45,7 @@ ONEROSTER_V11 = CsvFormat(
     notes=_NOTES,
     to_sources=oneroster_sources,
     check_package=check_package,
+    mode_of=package_mode,
     extension_prefix=EXTENSION_PREFIX,
     column_rule="Columns are matched by header name; unknown columns other than `metadata.*` are ignored with a warning.",
 )

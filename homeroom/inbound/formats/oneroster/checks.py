@@ -24,6 +24,7 @@ from homeroom.inbound.formats.oneroster.manifest import MANIFEST, MODES, Manifes
 from homeroom.inbound.formats.oneroster.tables import spec_order
 
 if TYPE_CHECKING:
+    from homeroom.inbound.batch import Mode
     from homeroom.inbound.formats.base import CsvFormat, FileSpec
 
 EXTENSION_PREFIX = "metadata."
@@ -45,6 +46,12 @@ def file_modes(fmt: "CsvFormat", raws: dict[str, RawTable]) -> dict[str, str]:
             mode = manifest.mode(name) if manifest else None
             modes[name] = mode if mode in ("bulk", "delta") else "bulk"
     return modes
+
+
+def package_mode(raws: dict[str, RawTable]) -> Mode:
+    """``delta`` when the manifest lists any file as delta (even one that is not read), else ``bulk``."""
+    raw = raws.get(MANIFEST)
+    return "delta" if raw is not None and Manifest.from_raw(raw).lists_delta else "bulk"
 
 
 def check_package(fmt: "CsvFormat", present: set[str], raws: dict[str, RawTable], findings: Findings) -> None:

@@ -103,6 +103,11 @@ class Manifest:
         value = self.value(self.property_of(file_name) or "")
         return value.lower() if value and value.lower() in MODES else None
 
+    @property
+    def lists_delta(self) -> bool:
+        """Whether any ``file.<name>`` property says ``delta`` (the package then holds changes only)."""
+        return any(value.lower() == "delta" for name, (_line, value) in self.values.items() if name.lower().startswith("file."))
+
     def property_of(self, file_name: str) -> str | None:
         """The property naming a file, as the manifest spells it (``file.users`` for ``users.csv``)."""
         wanted = "file." + file_name.removesuffix(".csv").lower()

@@ -27,7 +27,8 @@ import polars as pl
 
 from homeroom.findings import Findings
 from homeroom.inbound.csv_reader import RawTable
-from homeroom.inbound.formats.base import DROPPED, KEEP_PREFIX, OPEN_REFERENCES, FileSpec, SourceRows, text_frame
+from homeroom.inbound.batch import DROPPED, KEEP_PREFIX, OPEN_REFERENCES, SourceRows
+from homeroom.inbound.formats.base import FileSpec, text_frame
 from homeroom.inbound.formats.oneroster import values as V
 from homeroom.inbound.formats.oneroster.checks import EXTENSION_PREFIX, file_modes
 from homeroom.inbound.formats.oneroster.tables import RACE_COLUMNS

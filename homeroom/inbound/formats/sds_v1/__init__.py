@@ -35,8 +35,9 @@ from dataclasses import dataclass
 import polars as pl
 
 from homeroom.findings import Findings
+from homeroom.inbound.batch import SourceRows
 from homeroom.inbound.csv_reader import RawTable
-from homeroom.inbound.formats.base import CsvFormat, FileSpec, SourceRows, file_sources
+from homeroom.inbound.formats.base import CsvFormat, FileSpec, file_sources
 from homeroom.inbound.formats.sds_v1 import rules  # noqa: F401  (registers the format's rule codes)
 from homeroom.model import entities as E
 from homeroom.settings import Settings, get_settings

@@ -15,8 +15,9 @@ from collections.abc import Mapping
 import polars as pl
 
 from homeroom.findings import Findings
+from homeroom.inbound.batch import SourceRows
 from homeroom.inbound.csv_reader import RawTable
-from homeroom.inbound.formats.base import CsvFormat, FileSpec, same_names, SourceRows, file_sources
+from homeroom.inbound.formats.base import CsvFormat, FileSpec, file_sources, same_names
 from homeroom.inbound.formats.sds_v20 import rules  # noqa: F401  (registers the format's rule codes)
 from homeroom.inbound.formats.sds_v21 import SDS_V21
 from homeroom.model import entities as E
