@@ -19,7 +19,7 @@ from homeroom.inbound import rules  # noqa: F401  (registers the codes of the ch
 from homeroom.inbound.batch import Batch, FileStats, Progress
 from homeroom.inbound.checks import check_file_names, check_header
 from homeroom.inbound.csv_reader import EncodingProblem, HeaderProblem, RawTable, read_csv_body, split_header, strip_bom
-from homeroom.inbound.detect import SUPPORTED, detect_format
+from homeroom.inbound.detect import detect_format
 from homeroom.inbound.formats import FORMATS
 from homeroom.inbound.package import ArchiveLimitExceeded, open_package
 from homeroom.settings import Settings, get_settings
@@ -91,12 +91,12 @@ def read_package(
         format_name = detection.format
         if format_name is None:
             findings.add("UnknownFormat", "catastrophic", package.name, detail=f"Cannot tell the format of {package.name}: {detection.evidence}.")
-        elif format_name not in SUPPORTED:
+        elif format_name not in FORMATS:
             findings.add(
                 "UnsupportedFormatVersion", "catastrophic", package.name,
                 detail=(
                     f"{package.name} is a package in {detection.display_name} format ({detection.evidence}); "
-                    f"this version of Homeroom validates {', '.join(FORMATS[f].display_name for f in sorted(SUPPORTED))} packages."
+                    f"this version of Homeroom validates {', '.join(FORMATS[f].display_name for f in sorted(FORMATS))} packages."
                 ),
             )
     elif format_name not in FORMATS:
