@@ -136,34 +136,26 @@ def file_sources(spec: FileSpec, raw: RawTable) -> dict[str, SourceRows]:
     sources = {}
     for entity_name, mapping in spec.mappings().items():
         entity = ENTITY_BY_NAME[entity_name]
-        headers: dict[str, str] = {}
-        for header, canonical in spec.columns:  # the documented header of each field...
-            if canonical is not None and spec.target(canonical)[0] is entity:
-                headers.setdefault(spec.target(canonical)[1], header)
-        for alias, canonical in spec.aliases:  # ...unless the file uses an accepted alias instead
-            target, name = spec.target(canonical)
-            if target is entity and alias in raw.header and headers.get(name) not in raw.header:
-                headers[name] = alias
-        sources[entity_name] = SourceRows(entity, spec.name, text_frame(raw, mapping, entity), headers)
+        sources[entity_name] = SourceRows(entity, spec.name, text_frame(raw, mapping, entity), _headers_used(spec, raw, entity))
     return sources
 
 
-def direct_sources(
-    fmt: "CsvFormat", raws: dict[str, RawTable], findings: Findings, options: Mapping[str, object]
-) -> list[SourceRows]:
+def _headers_used(spec: FileSpec, raw: RawTable, entity: Entity) -> dict[str, str]:
+    """How the file names each field of ``entity`` that it fills: the documented header, or the alias the file uses instead."""
+    headers: dict[str, str] = {}
+    for header, canonical in spec.columns:
+        if canonical is not None and spec.target(canonical)[0] is entity:
+            headers.setdefault(spec.target(canonical)[1], header)
+    for alias, canonical in spec.aliases:
+        target, name = spec.target(canonical)
+        if target is entity and alias in raw.header and headers.get(name) not in raw.header:
+            headers[name] = alias
+    return headers
+
+
+def direct_sources(fmt: "CsvFormat", raws: dict[str, RawTable], findings: Findings, options: Mapping[str, object]) -> list[SourceRows]:
     """Each file fills its own entity, column by column (SDS v2.1 and other one-to-one formats)."""
-    sources = []
-    for spec in fmt.files:
-        raw = raws.get(spec.name)
-        if raw is None:
-            continue
-        mapping = {h: name for h, name in (*spec.columns, *spec.aliases)}
-        headers = {name: header for header, name in spec.columns}
-        for alias, name in spec.aliases:  # an alias the file actually uses is how the file names the field
-            if alias in raw.header and headers[name] not in raw.header:
-                headers[name] = alias
-        sources.append(SourceRows(spec.entity, spec.name, text_frame(raw, mapping, spec.entity), headers))
-    return sources
+    return [file_sources(spec, raws[spec.name])[spec.entity.name] for spec in fmt.files if spec.name in raws]
 
 
 @dataclass(frozen=True)
