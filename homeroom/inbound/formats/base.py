@@ -70,7 +70,7 @@ class FileSpec:
     ``manifest.csv``) or a file that is recognised and skipped (``skip_reason``). A ``"manifest"``
     requirement means the package's manifest says whether the file is present (OneRoster
     ``file.<name>`` = bulk, delta or absent): the format's ``check_package`` checks it, and the
-    engine does not report the file as missing.
+    reader does not report the file as missing.
     """
 
     name: str

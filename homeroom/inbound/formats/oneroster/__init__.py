@@ -9,11 +9,13 @@ profile files are recognised and not read. Modules:
 - ``tables.py``: every file and column, in the specification's order, and where it lands;
 - ``checks.py``: the package checks (manifest against files, column order);
 - ``sources.py``: the files as canonical source rows (status, lists, roles, relationships, demographics);
-- ``values.py``: column expressions for OneRoster's value types.
+- ``values.py``: column expressions for OneRoster's value types;
+- ``rules.py``: the rule codes of the checks above that no other format has.
 
-Delta packages are merged into earlier data with ``homeroom.model.merge.apply_delta``; pass it
-``DELTA_OWNERS[format name]`` so that a user's roles and relationships, which a delta users.csv
-row restates in full, replace the earlier ones. Source: ``roster-csv-formats.md`` §4-§6.
+A package whose manifest lists any file as ``delta`` is read as a delta batch (``Batch.mode``).
+``DELTA_OWNERS`` says which rows a delta restates as a whole (a users.csv row: the user's roles and
+relationships), for ``homeroom.model.merge.apply_delta``; runs do not merge with it yet (the lake's
+delta update ignores owners). Source: ``roster-csv-formats.md`` §4-§6.
 """
 
 import dataclasses

@@ -57,7 +57,7 @@ def package_mode(raws: dict[str, RawTable]) -> Mode:
 def check_package(fmt: "CsvFormat", present: set[str], raws: dict[str, RawTable], findings: Findings) -> None:
     """The package checks of a OneRoster package (see the module docstring)."""
     raw = raws.get(MANIFEST)
-    if raw is None:  # not readable: the engine has reported why
+    if raw is None:  # not readable: the reader has reported why
         return
     manifest = Manifest.from_raw(raw)
     _check_properties(fmt, manifest, findings)

@@ -13,7 +13,7 @@ course. Terms and courses are therefore derived, one per distinct ``Term SIS ID`
 ``Course SIS ID`` (the first section that names one defines it). Everything is done with
 column expressions; nothing loops over rows.
 
-Options (``validate_package(..., options={...})``):
+Options (``read_package(..., options={...})``, or ``validate_package``'s):
 
 - ``student_domain`` / ``teacher_domain``: a domain added to Student.csv / Teacher.csv usernames
   that have none (``OKlein`` -> ``OKlein@school.org``); defaults: the settings
