@@ -6,7 +6,7 @@ The rostering files fill the canonical model (``sources.py``); the gradebook, re
 profile files are recognised and not read. Modules:
 
 - ``manifest.py``: reading the manifest, and the version for format detection;
-- ``tables.py``: every file and column, in the specification's order, and where it lands;
+- ``files.py``: every file and column, in the specification's order, and where it lands;
 - ``checks.py``: the package checks (manifest against files, column order);
 - ``sources.py``: the files as canonical source rows (status, lists, roles, relationships, demographics);
 - ``values.py``: column expressions for OneRoster's value types;
@@ -24,7 +24,7 @@ from homeroom.inbound.formats.base import CsvFormat
 from homeroom.inbound.formats.oneroster import rules  # noqa: F401  (registers the format's rule codes)
 from homeroom.inbound.formats.oneroster.checks import EXTENSION_PREFIX, check_package, package_mode
 from homeroom.inbound.formats.oneroster.sources import oneroster_sources
-from homeroom.inbound.formats.oneroster.tables import FILES_V11, FILES_V12
+from homeroom.inbound.formats.oneroster.files import FILES_V11, FILES_V12
 from homeroom.model.merge import Owner
 
 _NOTES = (

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from homeroom.findings import Findings
 from homeroom.inbound.csv_reader import RawTable
 from homeroom.inbound.formats.oneroster.manifest import MANIFEST, MODES, Manifest, version_of
-from homeroom.inbound.formats.oneroster.tables import spec_order
+from homeroom.inbound.formats.oneroster.files import spec_order
 
 if TYPE_CHECKING:
     from homeroom.inbound.batch import Mode

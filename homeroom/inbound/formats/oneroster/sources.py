@@ -1,6 +1,6 @@
 """Turn the parsed files of a OneRoster package into canonical source rows (``CsvFormat.to_sources``).
 
-Each data file fills its entity by the column tables of ``tables.py``; on top of the renames:
+Each data file fills its entity by the column tables of ``files.py``; on top of the renames:
 
 - ``status`` and ``dateLastModified``: blank in a bulk file (``StatusInBulkFile`` otherwise),
   required in a delta file (``RequiredValueMissing``, the record is dropped); ``inactive`` is read
@@ -31,7 +31,7 @@ from homeroom.inbound.batch import DROPPED, KEEP_PREFIX, OPEN_REFERENCES, Source
 from homeroom.inbound.formats.base import FileSpec, text_frame
 from homeroom.inbound.formats.oneroster import values as V
 from homeroom.inbound.formats.oneroster.checks import EXTENSION_PREFIX, file_modes
-from homeroom.inbound.formats.oneroster.tables import RACE_COLUMNS
+from homeroom.inbound.formats.oneroster.files import RACE_COLUMNS
 from homeroom.model import entities as E
 
 if TYPE_CHECKING:
