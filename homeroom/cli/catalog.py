@@ -16,7 +16,7 @@ from homeroom.cli.render import out
 
 def rules(markdown: Annotated[bool, typer.Option("--markdown", help="Print docs/validation-rules.md.")] = False) -> None:
     """List every validation rule code."""
-    from homeroom.validate.rules import RULES, rules_markdown
+    from homeroom.findings.rules import RULES, rules_markdown
 
     if markdown:
         sys.stdout.write(rules_markdown())

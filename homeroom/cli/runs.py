@@ -75,7 +75,7 @@ def run_command(
 ) -> None:
     """Run a package: validate it, update the lake, record statistics. Exit code 0 completed, 1 held or with errors, 2 failed."""
     from homeroom.runs.reports import run_json
-    from homeroom.validate.reports import dumps
+    from homeroom.findings.reports import dumps
 
     thresholds = {}
     for item in threshold or []:
@@ -132,7 +132,7 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="The run id (or a uniqu
               json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """A run: status, changes, statistics, why it was held or failed, where its findings are."""
     from homeroom.runs.reports import run_json
-    from homeroom.validate.reports import dumps
+    from homeroom.findings.reports import dumps
 
     runner = _runner(tenant)
     runner.recover()

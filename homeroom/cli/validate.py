@@ -34,7 +34,7 @@ def validate(
     """Validate a roster package. Exit code: 0 no errors, 1 errors, 2 the package was refused."""
     from homeroom.inbound.formats import FORMATS
     from homeroom.validate import validate_package
-    from homeroom.validate.reports import dumps, summary_json, write_report
+    from homeroom.findings.reports import dumps, summary_json, write_report
 
     if format_name is not None and format_name not in FORMATS:
         fail(f"unknown format {format_name!r}; known formats: {', '.join(sorted(FORMATS))}")
@@ -66,7 +66,7 @@ def validate(
 def _print_summary(result, elapsed: float, report: Optional[Path]) -> None:
     import polars as pl
 
-    from homeroom.validate.reports import summary_by_rule
+    from homeroom.findings.reports import summary_by_rule
 
     out.print(f"[bold]{result.package}[/]: format {result.format or 'unknown'}, checked in {elapsed:.2f} s")
     if result.files:

@@ -11,19 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
+from homeroom.inbound.formats import FORMATS
 from homeroom.inbound.formats.oneroster.manifest import detect_version, missing_manifest_evidence
 
-SUPPORTED = {"sds-v2.1", "oneroster-1.1", "oneroster-1.2"}
-SUPPORTED |= {"sds-v2.0", "sds-v1", "sds-v1-uk"}  # legacy SDS formats, read into the same canonical model
-_NAMES = {
-    "sds-v2.1": "SDS v2.1 CSV",
-    "sds-v2.0": "SDS v2.0 CSV (legacy)",
-    "sds-v1": "SDS v1 (classic) CSV",
-    "sds-v1-uk": "SDS v1 (classic) CSV, UK headers",
-    "oneroster": "OneRoster CSV",
-    "oneroster-1.1": "OneRoster 1.1 CSV",
-    "oneroster-1.2": "OneRoster 1.2 CSV",
-}
+#: A human name for each format this version reads, and for OneRoster before its version is known.
+_NAMES = {name: fmt.display_name for name, fmt in FORMATS.items()} | {"oneroster": "OneRoster CSV"}
 
 
 @dataclass(frozen=True)

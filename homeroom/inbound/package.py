@@ -40,7 +40,7 @@ class PackageFile:
 
 @dataclass
 class PackageProblem:
-    """A package-level problem found while opening (turned into a finding by the engine)."""
+    """A package-level problem found while opening (turned into a finding by the reader)."""
 
     rule: str
     file: str

@@ -236,7 +236,7 @@ def diff_package(
 ) -> dict[str, EntityChanges]:
     """Diff every entity of a validated package against the lake's current state.
 
-    ``owners`` (a delta format's, e.g. ``DELTA_OWNERS["oneroster-1.1"]``) say which entities' rows a
+    ``owners`` (a delta format's ``CsvFormat.delta_owners``) say which entities' rows a
     delta restates as a whole, by their owner.
     """
     frames = {name: _frame(table) for name, table in tables.items()}

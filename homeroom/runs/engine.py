@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from homeroom.errors import RunError, RunInProgress
 from homeroom.inbound.formats import FORMATS, file_format_code
-from homeroom.inbound.formats.oneroster import DELTA_OWNERS
 from homeroom.lake.changes import EntityChanges, apply_changes, deactivate_missing, diff_package
 from homeroom.lake.tables import CHANGES, Lake
 from homeroom.model.entities import ENTITIES, ENTITY_BY_NAME
@@ -39,7 +38,7 @@ from homeroom.store.database import open_database
 from homeroom.store.models import FindingsSummary, InboundFlow, Run, RunActivity, utcnow
 from homeroom.store.references import tenant_reference_data
 from homeroom.validate import validate_package
-from homeroom.validate.reports import summary_by_rule, write_csv_report, write_jsonl_report
+from homeroom.findings.reports import summary_by_rule, write_csv_report, write_jsonl_report
 
 #: Which entity each Graph statistic counts.
 STATISTIC_ENTITIES = {"people": "users", "organizations": "orgs", "groups": "classes", "memberships": "enrollments"}
@@ -219,12 +218,11 @@ class Runner:
                 activity.blocking_error = {"code": "PackageRefused", "message": " ".join(messages[:5])}
                 return Outcome(run, activity, {})
 
-        if not delta and (result.format or "").startswith("oneroster") and _manifest_says_delta(package, self.settings):
-            delta = True  # a package with any delta file never deactivates by absence
+        delta = delta or result.mode == "delta"  # a package with any delta file never deactivates by absence
         say("comparing with the lake")
         now = datetime.now(timezone.utc)
         changes = diff_package(self.lake, result.tables, source_system_id=source_id, year=year, run_id=run_id, now=now,
-                               delta=delta, owners=DELTA_OWNERS.get(result.format or ""))
+                               delta=delta, owners=delta_owners(result.format))
         reasons = [] if delta else self._hold_reasons(flow_id, files, result, changes, thresholds)
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
@@ -346,7 +344,7 @@ class Runner:
         delta = mode == "delta"
         now = datetime.now(timezone.utc)
         changes = diff_package(self.lake, tables, source_system_id=source_id, year=year, run_id=run_id, now=now,
-                               delta=delta, owners=DELTA_OWNERS.get(format_name or ""))
+                               delta=delta, owners=delta_owners(format_name))
         for reason in reasons:
             if reason["code"] == "FileMissing" and reason.get("flow", flow_name) == flow_name:
                 for name in entities_of_file(format_name, reason["file"]):
@@ -393,23 +391,10 @@ def _people_by_role(roles: EntityChanges | None) -> list[tuple[str, int]]:
     return [(role, int(n)) for role, n in counts.iter_rows()]
 
 
-def _manifest_says_delta(package: Path, settings: Settings) -> bool:
-    """Whether a OneRoster package's manifest marks any file ``delta``."""
-    from homeroom.inbound.csv_reader import split_header, strip_bom
-    from homeroom.inbound.formats.oneroster.manifest import MODES, Manifest
-    from homeroom.inbound.package import open_package
-
-    opened = open_package(package, settings)
-    name = next((n for n in opened.files if n.lower() == "manifest.csv"), None)
-    if name is None:
-        return False
-    header, body = split_header(strip_bom(opened.files[name].read()))
-    manifest = Manifest.from_text(header, bytes(body).decode("utf-8", errors="replace"))
-    return any(
-        (value or "").strip().lower() == "delta"
-        for key, (_line, value) in manifest.values.items()
-        if key.lower().startswith("file.") and MODES
-    )
+def delta_owners(format_name: str | None) -> dict:
+    """The rows a delta package of this format restates as a whole (``CsvFormat.delta_owners``)."""
+    fmt = FORMATS.get(format_name or "")
+    return dict(fmt.delta_owners) if fmt else {}
 
 
 def entities_of_file(format_name: str | None, file: str) -> list[str]:

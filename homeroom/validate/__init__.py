@@ -1,8 +1,11 @@
-"""Validation: basic checks that stop a run, then record checks; findings are data.
+"""Validation: the record checks over what the inbound stage read; findings are data.
 
-``validate_package`` is the entry point; ``homeroom.validate.rules`` lists every rule code.
+``check(batch)`` checks the records of a ``homeroom.inbound.Batch`` (errors drop a record,
+warnings clear a field) and returns the validated tables; ``validate_package(path)`` reads a
+package with ``homeroom.inbound.read_package`` and checks it. ``rules`` holds the record checks'
+rule codes; every code is listed in ``homeroom.findings.rules.RULES``.
 """
 
-from homeroom.validate.engine import ValidationResult, validate_package
+from homeroom.validate.engine import ValidationResult, check, validate_package
 
-__all__ = ["ValidationResult", "validate_package"]
+__all__ = ["ValidationResult", "check", "validate_package"]

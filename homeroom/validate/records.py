@@ -19,11 +19,12 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from homeroom.inbound.formats.base import DROPPED, KEEP_PREFIX, OPEN_REFERENCES, SourceRows
+from homeroom.findings import Findings
+from homeroom.inbound.batch import DROPPED, KEEP_PREFIX, OPEN_REFERENCES, SourceRows
 from homeroom.model.entities import Entity, Field, Kind
 from homeroom.model.reference import ZERO_PADDED_TYPES, ReferenceData
 from homeroom.settings import Settings
-from homeroom.validate.findings import Findings
+from homeroom.validate import rules  # noqa: F401  (registers the codes of these checks)
 
 # RFC 5322 dot-atom addr-spec (the form SDS checks); quoted local parts are not accepted.
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]"

@@ -10,36 +10,15 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
 
+from homeroom.api.classic.verification import verification_messages
 from homeroom.settings import Settings
 from homeroom.validate import validate_package
-from homeroom.validate.classic import verification_messages
-from tests.conftest import FIXTURES, SamplePackage, finding_tuples
+from tests.conftest import finding_tuples
+from tests.inbound.sds_v1_packages import GUARDIAN_HEADERS, MICROSOFT, V1Package, v1  # noqa: F401  (v1: the fixture)
 
-MICROSOFT = FIXTURES / "microsoft"
 US_SETS = ["sds-v1-min-required-attributes", "sds-v1-25-users", "sds-v1-100-users", "sds-v1-full-attributes-2017", "sds-v1-demo-small-2018"]
 UK_SETS = ["sds-v1-uk-min-required-attributes", "sds-v1-uk-25-users", "sds-v1-uk-100-users", "sds-v1-uk-csv-samples-2017"]
 DOMAINS = {"student_domain": "students.contoso.edu", "teacher_domain": "contoso.edu"}
-GUARDIAN_HEADERS = {"User.csv": "Email,First Name,Last Name,Phone,SIS ID", "Guardianrelationship.csv": "SIS ID,Email,Role"}
-
-
-class V1Package(SamplePackage):
-    """A writable copy of a Microsoft v1 sample (by default the minimal one) with empty guardian files.
-
-    The minimal set has no optional columns and the empty guardian pair is complete, so the
-    clean package has no finding at all and every planted defect shows alone.
-    """
-
-    def __init__(self, root: Path, source: str = "sds-v1-min-required-attributes", guardians: bool = True):
-        self.root = root
-        shutil.copytree(MICROSOFT / source, root)
-        if guardians:
-            for name, header in GUARDIAN_HEADERS.items():
-                self.write(name, header + "\r\n")
-
-
-@pytest.fixture
-def v1(tmp_path: Path) -> V1Package:
-    return V1Package(tmp_path / "package")
 
 
 def table(result, entity: str) -> pl.DataFrame:
@@ -205,20 +184,6 @@ def test_enrollments_to_missing_sections_and_people_are_errors(v1):
         {"type": "Error", "fileName": "studentenrollment.csv", "description": "1 row(s) have referenced data not found in source. Field - SIS ID"},
         {"type": "Error", "fileName": "studentenrollment.csv", "description": "1 row(s) have referenced data not found in source. Field - Section SIS ID"},
         {"type": "Error", "fileName": "teacherroster.csv", "description": "1 row(s) have referenced data not found in source. Field - SIS ID"},
-    ]
-
-
-def test_classic_messages_count_rows_per_file_and_field(v1):
-    v1.append("Section.csv", ",10001,No Id 1", ",10001,No Id 2", "11004,10001,")
-    v1.append("Student.csv", "13030,10001,", "13031,10001,OKlein", "13032,10001,OKLEIN", "13033,10001,BMcMillan")
-    v1.append("Teacher.csv", "14003,10001,Bad Name")
-    result = validate_package(v1.root, options={"student_domain": "contoso.edu", "teacher_domain": "contoso.edu"})
-    assert verification_messages(result) == [
-        {"type": "Error", "fileName": "section.csv", "description": "2 row(s) have missing data for the field - SIS ID"},
-        {"type": "Error", "fileName": "section.csv", "description": "1 row(s) have missing data for the field - Section Name"},
-        {"type": "Error", "fileName": "student.csv", "description": "1 row(s) have missing data for the field - Username"},
-        {"type": "Error", "fileName": "teacher.csv", "description": "1 row(s) have an invalid format for the field - Username"},
-        {"type": "Warning", "fileName": "student.csv", "description": "3 duplicates found in column Username which requires values to be Unique."},
     ]
 
 

@@ -17,7 +17,7 @@ import polars as pl
 import pytest
 
 from homeroom.inbound.formats import FORMATS
-from homeroom.inbound.formats.oneroster.tables import spec_order
+from homeroom.inbound.formats.oneroster.files import spec_order
 from homeroom.model.entities import ENTITIES, ENTITY_BY_NAME
 from homeroom.synthetic import EXPECTED_FINDINGS_FILE, generate_district
 from homeroom.synthetic.district import GUARDIAN_ID_PREFIX, STAFF_ID_PREFIX, SchoolYear

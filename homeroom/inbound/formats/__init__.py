@@ -1,4 +1,9 @@
-"""Roster formats: one module per format, each describing its files and how columns map to entities."""
+"""Roster formats: one folder per format, each with the same files.
+
+``__init__.py`` holds the format (a ``CsvFormat``), ``files.py`` its files and how their columns map
+to entities, ``sources.py`` how its rows become canonical source rows when that is more than a
+rename, ``checks.py`` its own package checks, ``rules.py`` the rule codes only it reports.
+"""
 
 from homeroom.inbound.formats.base import CsvFormat, FileSpec
 from homeroom.inbound.formats.sds_v21 import SDS_V21
@@ -10,7 +15,7 @@ from homeroom.inbound.formats.oneroster import ONEROSTER_V11, ONEROSTER_V12
 FORMATS: dict[str, CsvFormat] = {SDS_V21.name: SDS_V21}
 # SDS v1 classic (US and UK headers) and the legacy SDS v2.0, read into the same canonical model.
 FORMATS.update({f.name: f for f in (SDS_V1, SDS_V1_UK, SDS_V20)})
-# OneRoster 1.1 and 1.2 CSV, bulk and delta (homeroom/inbound/formats/oneroster/).
+# OneRoster 1.1 and 1.2 CSV, bulk and delta.
 FORMATS.update({f.name: f for f in (ONEROSTER_V11, ONEROSTER_V12)})
 
 

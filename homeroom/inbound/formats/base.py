@@ -2,50 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Callable, Literal
+from dataclasses import dataclass, field
+from typing import Callable, Literal
 
 import polars as pl
 
+from homeroom.findings import Findings
+from homeroom.inbound.batch import KEEP_PREFIX, Mode, SourceRows
 from homeroom.inbound.csv_reader import RawTable
+from homeroom.model.delta import Owner
 from homeroom.model.entities import ENTITY_BY_NAME, Entity
-
-if TYPE_CHECKING:
-    from homeroom.validate.findings import Findings
-
-#: Columns of a source frame with this prefix are carried, unchecked, into the validated table
-#: (without the prefix): OneRoster's status and dateLastModified, extension columns.
-KEEP_PREFIX = "__keep_"
-#: A boolean column of a source frame: where true, a reference to a record that is not in the
-#: package is accepted (OneRoster delta rows refer to records sent earlier); a reference to a
-#: record that was dropped is still reported.
-OPEN_REFERENCES = "__open_references"
-#: A boolean column of a source frame: where true, the format has dropped the row with a finding of
-#: its own (OneRoster: a delta row without a valid status); the row is not checked, but references
-#: to it are reported as ``ReferenceDropped``.
-DROPPED = "__dropped"
-
-
-@dataclass
-class SourceRows:
-    """Rows of one canonical entity read from one source file, as text, ready for the record checks.
-
-    ``frame`` has one String column per canonical field (null where blank), ``__line`` (the line
-    of the row in ``file``) and any ``__keep_*`` columns to carry through. ``headers`` names each
-    canonical field as ``file`` spells it, so that findings speak the file's language.
-
-    A ``__hint_<field>`` column (text, null for none) is appended to the message of an invalid
-    value of that field on its row, to say how to fix it (SDS v1: how to configure a domain).
-    """
-
-    entity: Entity
-    file: str
-    frame: pl.DataFrame
-    headers: dict[str, str]
-    #: Fields that must have a value in this file although they are optional in the entity
-    #: (SDS v1 User.csv: a contact's First Name and Last Name).
-    required: frozenset[str] = frozenset()
 
 
 def text_frame(raw: RawTable, mapping: dict[str, str], entity: Entity) -> pl.DataFrame:
@@ -104,7 +71,7 @@ class FileSpec:
     ``manifest.csv``) or a file that is recognised and skipped (``skip_reason``). A ``"manifest"``
     requirement means the package's manifest says whether the file is present (OneRoster
     ``file.<name>`` = bulk, delta or absent): the format's ``check_package`` checks it, and the
-    engine does not report the file as missing.
+    reader does not report the file as missing.
     """
 
     name: str
@@ -170,34 +137,26 @@ def file_sources(spec: FileSpec, raw: RawTable) -> dict[str, SourceRows]:
     sources = {}
     for entity_name, mapping in spec.mappings().items():
         entity = ENTITY_BY_NAME[entity_name]
-        headers: dict[str, str] = {}
-        for header, canonical in spec.columns:  # the documented header of each field...
-            if canonical is not None and spec.target(canonical)[0] is entity:
-                headers.setdefault(spec.target(canonical)[1], header)
-        for alias, canonical in spec.aliases:  # ...unless the file uses an accepted alias instead
-            target, name = spec.target(canonical)
-            if target is entity and alias in raw.header and headers.get(name) not in raw.header:
-                headers[name] = alias
-        sources[entity_name] = SourceRows(entity, spec.name, text_frame(raw, mapping, entity), headers)
+        sources[entity_name] = SourceRows(entity, spec.name, text_frame(raw, mapping, entity), _headers_used(spec, raw, entity))
     return sources
 
 
-def direct_sources(
-    fmt: "CsvFormat", raws: dict[str, RawTable], findings: "Findings", options: Mapping[str, object]
-) -> list[SourceRows]:
+def _headers_used(spec: FileSpec, raw: RawTable, entity: Entity) -> dict[str, str]:
+    """How the file names each field of ``entity`` that it fills: the documented header, or the alias the file uses instead."""
+    headers: dict[str, str] = {}
+    for header, canonical in spec.columns:
+        if canonical is not None and spec.target(canonical)[0] is entity:
+            headers.setdefault(spec.target(canonical)[1], header)
+    for alias, canonical in spec.aliases:
+        target, name = spec.target(canonical)
+        if target is entity and alias in raw.header and headers.get(name) not in raw.header:
+            headers[name] = alias
+    return headers
+
+
+def direct_sources(fmt: "CsvFormat", raws: dict[str, RawTable], findings: Findings, options: Mapping[str, object]) -> list[SourceRows]:
     """Each file fills its own entity, column by column (SDS v2.1 and other one-to-one formats)."""
-    sources = []
-    for spec in fmt.files:
-        raw = raws.get(spec.name)
-        if raw is None:
-            continue
-        mapping = {h: name for h, name in (*spec.columns, *spec.aliases)}
-        headers = {name: header for header, name in spec.columns}
-        for alias, name in spec.aliases:  # an alias the file actually uses is how the file names the field
-            if alias in raw.header and headers[name] not in raw.header:
-                headers[name] = alias
-        sources.append(SourceRows(spec.entity, spec.name, text_frame(raw, mapping, spec.entity), headers))
-    return sources
+    return [file_sources(spec, raws[spec.name])[spec.entity.name] for spec in fmt.files if spec.name in raws]
 
 
 @dataclass(frozen=True)
@@ -214,23 +173,42 @@ class CsvFormat:
     notes: tuple[str, ...] = field(default=())
     #: Turns the parsed files into rows of canonical entities; formats whose files are not one
     #: entity each (SDS v1, OneRoster) supply their own. It may add format-specific findings.
-    to_sources: Callable[["CsvFormat", dict[str, RawTable], "Findings", Mapping[str, object]], list[SourceRows]] = (
+    to_sources: Callable[["CsvFormat", dict[str, RawTable], Findings, Mapping[str, object]], list[SourceRows]] = (
         direct_sources
     )
     #: Checks of the package as a whole, run once its files are read and before any record is used
     #: (OneRoster: the manifest, column order): called with the names of the format's files that
     #: are present, the parsed files and the findings. A catastrophic finding stops the run.
-    check_package: Callable[["CsvFormat", set[str], dict[str, RawTable], "Findings"], None] | None = None
+    check_package: Callable[["CsvFormat", set[str], dict[str, RawTable], Findings], None] | None = None
+    #: Whether a package holds all of its data or only changes, from its parsed files (OneRoster:
+    #: the manifest); ``None``: every package of the format is bulk.
+    mode_of: Callable[[dict[str, RawTable]], Mode] | None = None
+    #: In a delta package, the entities whose rows a record restates as a whole, and that record (the
+    #: lake's delta diff deactivates the rows it no longer lists): OneRoster's users.csv row lists all
+    #: of a user's orgs and agents.
+    delta_owners: Mapping[str, Owner] = field(default_factory=dict)
     #: Headers starting with this are extension columns, accepted in every file (OneRoster ``metadata.``).
     extension_prefix: str | None = None
     #: How columns are matched, for the docs.
     column_rule: str = "Columns are matched by header name; their order does not matter. Unknown columns are ignored with a warning."
 
     def sources(
-        self, raws: dict[str, RawTable], findings: "Findings", options: Mapping[str, object] | None = None
+        self, raws: dict[str, RawTable], findings: Findings, options: Mapping[str, object] | None = None
     ) -> list[SourceRows]:
         """The canonical source rows of a parsed package; ``options`` are format-specific settings."""
         return self.to_sources(self, raws, findings, options or {})
+
+    def mode(self, raws: dict[str, RawTable]) -> Mode:
+        """``bulk`` or ``delta``: what a parsed package holds."""
+        return "bulk" if self.mode_of is None else self.mode_of(raws)
+
+    def entity_files(self) -> dict[str, tuple[str, ...]]:
+        """Entity name -> the files that fill it, in the format's order."""
+        files: dict[str, tuple[str, ...]] = {}
+        for spec in self.files:
+            if spec.entity is not None:
+                files[spec.entity.name] = (*files.get(spec.entity.name, ()), spec.name)
+        return files
 
     def file(self, name: str) -> FileSpec:
         """The spec of one file, by its exact name."""

@@ -1,6 +1,6 @@
 """OneRoster 1.1 and 1.2 CSV (bulk): the district as a manifest and OneRoster's rostering files, and their defect kinds.
 
-The files follow the reader's column tables (``homeroom.inbound.formats.oneroster.tables``,
+The files follow the reader's column tables (``homeroom.inbound.formats.oneroster.files``,
 docs/formats.md): every column of each file, in the specification's order, ``status`` and
 ``dateLastModified`` blank (a bulk package). ``manifest.csv`` lists each written file as ``bulk`` and
 every other file of the version as ``absent``. Where the district's codes differ from OneRoster's,
@@ -22,7 +22,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from homeroom.inbound.formats.oneroster.tables import FILES_V11, FILES_V12, RACE_COLUMNS, spec_order
+from homeroom.inbound.formats.oneroster.files import FILES_V11, FILES_V12, RACE_COLUMNS, spec_order
 from homeroom.synthetic.defects import (
     district_role,
     ACADEMIC_SESSION_DEFECTS,

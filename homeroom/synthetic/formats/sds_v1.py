@@ -21,7 +21,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from homeroom.inbound.formats.sds_v1 import SDS_V1, SDS_V1_UK, UK, US
+from homeroom.inbound.formats.sds_v1 import SDS_V1, SDS_V1_UK
+from homeroom.inbound.formats.sds_v1.files import UK, US
 from homeroom.synthetic.defects import (
     DefectKind,
     DefectKinds,

@@ -6,22 +6,25 @@ The rostering files fill the canonical model (``sources.py``); the gradebook, re
 profile files are recognised and not read. Modules:
 
 - ``manifest.py``: reading the manifest, and the version for format detection;
-- ``tables.py``: every file and column, in the specification's order, and where it lands;
+- ``files.py``: every file and column, in the specification's order, and where it lands;
 - ``checks.py``: the package checks (manifest against files, column order);
 - ``sources.py``: the files as canonical source rows (status, lists, roles, relationships, demographics);
-- ``values.py``: column expressions for OneRoster's value types.
+- ``values.py``: column expressions for OneRoster's value types;
+- ``rules.py``: the rule codes of the checks above that no other format has.
 
-A run of a delta package updates the lake's rows of the records it has (``homeroom.lake.changes``),
-given ``DELTA_OWNERS[format name]`` so that a user's roles and relationships, which a delta
-users.csv row restates in full, replace the earlier ones. Source: ``roster-csv-formats.md`` §4-§6.
+A package whose manifest lists any file as ``delta`` is read as a delta batch (``Batch.mode``). A run of it
+updates the lake's rows of the records it has (``homeroom.lake.changes``), given the format's ``delta_owners`` so
+that a user's roles and relationships, which a delta users.csv row restates in full, replace the earlier ones.
+Source: ``roster-csv-formats.md`` §4-§6.
 """
 
 import dataclasses
 
 from homeroom.inbound.formats.base import CsvFormat
-from homeroom.inbound.formats.oneroster.checks import EXTENSION_PREFIX, check_package
+from homeroom.inbound.formats.oneroster import rules  # noqa: F401  (registers the format's rule codes)
+from homeroom.inbound.formats.oneroster.checks import EXTENSION_PREFIX, check_package, package_mode
 from homeroom.inbound.formats.oneroster.sources import oneroster_sources
-from homeroom.inbound.formats.oneroster.tables import FILES_V11, FILES_V12
+from homeroom.inbound.formats.oneroster.files import FILES_V11, FILES_V12
 from homeroom.model.delta import Owner
 
 _NOTES = (
@@ -44,26 +47,19 @@ ONEROSTER_V11 = CsvFormat(
     notes=_NOTES,
     to_sources=oneroster_sources,
     check_package=check_package,
-    extension_prefix=EXTENSION_PREFIX,
-    column_rule="Columns are matched by header name; unknown columns other than `metadata.*` are ignored with a warning.",
-)
-ONEROSTER_V12 = dataclasses.replace(ONEROSTER_V11, name="oneroster-1.2", display_name="OneRoster 1.2 CSV", files=FILES_V12)
-
-#: For the lake's delta diff (``diff_package(owners=...)``): rows a delta restates as a whole. A
-#: users.csv row lists all of a user's orgs (1.1: its roles) and agents (its relationships); a
-#: roles.csv or enrollments.csv row is its own record, whose natural key may change (so the row
-#: with its OneRoster sourcedId under the earlier key becomes inactive).
-DELTA_OWNERS: dict[str, dict[str, Owner]] = {
-    ONEROSTER_V11.name: {
+    mode_of=package_mode,
+    # A users.csv row lists all of a user's orgs (its roles) and agents (its relationships); an enrollments.csv
+    # row is its own record, whose natural key may change (so the row under its earlier key becomes inactive).
+    delta_owners={
         "roles": Owner("userSourcedId", "users"),
         "relationships": Owner("listedBy", "users"),
         "enrollments": Owner("oneRosterSourcedId"),
     },
-    ONEROSTER_V12.name: {
-        "roles": Owner("oneRosterSourcedId"),
-        "relationships": Owner("listedBy", "users"),
-        "enrollments": Owner("oneRosterSourcedId"),
-    },
-}
+    extension_prefix=EXTENSION_PREFIX,
+    column_rule="Columns are matched by header name; unknown columns other than `metadata.*` are ignored with a warning.",
+)
+# 1.2 has roles.csv: a role row is its own record, like an enrollment.
+ONEROSTER_V12 = dataclasses.replace(ONEROSTER_V11, name="oneroster-1.2", display_name="OneRoster 1.2 CSV", files=FILES_V12,
+                                    delta_owners={**ONEROSTER_V11.delta_owners, "roles": Owner("oneRosterSourcedId")})
 
-__all__ = ["ONEROSTER_V11", "ONEROSTER_V12", "DELTA_OWNERS"]
+__all__ = ["ONEROSTER_V11", "ONEROSTER_V12"]

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from homeroom.findings import Findings
 from homeroom.inbound.csv_reader import RawTable
 from homeroom.inbound.formats.oneroster.manifest import MANIFEST, MODES, Manifest, version_of
-from homeroom.inbound.formats.oneroster.tables import spec_order
+from homeroom.inbound.formats.oneroster.files import spec_order
 
 if TYPE_CHECKING:
+    from homeroom.inbound.batch import Mode
     from homeroom.inbound.formats.base import CsvFormat, FileSpec
-    from homeroom.validate.findings import Findings
 
 EXTENSION_PREFIX = "metadata."
 _MANIFEST_VERSION = "1.0"
@@ -47,10 +48,16 @@ def file_modes(fmt: "CsvFormat", raws: dict[str, RawTable]) -> dict[str, str]:
     return modes
 
 
-def check_package(fmt: "CsvFormat", present: set[str], raws: dict[str, RawTable], findings: "Findings") -> None:
+def package_mode(raws: dict[str, RawTable]) -> Mode:
+    """``delta`` when the manifest lists any file as delta (even one that is not read), else ``bulk``."""
+    raw = raws.get(MANIFEST)
+    return "delta" if raw is not None and Manifest.from_raw(raw).lists_delta else "bulk"
+
+
+def check_package(fmt: "CsvFormat", present: set[str], raws: dict[str, RawTable], findings: Findings) -> None:
     """The package checks of a OneRoster package (see the module docstring)."""
     raw = raws.get(MANIFEST)
-    if raw is None:  # not readable: the engine has reported why
+    if raw is None:  # not readable: the reader has reported why
         return
     manifest = Manifest.from_raw(raw)
     _check_properties(fmt, manifest, findings)
@@ -60,11 +67,11 @@ def check_package(fmt: "CsvFormat", present: set[str], raws: dict[str, RawTable]
             _check_columns(fmt, spec, raws[spec.name].header, manifest.mode(spec.name), findings)
 
 
-def _invalid(findings: "Findings", level: str, line: int | None, prop: str | None, value: str | None, detail: str) -> None:
+def _invalid(findings: Findings, level: str, line: int | None, prop: str | None, value: str | None, detail: str) -> None:
     findings.add("InvalidManifest", level, MANIFEST, line=line, record_id=prop, field="value" if prop else None, value=value, detail=detail)
 
 
-def _check_properties(fmt: "CsvFormat", manifest: Manifest, findings: "Findings") -> None:
+def _check_properties(fmt: "CsvFormat", manifest: Manifest, findings: Findings) -> None:
     for prop, line, value in manifest.repeats:
         first_line, first = manifest.values[prop]
         if value != first:
@@ -100,7 +107,7 @@ def _check_properties(fmt: "CsvFormat", manifest: Manifest, findings: "Findings"
                      f"{MANIFEST} gives {prop} the mode '{value}'; expected bulk, delta or absent.")
 
 
-def _check_files(fmt: "CsvFormat", manifest: Manifest, present: set[str], findings: "Findings") -> None:
+def _check_files(fmt: "CsvFormat", manifest: Manifest, present: set[str], findings: Findings) -> None:
     for spec in fmt.files:
         if spec.name == MANIFEST:
             continue
@@ -124,7 +131,7 @@ def _check_files(fmt: "CsvFormat", manifest: Manifest, present: set[str], findin
                                 f"line; it was read as bulk.")
 
 
-def _check_columns(fmt: "CsvFormat", spec: "FileSpec", header: list[str], mode: str | None, findings: "Findings") -> None:
+def _check_columns(fmt: "CsvFormat", spec: "FileSpec", header: list[str], mode: str | None, findings: Findings) -> None:
     required = set(spec.required_headers)
     if mode == "delta":
         for column in ("status", "dateLastModified"):

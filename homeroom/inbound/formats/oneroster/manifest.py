@@ -63,7 +63,7 @@ class Manifest:
 
     @classmethod
     def from_raw(cls, raw: RawTable) -> "Manifest":
-        """The manifest as the engine parsed it (exact line numbers)."""
+        """The manifest as the reader parsed it (exact line numbers)."""
         table = raw.table
         names = table.column(0).to_pylist() if table.num_columns else []
         values = table.column(1).to_pylist() if table.num_columns > 1 else [None] * len(names)
@@ -80,7 +80,7 @@ class Manifest:
                 if fields:
                     rows.append((reader.line_num + 1, fields[0], fields[1] if len(fields) > 1 else None))
         except csv.Error:
-            pass  # detection only needs the version; the engine reports broken lines
+            pass  # detection only needs the version; the reader reports broken lines
         return cls.from_rows(header, rows)
 
     def value(self, name: str) -> str | None:
@@ -102,6 +102,11 @@ class Manifest:
         """``bulk``, ``delta`` or ``absent`` for ``users.csv`` (from ``file.users``, any case), else ``None``."""
         value = self.value(self.property_of(file_name) or "")
         return value.lower() if value and value.lower() in MODES else None
+
+    @property
+    def lists_delta(self) -> bool:
+        """Whether any ``file.<name>`` property says ``delta`` (the package then holds changes only)."""
+        return any(value.lower() == "delta" for name, (_line, value) in self.values.items() if name.lower().startswith("file."))
 
     def property_of(self, file_name: str) -> str | None:
         """The property naming a file, as the manifest spells it (``file.users`` for ``users.csv``)."""

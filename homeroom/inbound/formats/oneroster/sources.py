@@ -1,6 +1,6 @@
 """Turn the parsed files of a OneRoster package into canonical source rows (``CsvFormat.to_sources``).
 
-Each data file fills its entity by the column tables of ``tables.py``; on top of the renames:
+Each data file fills its entity by the column tables of ``files.py``; on top of the renames:
 
 - ``status`` and ``dateLastModified``: blank in a bulk file (``StatusInBulkFile`` otherwise),
   required in a delta file (``RequiredValueMissing``, the record is dropped); ``inactive`` is read
@@ -25,16 +25,17 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from homeroom.findings import Findings
 from homeroom.inbound.csv_reader import RawTable
-from homeroom.inbound.formats.base import DROPPED, KEEP_PREFIX, OPEN_REFERENCES, FileSpec, SourceRows, text_frame
+from homeroom.inbound.batch import DROPPED, KEEP_PREFIX, OPEN_REFERENCES, SourceRows
+from homeroom.inbound.formats.base import FileSpec, text_frame
 from homeroom.inbound.formats.oneroster import values as V
 from homeroom.inbound.formats.oneroster.checks import EXTENSION_PREFIX, file_modes
-from homeroom.inbound.formats.oneroster.tables import RACE_COLUMNS
+from homeroom.inbound.formats.oneroster.files import RACE_COLUMNS
 from homeroom.model import entities as E
 
 if TYPE_CHECKING:
     from homeroom.inbound.formats.base import CsvFormat
-    from homeroom.validate.findings import Findings
 
 K = KEEP_PREFIX
 #: OneRoster roles of people who are contacts (guardians) rather than members of an org.
@@ -61,7 +62,7 @@ def _record_id(entity: E.Entity) -> pl.Expr:
 class _Package:
     """The files of one package as they are read: findings go to ``findings``."""
 
-    def __init__(self, fmt: "CsvFormat", raws: dict[str, RawTable], findings: "Findings"):
+    def __init__(self, fmt: "CsvFormat", raws: dict[str, RawTable], findings: Findings):
         self.fmt = fmt
         self.raws = raws
         self.findings = findings
@@ -153,7 +154,7 @@ def _lists(frame: pl.DataFrame, *columns: str) -> pl.DataFrame:
 
 
 def oneroster_sources(
-    fmt: "CsvFormat", raws: dict[str, RawTable], findings: "Findings", options: Mapping[str, object]
+    fmt: "CsvFormat", raws: dict[str, RawTable], findings: Findings, options: Mapping[str, object]
 ) -> list[SourceRows]:
     """The canonical source rows of a OneRoster 1.1 or 1.2 package (no format options yet)."""
     package = _Package(fmt, raws, findings)

@@ -11,7 +11,7 @@ import string
 
 import polars as pl
 
-from homeroom.validate.rules import Level, rule
+from homeroom.findings.rules import Level, rule
 
 FINDINGS_SCHEMA = pl.Schema(
     {

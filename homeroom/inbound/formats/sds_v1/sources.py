@@ -1,28 +1,11 @@
-"""Microsoft School Data Sync v1 "classic" CSV, US and UK header sets (``RefFileFormat`` ``schoolDataSyncV1``).
+"""SDS v1 files as canonical source rows (``CsvFormat.to_sources``), with the format's options applied.
 
-Six files: ``School.csv``, ``Student.csv`` and ``Teacher.csv`` are required; ``Section.csv``,
-``StudentEnrollment.csv`` and ``TeacherRoster.csv`` come all together or not at all; ``User.csv``
-and ``Guardianrelationship.csv`` are the optional guardian pair. File names are matched without
-regard to case; headers are case-sensitive. The UK set renames the key headers (``DfE Number``,
-``ID``, ``School DfE Number``, ``Section ID``, ``Postal Code``). Source:
-``shared/spec/roster-csv-formats.md`` §3.
-
-A v1 file is not one canonical entity: a Student.csv row is a user, a student role in its school,
-and demographics; a Section.csv row is a class and names its term (an academic session) and
-course. Terms and courses are therefore derived, one per distinct ``Term SIS ID`` /
-``Course SIS ID`` (the first section that names one defines it). Everything is done with
-column expressions; nothing loops over rows.
-
-Options (``validate_package(..., options={...})``):
-
-- ``student_domain`` / ``teacher_domain``: a domain added to Student.csv / Teacher.csv usernames
-  that have none (``OKlein`` -> ``OKlein@school.org``); defaults: the settings
-  ``HOMEROOM_V1_STUDENT_DOMAIN`` / ``HOMEROOM_V1_TEACHER_DOMAIN``. Without one, such a username
-  is invalid (``InvalidUsername``, with a message that says how to configure the domain).
-- ``optional_properties``: SDS's ``optionalPropertiesToSync``. A mapping from a file (``"Student.csv"``
-  or Graph's entity name ``"student"``) to the optional columns to carry (``["State ID", "Middle Name"]``),
-  or ``None`` for all of them. Files not named carry all optional columns. Columns left out are
-  read as blank: not carried, not checked.
+A Student.csv row is a user, a student role in its school, demographics and an ELL flag; a
+Teacher.csv row a user and a teacher role; a Section.csv row a class, and the term and course it
+names (one record per distinct ``Term SIS ID`` / ``Course SIS ID``: the first section that names
+one defines it, later ones that disagree get ``ConflictingValue``). M/D/YYYY dates are read as
+month/day/year (``NonIsoDate``). User.csv and Guardianrelationship.csv are contacts and their
+students, matched by email. Everything is done with column expressions; nothing loops over rows.
 """
 
 from __future__ import annotations
@@ -30,128 +13,14 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import polars as pl
 
+from homeroom.findings import Findings
+from homeroom.inbound.batch import SourceRows
 from homeroom.inbound.csv_reader import RawTable
-from homeroom.inbound.formats.base import CsvFormat, FileSpec, SourceRows, file_sources
-from homeroom.model import entities as E
+from homeroom.inbound.formats.base import CsvFormat, FileSpec, file_sources
 from homeroom.settings import Settings, get_settings
-
-if TYPE_CHECKING:
-    from homeroom.validate.findings import Findings
-
-
-@dataclass(frozen=True)
-class _Headers:
-    """The key headers that differ between the US and UK header sets (spec §3.3)."""
-
-    school_id: str  # School.csv's key
-    id: str  # the key of Section, Student and Teacher; the person in StudentEnrollment / TeacherRoster
-    school_ref: str  # the school of a section, student or teacher
-    section_ref: str  # the section of an enrollment or roster row
-    zip: str
-
-
-US = _Headers("SIS ID", "SIS ID", "School SIS ID", "Section SIS ID", "Zip")
-UK = _Headers("DfE Number", "ID", "School DfE Number", "Section ID", "Postal Code")
-
-# Columns of the 31-column Student.csv of the 2017/2018 samples that have no canonical field.
-_STUDENT_ADDRESS = tuple(
-    f"{kind} {part}"
-    for kind in ("Mailing", "Residence")
-    for part in ("Address", "City", "State", "Zip", "Latitude", "Longitude", "Country")
-)
-
-
-def _files(h: _Headers) -> tuple[FileSpec, ...]:
-    return (
-        FileSpec(
-            "School.csv", E.ORGS, "required",
-            (
-                (h.school_id, "sourcedId"), ("Name", "name"),
-                *((c, None) for c in (
-                    "School Number", "School NCES_ID", "State ID", "Grade Low", "Grade High", "Principal SIS ID",
-                    "Principal Name", "Principal Secondary Email", "Address", "City", "State", "Country", h.zip, "Phone", "Zone",
-                )),
-            ),
-            required_columns=(h.school_id, "Name"),
-            derived=(("type", "always `school`"),),
-        ),
-        FileSpec(
-            "Section.csv", E.CLASSES, "optional",
-            (
-                (h.id, "sourcedId"), (h.school_ref, "orgSourcedId"), ("Section Name", "title"), ("Section Number", "code"),
-                ("Term SIS ID", "sessionSourcedIds"), ("Term SIS ID", "academicSessions.sourcedId"),
-                ("Term Name", "academicSessions.title"), ("Term StartDate", "academicSessions.startDate"),
-                ("Term EndDate", "academicSessions.endDate"),
-                ("Course SIS ID", "courseSourcedId"), ("Course SIS ID", "courses.sourcedId"), (h.school_ref, "courses.orgSourcedId"),
-                ("Course Name", "courses.title"), ("Course Number", "courses.code"), ("Course Description", None),
-                ("Course Subject", "courses.subjects"), ("Periods", None), ("Status", None),
-            ),
-            required_columns=(h.id, h.school_ref, "Section Name"),
-            derived=(
-                ("academicSessions.type", "always `term`"),
-                ("academicSessions.schoolYear", "from `Term EndDate`: the ending year of its August-July school year"),
-            ),
-            missing_consequence="no classes are managed",
-        ),
-        FileSpec(
-            "Student.csv", E.USERS, "required",
-            (
-                (h.id, "sourcedId"), (h.id, "roles.userSourcedId"), (h.id, "demographics.userSourcedId"),
-                (h.id, "userFlags.userSourcedId"), (h.school_ref, "roles.orgSourcedId"),
-                ("First Name", "givenName"), ("Last Name", "familyName"), ("Username", "username"), ("Password", "password"),
-                ("State ID", None), ("Secondary Email", "email"), ("Student Number", None), ("Middle Name", None),
-                ("Grade", "roles.grade"), ("Status", None), ("Birthdate", "demographics.birthDate"), ("Graduation Year", None),
-                *((c, None) for c in _STUDENT_ADDRESS),
-                ("Gender", "demographics.sex"), ("ELL Status", "userFlags.flag"), ("FederalRace", "demographics.raceCodes"),
-            ),
-            required_columns=(h.id, h.school_ref, "Username"),
-            derived=(("roles.role", "always `student`"),),
-        ),
-        FileSpec(
-            "Teacher.csv", E.USERS, "required",
-            (
-                (h.id, "sourcedId"), (h.id, "roles.userSourcedId"), (h.school_ref, "roles.orgSourcedId"),
-                ("First Name", "givenName"), ("Last Name", "familyName"), ("Username", "username"), ("Password", "password"),
-                ("State ID", None), ("Teacher Number", None), ("Status", None), ("Middle Name", None),
-                ("Secondary Email", "email"), ("Title", None), ("Qualification", None),
-            ),
-            required_columns=(h.id, h.school_ref, "Username"),
-            derived=(("roles.role", "always `teacher`"),),
-        ),
-        FileSpec(
-            "StudentEnrollment.csv", E.ENROLLMENTS, "optional",
-            ((h.section_ref, "classSourcedId"), (h.id, "userSourcedId")),
-            derived=(("role", "always `student`"),),
-            missing_consequence="no class memberships of students are managed",
-        ),
-        FileSpec(
-            "TeacherRoster.csv", E.ENROLLMENTS, "optional",
-            ((h.section_ref, "classSourcedId"), (h.id, "userSourcedId")),
-            derived=(("role", "always `teacher`"),),
-            missing_consequence="no class memberships of teachers are managed",
-        ),
-        FileSpec(
-            "User.csv", E.USERS, "optional",
-            (
-                ("Email", "username"), ("Email", "email"), ("First Name", "givenName"), ("Last Name", "familyName"),
-                ("Phone", "phone"), ("SIS ID", "sourcedId"),
-            ),
-            # The Phone and SIS ID headers must be there even though their values may be blank (§3.5).
-            required_columns=("Email", "First Name", "Last Name", "Phone", "SIS ID"),
-            missing_consequence="no contacts (guardians) are read",
-        ),
-        FileSpec(
-            "Guardianrelationship.csv", E.RELATIONSHIPS, "optional",
-            (("SIS ID", "userSourcedId"), ("Email", "relationshipUserSourcedId"), ("Role", "relationshipRole")),
-            required_columns=("SIS ID", "Email", "Role"),
-            missing_consequence="no contacts (guardians) are linked to students",
-        ),
-    )
 
 
 _TRUE = ["true", "yes", "y", "1"]
@@ -162,10 +31,10 @@ _ISO_BASIC = r"^[0-9]{8}$"
 _OTHER_RELATIONSHIP_ROLES = ["child", "administrator"]
 
 
-def _sds_v1_sources(
-    fmt: CsvFormat, raws: dict[str, RawTable], findings: "Findings", options: Mapping[str, object]
+def sds_v1_sources(
+    fmt: CsvFormat, raws: dict[str, RawTable], findings: Findings, options: Mapping[str, object]
 ) -> list[SourceRows]:
-    """Turn the parsed v1 files into canonical source rows (see the module docstring)."""
+    """Turn the parsed v1 files into canonical source rows (see the module docstrings)."""
     settings = options.get("settings")
     settings = settings if isinstance(settings, Settings) else get_settings()
     raws = _select_optional_columns(fmt, raws, findings, options.get("optional_properties"))
@@ -260,7 +129,7 @@ def _complete_username(file: str, domain: object, option: str, variable: str) ->
     return pl.when(has_no_domain).then(pl.lit(hint)).alias("__hint_username")
 
 
-def _normalise_dates(source: SourceRows, fields: list[str], findings: "Findings") -> SourceRows:
+def _normalise_dates(source: SourceRows, fields: list[str], findings: Findings) -> SourceRows:
     """ISO dates as they are; YYYYMMDD and M/D/YYYY rewritten to YYYY-MM-DD (M/D/YYYY with a NonIsoDate warning).
 
     Anything else is left for the record checks to report as an invalid date.
@@ -292,7 +161,7 @@ def _record_id(source: SourceRows) -> pl.Expr:
     return pl.concat_str([pl.col(k).fill_null("") for k in entity.key], separator="/")
 
 
-def _distinct(source: SourceRows, compared: list[str], findings: "Findings") -> SourceRows:
+def _distinct(source: SourceRows, compared: list[str], findings: Findings) -> SourceRows:
     """One record per id (the first row naming it); later rows that disagree get a ConflictingValue warning."""
     frame = source.frame.filter(pl.col("sourcedId").is_not_null())
     first = frame.get_column("sourcedId").is_first_distinct()
@@ -316,7 +185,7 @@ def _distinct(source: SourceRows, compared: list[str], findings: "Findings") -> 
     return dataclasses.replace(source, frame=frame.filter(first))
 
 
-def _ell_flags(source: SourceRows, findings: "Findings") -> SourceRows:
+def _ell_flags(source: SourceRows, findings: Findings) -> SourceRows:
     """``ELL Status`` yes/true/y/1 becomes the flag ``ell``; no/false/n/0 none; anything else is a warning."""
     value = pl.col("flag").str.to_lowercase()
     frame = source.frame
@@ -375,7 +244,7 @@ def _file_key(name: str) -> str:
 
 
 def _select_optional_columns(
-    fmt: CsvFormat, raws: dict[str, RawTable], findings: "Findings", selection: object
+    fmt: CsvFormat, raws: dict[str, RawTable], findings: Findings, selection: object
 ) -> dict[str, RawTable]:
     """The files with the optional columns that ``selection`` leaves out removed (read as blank)."""
     if not isinstance(selection, Mapping):
@@ -407,16 +276,3 @@ def _select_optional_columns(
 def _optional_headers(spec: FileSpec) -> list[str]:
     required = spec.required_headers
     return list(dict.fromkeys(h for h, _ in spec.columns if h not in required))
-
-
-SDS_V1 = CsvFormat(
-    name="sds-v1",
-    display_name="SDS v1 (classic) CSV",
-    file_format_code="schoolDataSyncV1",
-    files=_files(US),
-    together=(("Section.csv", "StudentEnrollment.csv", "TeacherRoster.csv"), ("User.csv", "Guardianrelationship.csv")),
-    case_sensitive_names=False,
-    to_sources=_sds_v1_sources,
-)
-
-SDS_V1_UK = dataclasses.replace(SDS_V1, name="sds-v1-uk", display_name="SDS v1 (classic) CSV, UK headers", files=_files(UK))

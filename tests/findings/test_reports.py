@@ -1,4 +1,4 @@
-"""Reports: a spreadsheet-safe CSV, JSON lines and the summary by rule."""
+"""Reports: a spreadsheet-safe CSV, JSON lines, and the summary by rule and file."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 
 import polars as pl
 
+from homeroom.findings.reports import spreadsheet_safe, summary_by_rule, write_report
 from homeroom.validate import validate_package
-from homeroom.validate.reports import spreadsheet_safe, summary_by_rule, write_report
 
 
 def test_csv_report_cannot_inject_formulas(sample, tmp_path):
@@ -50,12 +50,3 @@ def test_summary_groups_by_file_and_rule_most_frequent_first(sample):
         ("enrollments.csv", "InvalidEnumValue", "error", 1, "role"),
         ("users.csv", "InvalidUsername", "error", 1, "username"),
     ]
-
-
-def test_rules_markdown_matches_docs():
-    from pathlib import Path
-
-    from homeroom.validate.rules import rules_markdown
-
-    docs = Path(__file__).parents[2] / "docs" / "validation-rules.md"
-    assert docs.read_text("utf-8") == rules_markdown(), "regenerate with: homeroom rules --markdown > docs/validation-rules.md"

@@ -8,15 +8,38 @@ starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed w
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import polars as pl
 
-from homeroom.validate.rules import LEVELS, RULES
+from homeroom.findings.rules import LEVELS, RULES
 
-if TYPE_CHECKING:
-    from homeroom.validate.engine import ValidationResult
+
+class FileCounts(Protocol):
+    """How many records one file had, and how many passed."""
+
+    records: int
+    valid: int
+
+
+class ValidatedPackage(Protocol):
+    """A validated package as its summary reads it (``homeroom.validate.ValidationResult`` is one)."""
+
+    package: str
+    format: str | None
+    findings: pl.DataFrame
+    stopped: bool
+
+    @property
+    def files(self) -> Mapping[str, FileCounts]: ...
+
+    @property
+    def exit_code(self) -> int: ...
+
+    def count(self, level: str) -> int: ...
+
 
 REPORT_COLUMNS = ["level", "rule", "file", "line", "recordId", "field", "value", "message"]
 _FORMULA_START = r"^[=+\-@\t\r]"
@@ -70,7 +93,7 @@ def summary_by_rule(findings: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def summary_json(result: "ValidationResult") -> dict:
+def summary_json(result: ValidatedPackage) -> dict:
     """The machine-readable summary printed by ``homeroom validate --json``."""
     rules = [
         {

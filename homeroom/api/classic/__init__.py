@@ -1,0 +1,1 @@
+"""The classic School Data Sync API (educationSynchronizationProfile and its file verification), as Graph answers it."""
