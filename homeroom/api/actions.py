@@ -20,6 +20,7 @@ from homeroom.api.responses import GraphJSON
 from homeroom.errors import NotFoundError
 from homeroom.runs import Runner, jobs
 from homeroom.runs.folders import findings_path
+from homeroom.store import service
 from homeroom.store.models import iso, utc
 from homeroom.uploads.sas import session_url
 from homeroom.uploads.sessions import current_session
@@ -115,7 +116,7 @@ def add_action_routes(router: APIRouter) -> None:
         def work(db, principal):
             owner = OUTBOUND_FLOW_SETS.get(db=db, tenant_id=principal.tenant_id, key=key)
             flow = PROVISIONING_FLOWS.get(db=db, tenant_id=principal.tenant_id, key=item, parent=owner)
-            PROVISIONING_FLOWS.reset(flow)
+            service.reset_provisioning_flow(db=db, flow=flow)
         await call(request, PROVISIONING_FLOWS.write, work)
         return Response(status_code=202)
 

@@ -6,16 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from homeroom.api.errors import PayloadTooLarge
 from homeroom.auth.tokens import Principal
-
-if TYPE_CHECKING:
-    from homeroom.api.resources import Resource
 
 #: The Graph version Homeroom answers.
 VERSION = "beta"
@@ -34,7 +31,8 @@ class Surface:
     path: str  #: the surface under the version, e.g. ``external/industryData``
     namespace: str  #: the OData namespace of its types, e.g. ``microsoft.graph.industryData``
     permissions: frozenset[str]  #: its permission catalog (``homeroom.auth.permissions``)
-    resources: Mapping[str, "Resource"] = field(default_factory=dict)  #: every resource, contained ones too
+    #: every resource (``homeroom.api.resources.Resource``), contained ones too, by name
+    resources: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def base(self) -> str:

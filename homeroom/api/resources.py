@@ -738,12 +738,6 @@ class ProvisioningFlows(Resource):
         return {"@odata.type": odata_type(row.kind), "id": row.id, "createdDateTime": iso(row.created),
                 "lastModifiedDateTime": iso(row.last_modified), "readinessStatus": "notReady", **settings}
 
-    @staticmethod
-    def reset(row: ProvisioningFlow) -> None:
-        """Graph's ``reset``: the flow's next provisioning starts from a clean state (recorded; read by the outbound engine)."""
-        now = datetime.now(timezone.utc)
-        row.reset_requested = row.last_modified = now
-
     def _apply(self, db: Session, tenant_id: str, row: ProvisioningFlow, body: GraphInput) -> None:
         settings = dict(row.settings or {})
         secrets = dict(row.secrets or {})

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from homeroom.errors import ConfigurationError
-from homeroom.store.models import FILE_CONNECTOR, DataConnector, InboundFlow, Run, SourceSystem, Tenant, Year
+from homeroom.store.models import FILE_CONNECTOR, DataConnector, InboundFlow, ProvisioningFlow, Run, SourceSystem, Tenant, Year, utcnow
 
 
 #: Tenant names the token endpoint reserves, as Entra ID does (``/common/oauth2/...``).
@@ -95,3 +95,10 @@ def list_runs(*, db: Session, tenant_id: str, limit: int = 50) -> list[Run]:
 def runs_with_status(*, db: Session, tenant_id: str, status: str) -> list[Run]:
     """The tenant's runs in one status."""
     return list(db.scalars(select(Run).where(Run.tenant_id == tenant_id, Run.status == status)))
+
+
+def reset_provisioning_flow(*, db: Session, flow: ProvisioningFlow) -> None:
+    """Graph's ``reset`` of a provisioning flow: its next provisioning starts from scratch.
+
+    Only recorded (``reset_requested``) until the outbound engine exists to read it."""
+    flow.reset_requested = flow.last_modified = utcnow()
