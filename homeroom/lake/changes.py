@@ -61,6 +61,8 @@ class EntityChanges:
 
 def record_id(key: tuple[str, ...]) -> pl.Expr:
     """The record id of a row: its key, its columns joined with '/' (a sourcedId on its own)."""
+    if len(key) == 1:  # the column itself, not a copy: the change set of a first run has a row per record
+        return pl.col(key[0]).cast(pl.String)
     return pl.concat_str([pl.col(k).cast(pl.String).fill_null("") for k in key], separator="/")
 
 
@@ -239,14 +241,14 @@ def diff_package(
     ``owners`` (a delta format's ``CsvFormat.delta_owners``) say which entities' rows a
     delta restates as a whole, by their owner.
     """
-    frames = {name: _frame(table) for name, table in tables.items()}
     changes = {}
-    for name, incoming in frames.items():
-        owner = (owners or {}).get(name)
+    for name, table in tables.items():  # one entity's frames at a time: a first run of a large district is gigabytes
+        owner = (owners or {}).get(name) if delta else None
+        owning = _frame(tables[owner.entity]) if owner and owner.entity in tables else None
         changes[name] = diff_entity(
-            ENTITY_BY_NAME[name], lake.read(name, roster_partition(source_system_id, year)), incoming,
+            ENTITY_BY_NAME[name], lake.read(name, roster_partition(source_system_id, year)), _frame(table),
             source_system_id=source_system_id, year=year, run_id=run_id, now=now, delta=delta,
-            owner=owner, owning=frames.get(owner.entity) if owner and owner.entity else None,
+            owner=owner, owning=owning,
         )
     return changes
 
