@@ -2,6 +2,7 @@
 
 A package is a set of named CSV files. A folder may hold CSV files and zip archives side by side;
 an archive may hold only CSV files at its top level. Refused, each with a catastrophic finding:
+symbolic links that lead outside the package folder (and link entries in archives),
 entries that are folders, non-CSV files or paths (``../x.csv``, ``a/b.csv``, absolute names),
 the same file supplied twice, too many entries, and archives that expand beyond the configured
 size or ratio (zip bombs; the real expansion is counted while reading, not taken from headers).
@@ -9,6 +10,7 @@ size or ratio (zip bombs; the real expansion is counted while reading, not taken
 
 from __future__ import annotations
 
+import stat
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -129,6 +131,10 @@ def _open_archive(archive: Path, settings: Settings, package: Package) -> list[P
         if name.startswith(_TOOL_DEBRIS_PREFIXES) or PurePosixPath(name).name in _TOOL_DEBRIS_NAMES:
             package.ignored.append(f"{archive.name}:{name}")
             continue
+        if stat.S_ISLNK(info.external_attr >> 16):  # a link entry: its target would be read on extraction, not its bytes
+            package.problems.append(PackageProblem("LinkOutsidePackage", f"{archive.name}:{name}",
+                                                   {"where": f"a link entry in {archive.name}"}))
+            continue
         reason = _unsafe_entry_reason(name)
         if reason is not None:
             package.problems.append(
@@ -155,6 +161,15 @@ def _open_archive(archive: Path, settings: Settings, package: Package) -> list[P
     return files
 
 
+def _inside(entry: Path, root: Path) -> bool:
+    """Whether a link resolves to a file within the package folder ``root`` (a broken link does not)."""
+    try:
+        target = entry.resolve(strict=True)
+    except (OSError, RuntimeError):  # broken, or a loop
+        return False
+    return target.is_relative_to(root) and target != root
+
+
 def open_package(path: Path, settings: Settings) -> Package:
     """List the CSV files of a folder or zip package; raise ``PackageError`` if the path is unusable."""
     path = Path(path)
@@ -167,7 +182,14 @@ def open_package(path: Path, settings: Settings) -> Package:
             raise PackageError(f"{path} is neither a folder nor a zip archive")
         candidates = _open_archive(path, settings, package)
     elif path.is_dir():
+        root = path.resolve()
         for entry in sorted(path.iterdir()):
+            if entry.is_symlink() and not _inside(entry, root):
+                if entry.suffix.lower() in (".csv", ".zip"):
+                    package.problems.append(PackageProblem("LinkOutsidePackage", entry.name, {"where": "in the package folder"}))
+                else:
+                    package.ignored.append(entry.name)
+                continue
             if entry.is_file() and entry.suffix.lower() == ".csv":
                 candidates.append(PackageFile(entry.name, entry.name, lambda entry=entry: _map_file(entry), entry.stat().st_size))
             elif entry.is_file() and entry.suffix.lower() == ".zip":

@@ -24,6 +24,10 @@ register(
          "Archive validation failed. Unsupported entry {entry} found in archive {archive}.", "The run stops."),
     Rule("DuplicateFileFound", ("catastrophic",), "package", "The same file is supplied twice (inside and outside an archive, or in two archives).",
          "Archive validation failed. {file} is supplied more than once: {sources}.", "The run stops."),
+    Rule("LinkOutsidePackage", ("catastrophic",), "package",
+         "A file of the package (or an archive entry) is a symbolic link that leads outside the package.",
+         "{file} is a symbolic link that leads outside the package ({where}); Homeroom reads only files inside the "
+         "package. Copy the file into the package instead.", "The run stops."),
     Rule("ArchiveTooLarge", ("catastrophic",), "package", "An archive expands beyond the configured limits (zip bomb protection).",
          "Archive validation failed. {archive}: {detail}.", "The run stops."),
     Rule("UnsupportedFormatVersion", ("catastrophic",), "package", "The package is in a format version Homeroom does not read (for example a OneRoster version other than 1.1 and 1.2).",

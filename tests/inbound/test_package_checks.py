@@ -238,3 +238,52 @@ def test_corrupt_zip_is_a_finding_not_a_traceback(tmp_path):
     (bad / "broken.zip").write_bytes(b"PK\x03\x04 not really a zip")
     [(rule, _, message)] = stops(validate_package(bad))
     assert rule == "InvalidFileFormat" and "broken.zip" in message
+
+
+def test_a_file_linked_from_outside_the_package_is_refused_and_nothing_is_read(sample, tmp_path):
+    """A symbolic link out of the package (here orgs.csv to a CSV elsewhere on the server) is never followed."""
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_bytes((sample.root / "orgs.csv").read_bytes())
+    (sample.root / "orgs.csv").unlink()
+    (sample.root / "orgs.csv").symlink_to(elsewhere)
+    (sample.root / "passwd.zip").symlink_to("/etc/passwd")
+    assert stops(validate_package(sample.root)) == [
+        ("LinkOutsidePackage", "orgs.csv", "orgs.csv is a symbolic link that leads outside the package (in the package folder); "
+         "Homeroom reads only files inside the package. Copy the file into the package instead."),
+        ("LinkOutsidePackage", "passwd.zip", "passwd.zip is a symbolic link that leads outside the package (in the package "
+         "folder); Homeroom reads only files inside the package. Copy the file into the package instead."),
+    ]
+
+
+def test_a_link_to_a_file_inside_the_package_is_read(sample):
+    (sample.root / "originals").mkdir()
+    (sample.root / "orgs.csv").rename(sample.root / "originals" / "orgs.csv")
+    (sample.root / "orgs.csv").symlink_to(sample.root / "originals" / "orgs.csv")
+    result = validate_package(sample.root)
+    assert not result.stopped and result.tables["orgs"].num_rows == 4
+
+
+def test_a_link_entry_in_an_archive_is_refused(tmp_path):
+    path = tmp_path / "linked.zip"
+    with zipfile.ZipFile(path, "w") as zf:
+        for f in sorted(MS_V21.glob("*.csv")):
+            zf.write(f, f.name)
+        link = zipfile.ZipInfo("orgs2.csv")
+        link.external_attr = (0o120777 << 16)  # S_IFLNK: extracting it would create a link to its content's path
+        zf.writestr(link, "/etc/passwd")
+    assert ("LinkOutsidePackage", "linked.zip:orgs2.csv",
+            "linked.zip:orgs2.csv is a symbolic link that leads outside the package (a link entry in linked.zip); Homeroom "
+            "reads only files inside the package. Copy the file into the package instead.") in stops(validate_package(path))
+
+
+def test_a_run_of_a_package_with_an_outside_link_writes_nothing(sample, tmp_path):
+    from homeroom.runs import Runner
+
+    elsewhere = tmp_path / "elsewhere.csv"
+    elsewhere.write_bytes((sample.root / "orgs.csv").read_bytes())
+    (sample.root / "orgs.csv").unlink()
+    (sample.root / "orgs.csv").symlink_to(elsewhere)
+    runner = Runner("t", settings=Settings(data_dir=tmp_path / "data"))
+    outcome = runner.run(sample.root, flow_name="sis", year="2026")
+    assert (outcome.run.status, outcome.run.blocking_error["code"]) == ("failed", "PackageRefused")
+    assert runner.lake.tables() == []
