@@ -24,7 +24,7 @@ from homeroom.auth.permissions import PERMISSIONS
 from homeroom.auth.registrations import get_app_registration, get_user, held_permissions, secret_matches
 from homeroom.errors import ConfigurationError, InvalidClient, InvalidToken, OAuthRequestError, PermissionMissing
 from homeroom.store import service
-from homeroom.store.models import AppRegistration
+from homeroom.store.models import AppRegistration, Tenant
 from homeroom.store.service import RESERVED_TENANTS
 
 ALGORITHM = "RS256"
@@ -274,6 +274,8 @@ class TokenService:
         tenant_id = claims.get(issuer.tenant_claim)
         if not isinstance(tenant_id, str) or not tenant_id:
             raise InvalidToken(f"Access token has no '{issuer.tenant_claim}' claim naming its tenant.")
+        if db.get(Tenant, tenant_id) is None and not service.is_tenant_id(tenant_id):
+            raise InvalidToken(f"Access token's '{issuer.tenant_claim}' claim is not a tenant id Homeroom accepts.")
         service.ensure_tenant(db=db, tenant_id=tenant_id)
         db.commit()
         roles = claims.get("roles") or []

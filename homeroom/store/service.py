@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from sqlalchemy import select
@@ -13,15 +14,24 @@ from homeroom.store.models import FILE_CONNECTOR, DataConnector, InboundFlow, Pr
 
 #: Tenant names the token endpoint reserves, as Entra ID does (``/common/oauth2/...``).
 RESERVED_TENANTS = frozenset({"common", "organizations", "consumers"})
+#: A tenant id names folders of the lake, uploads and runs: a letter or digit, then letters, digits, '.', '_' or '-'
+#: (so never '.', '..' or a path), at most 64 characters. Entra's tenant GUIDs fit.
+TENANT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def is_tenant_id(value: str) -> bool:
+    """Whether ``value`` may name a new tenant (``TENANT_ID``, and not a name the token endpoint reserves)."""
+    return bool(TENANT_ID.fullmatch(value)) and value.lower() not in RESERVED_TENANTS
 
 
 def ensure_tenant(*, db: Session, tenant_id: str, display_name: str | None = None) -> Tenant:
     """The tenant with this id, created if needed."""
     tenant = db.get(Tenant, tenant_id)
     if tenant is None:
-        if tenant_id.lower() in RESERVED_TENANTS or not tenant_id or "/" in tenant_id or len(tenant_id) > 64:
-            raise ConfigurationError(f"{tenant_id!r} cannot name a tenant: names are 1 to 64 characters without '/', "
-                                     f"and {', '.join(sorted(RESERVED_TENANTS))} are reserved by the token endpoint")
+        if not is_tenant_id(tenant_id):
+            raise ConfigurationError(f"{tenant_id!r} cannot name a tenant: names are 1 to 64 letters, digits, '.', '_' or '-', "
+                                     f"starting with a letter or digit, and {', '.join(sorted(RESERVED_TENANTS))} are "
+                                     "reserved by the token endpoint")
         tenant = Tenant(id=tenant_id, display_name=display_name or tenant_id)
         db.add(tenant)
         db.flush()

@@ -88,3 +88,16 @@ def test_issuer_entry_needs_its_fields(tmp_path):
 
     with pytest.raises(ConfigurationError, match="lacks jwks_uri, audience"):
         Api(Settings(data_dir=tmp_path / "data", api_oidc_issuers=[{"issuer": ISSUER}]))
+
+
+def test_an_external_tid_that_is_not_a_tenant_id_is_refused_and_makes_no_tenant(api, idp):
+    """A tid names folders of the lake: '..', '.', paths and reserved names never become tenants."""
+    from homeroom.store.models import Tenant
+
+    key, _ = idp
+    for tid in ("..", ".", "../x", "a/b", "common", "x" * 65):
+        r = api.http.get(f"{BASE}/sourceSystems", headers={"Authorization": f"Bearer {_token(key, tid=tid)}"})
+        assert (r.status_code, r.json()["error"]["code"]) == (401, "InvalidAuthenticationToken"), tid
+        assert r.json()["error"]["message"] == "Access token's 'tid' claim is not a tenant id Homeroom accepts.", tid
+    with api.app.state.sessions() as db:
+        assert db.query(Tenant).filter(Tenant.id.in_(["..", ".", "common"])).count() == 0
