@@ -77,7 +77,8 @@ def check_container_name(container: str) -> None:
 
 
 def check_blob_name(name: str) -> None:
-    """Refuse anything but a plain ``.csv`` file name: no separators, no leading dot, no control characters."""
+    """Refuse anything but a plain ``.csv`` file name: no separators, no leading dot, no control characters, UTF-8
+    text in normal form C (so that two spellings of one name are not two files)."""
     problem = None
     if not name:
         problem = "is empty"
@@ -87,6 +88,10 @@ def check_blob_name(name: str) -> None:
         problem = "starts with a dot"
     elif any(unicodedata.category(c) in ("Cc", "Cf", "Cs") for c in name):
         problem = "contains a control or formatting character"
+    elif "\ufffd" in name:  # what bytes that are not UTF-8 become when the URL is decoded
+        problem = "is not UTF-8 text"
+    elif unicodedata.normalize("NFC", name) != name:
+        problem = "is not in Unicode normal form C (another spelling of the same name)"
     elif len(name.encode("utf-8")) > 255:
         problem = "is longer than 255 bytes"
     elif not name.lower().endswith(".csv"):

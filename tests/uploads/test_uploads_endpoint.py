@@ -139,7 +139,8 @@ def _raw_put(live, path: str) -> tuple[int, str | None]:
 
 
 @pytest.mark.parametrize("name", ["../x.csv", "a/b.csv", "%2e%2e%2fx.csv", "..%5Cx.csv", "..%2F..%2Fx.csv", "%2e%2e",
-                                  ".hidden.csv", "x.txt", "users.csv.exe", "a%00.csv", "a%0A.csv", "a" * 253 + ".csv"])
+                                  ".hidden.csv", "x.txt", "users.csv.exe", "a%00.csv", "a%0A.csv", "a" * 253 + ".csv",
+                                  "%ff%fe.csv", "caf%65%CC%81.csv"])  # bytes that are not UTF-8; 'café' spelled NFD
 def test_unsafe_blob_names_are_400_invalid_resource_name(live, session, name):
     path = f"/homeroomuploads/{session.container}/{name}?{session.sas}"
     assert _raw_put(live, path) == (400, "InvalidResourceName")
