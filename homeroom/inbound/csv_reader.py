@@ -220,6 +220,21 @@ def _parse_python(text: str) -> list[str] | None:
     return rows[0] if len(rows) == 1 else None
 
 
+#: The longest value the last-resort parser reads (Python's csv module's limit); a line PyArrow cannot parse and
+#: with a longer value is reported as ``LineFieldTooLong``.
+MAX_FIELD_CHARS = csv.field_size_limit()
+
+
+def _too_long(text: str) -> bool:
+    """Whether a line that did not parse failed because a value is longer than ``MAX_FIELD_CHARS``, not because
+    of its quotes."""
+    try:
+        list(csv.reader(io.StringIO(text, newline=""), strict=True))
+    except csv.Error as exc:
+        return "field larger than field limit" in str(exc)
+    return False
+
+
 def _first_field(text: str) -> str | None:
     value = text.split(",", 1)[0].strip().strip('"').strip()
     return value or None
@@ -359,7 +374,9 @@ def _python_parse(body: memoryview, header: list[str], names: list[str], allow_l
         if not line:
             continue
         fields = _parse_python(line)
-        if fields is None:
+        if fields is None and _too_long(line):
+            findings.append(LineFinding("LineFieldTooLong", number, _first_field(line), {"limit": MAX_FIELD_CHARS}))
+        elif fields is None:
             findings.append(LineFinding("LineUnterminatedQuote", number, _first_field(line)))
         elif len(fields) != ncols:
             findings.append(LineFinding("LineFieldCount", number, _first_field(line), {"actual": len(fields), "expected": ncols}))

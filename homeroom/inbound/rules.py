@@ -52,6 +52,9 @@ register(
          "Line has {actual} fields but the header has {expected}.", "The record is dropped."),
     Rule("LineUnterminatedQuote", ("error",), "line", "A quoted value is not closed on its line.",
          "A quoted value is not closed before the end of the line.", "The record is dropped."),
+    Rule("LineFieldTooLong", ("error",), "line",
+         "A line cannot be read because one of its values is extremely long (tens of megabytes, no quotes involved).",
+         "A value on this line is longer than {limit:,} characters; Homeroom could not read the line.", "The record is dropped."),
     Rule("LineBreakInValue", ("error",), "line", "A quoted value contains a line break, which SDS does not allow.",
          "A quoted value contains a line break (the record continues to line {last_line}).", "The record is dropped."),
 )

@@ -84,3 +84,15 @@ def test_header_only_file_has_no_records(sample):
     sample.write("userFlags.csv", "userSourcedId,flag\r\n")
     result = validate_package(sample.root)
     assert result.findings.height == 0 and result.files["userFlags.csv"].records == 0
+
+
+def test_a_value_longer_than_the_limit_is_said_to_be_too_long_not_a_quoting_problem(sample):
+    """One 50 MiB unquoted value (no double quote anywhere in the file): the diagnosis names the length."""
+    sample.append("users.csv", "114009," + "a" * (50 * 1024 * 1024) + ",X,Y,,,,,")
+    result = validate_package(sample.root)
+    long_lines = result.findings.filter(pl.col("rule") == "LineFieldTooLong")
+    assert long_lines.select("level", "file", "line", "message").rows() == [
+        ("error", "users.csv", 10, "A value on this line is longer than 131,072 characters; Homeroom could not read the line."),
+    ]
+    assert result.findings.filter(pl.col("rule") == "LineUnterminatedQuote").height == 0
+    assert result.tables["users"].num_rows == 8, "the other records are kept"
