@@ -25,7 +25,8 @@ FINDINGS_SCHEMA = pl.Schema(
         "message": pl.String,
     }
 )
-#: Longest value kept in a finding; longer values are cut (a finding is not a copy of the data).
+#: Longest value kept in a finding, in its value and in its message; longer values are cut (a message shows the
+#: cut with "…"): a finding is not a copy of the data.
 MAX_VALUE_CHARS = 200
 
 
@@ -64,7 +65,10 @@ class Findings:
         **values: object,
     ) -> None:
         """Add one finding; ``values`` fill the rule's message template."""
-        message = rule(code).message(value=value, field=field, file=file, **values)
+        shown = None if value is None else str(value)
+        if shown is not None and len(shown) > MAX_VALUE_CHARS:
+            shown = shown[:MAX_VALUE_CHARS] + "…"
+        message = rule(code).message(value=shown, field=field, file=file, **values)
         self._scalars.append(
             {
                 "rule": code,
@@ -95,7 +99,9 @@ class Findings:
         """
         if rows.height == 0:
             return 0
-        per_row = {"value": pl.col("__value"), **(row_values or {})}
+        value = pl.col("__value").cast(pl.String)
+        shown = pl.when(value.str.len_chars() > MAX_VALUE_CHARS).then(value.str.slice(0, MAX_VALUE_CHARS) + "…").otherwise(value)
+        per_row = {"value": shown, **(row_values or {})}
         file_expr = file if isinstance(file, pl.Expr) else pl.lit(file, pl.String)
         field_expr = field if isinstance(field, pl.Expr) else pl.lit(field, pl.String)
         if isinstance(field, pl.Expr):

@@ -96,3 +96,11 @@ def test_a_value_longer_than_the_limit_is_said_to_be_too_long_not_a_quoting_prob
     ]
     assert result.findings.filter(pl.col("rule") == "LineUnterminatedQuote").height == 0
     assert result.tables["users"].num_rows == 8, "the other records are kept"
+
+
+def test_a_long_value_is_cut_in_its_finding_and_its_message(sample):
+    """A finding is not a copy of the data: a 1 MB username is shown as its first 200 characters."""
+    sample.append("users.csv", "114009," + "a" * 1_000_000 + ",X,Y,,,,,")
+    [finding] = validate_package(sample.root).findings.filter(pl.col("recordId") == "114009").to_dicts()
+    assert (finding["rule"], finding["value"]) == ("InvalidUsername", "a" * 200)
+    assert finding["message"] == f"'{'a' * 200}…' is not a valid username: expected name@domain."
