@@ -18,6 +18,7 @@ requests Homeroom refuses and for failures of the parts it talks to::
     │   ├── InvalidToken              no token, or one Homeroom does not accept (signature, expiry, audience, tenant)
     │   ├── InvalidClient             the token endpoint does not know the client or its secret
     │   ├── OAuthRequestError         a token request is malformed or its grant is refused (RFC 6749 ``error`` code)
+    │   │   └── SignInThrottled           too many failed sign-ins of a client or user: retry after ``retry_after``
     │   └── PermissionMissing         the caller is authenticated but lacks the permission
     └── ExternalError             a system Homeroom talks to (a SIS API, a directory) failed
         ├── TransientError            worth retrying, after ``retry_after`` seconds when the system said so (429, 503)
@@ -99,6 +100,14 @@ class OAuthRequestError(AuthError):
     def __init__(self, error: str, description: str):
         super().__init__(f"{error}: {description}")
         self.error, self.description = error, description
+
+
+class SignInThrottled(OAuthRequestError):
+    """Too many failed sign-ins of one client id or username; ``retry_after`` says when to try again."""
+
+    def __init__(self, description: str, *, retry_after: float):
+        super().__init__("invalid_request", description)
+        self.retry_after = retry_after
 
 
 class PermissionMissing(AuthError):

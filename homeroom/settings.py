@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     api_page_size: int = Field(default=100, description="Largest number of items in one page of a collection.")
     api_throttle_calls: int = Field(default=100, description="Calls one client of one tenant may make per throttling window.")
     api_throttle_window_seconds: float = Field(default=60.0, description="Length of the throttling window, in seconds.")
+    api_sign_in_max_failures: int = Field(default=10, ge=1, description="Failed sign-ins of one client id, or of one username, "
+                                          "within the sign-in window after which the token endpoint refuses it (429) until the "
+                                          "oldest failure leaves the window.")
+    api_sign_in_window_seconds: float = Field(default=300.0, gt=0, description="Length of the failed sign-in window, in seconds.")
     api_oidc_issuers: list[dict[str, str]] = Field(
         default_factory=list,
         description=(

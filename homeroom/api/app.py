@@ -27,6 +27,7 @@ from homeroom.api.resources import INDUSTRY_DATA
 from homeroom.api.responses import GraphJSON
 from homeroom.api.throttle import Throttle
 from homeroom.auth.keys import load_signing_key
+from homeroom.auth.lockout import SignInGuard
 from homeroom.auth.permissions import PERMISSIONS
 from homeroom.auth.tokens import ExternalIssuer, TokenService
 from homeroom.errors import HomeroomError, InvalidClient, OAuthRequestError
@@ -182,8 +183,9 @@ def _install_token_endpoint(app: FastAPI) -> None:
         except (OAuthRequestError, InvalidClient) as exc:
             # OAuth clients (MSAL, azure-identity) expect RFC 6749 error bodies here, not Graph's.
             error, description = (exc.error, exc.description) if isinstance(exc, OAuthRequestError) else ("invalid_client", exc.message)
-            return GraphJSON({"error": error, "error_description": description}, status_code=status_and_code(exc)[0],
-                             headers={"Cache-Control": "no-store"})
+            status, _code, headers = status_and_code(exc)
+            return GraphJSON({"error": error, "error_description": description}, status_code=status,
+                             headers={"Cache-Control": "no-store", **headers})
         return GraphJSON(body, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
     v2 = next(r for r in app.router.routes if getattr(r, "path", "") == "/{tenant}/oauth2/v2.0/token")
@@ -235,7 +237,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessions = open_database(settings)
     app.state.tokens = TokenService(load_signing_key(settings.data_dir), audience=settings.api_audience,
                                     lifetime_seconds=settings.api_token_lifetime_seconds,
-                                    external_issuers=[ExternalIssuer.from_setting(i) for i in settings.api_oidc_issuers])
+                                    external_issuers=[ExternalIssuer.from_setting(i) for i in settings.api_oidc_issuers],
+                                    sign_in_guard=SignInGuard(settings.api_sign_in_max_failures, settings.api_sign_in_window_seconds))
     app.state.throttle = Throttle(settings.api_throttle_calls, settings.api_throttle_window_seconds)
     app.state.read_cache = ReadCache()
     app.state.public_url = settings.api_public_url.rstrip("/") if settings.api_public_url else None

@@ -7,6 +7,8 @@ throttling). Every other ``HomeroomError`` (``homeroom.errors``) is mapped to a 
 
 from __future__ import annotations
 
+import math
+
 from homeroom import errors
 from homeroom.errors import HomeroomError
 
@@ -59,6 +61,7 @@ STATUS_AND_CODE: dict[type[HomeroomError], tuple[int, str]] = {
     errors.ConfigurationError: (400, "BadRequest"),
     errors.InvalidToken: (401, "InvalidAuthenticationToken"),
     errors.InvalidClient: (401, "invalid_client"),
+    errors.SignInThrottled: (429, "TooManyRequests"),
     errors.OAuthRequestError: (400, "BadRequest"),
     errors.PermissionMissing: (403, "Authorization_RequestDenied"),
     errors.TransientError: (503, "ServiceUnavailable"),
@@ -71,8 +74,9 @@ def status_and_code(exc: HomeroomError) -> tuple[int, str, dict[str, str]]:
     if isinstance(exc, GraphError):
         return exc.status, exc.code, dict(exc.headers)
     headers: dict[str, str] = {}
-    if isinstance(exc, errors.TransientError) and exc.retry_after is not None:
-        headers["Retry-After"] = str(max(1, round(exc.retry_after)))
+    retry_after = getattr(exc, "retry_after", None)  # TransientError, SignInThrottled
+    if retry_after is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
     for cls in type(exc).__mro__:
         if cls in STATUS_AND_CODE:
             status, code = STATUS_AND_CODE[cls]

@@ -11,6 +11,8 @@ signature, expiry, audience, issuer and that the app is still registered in the 
 
 from __future__ import annotations
 
+import functools
+import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -20,8 +22,9 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from homeroom.auth.lockout import SignInGuard
 from homeroom.auth.permissions import PERMISSIONS
-from homeroom.auth.registrations import get_app_registration, get_user, held_permissions, secret_matches
+from homeroom.auth.registrations import get_app_registration, get_user, hash_secret, held_permissions, secret_matches
 from homeroom.errors import ConfigurationError, InvalidClient, InvalidToken, OAuthRequestError, PermissionMissing
 from homeroom.store import service
 from homeroom.store.models import AppRegistration, Tenant
@@ -35,6 +38,12 @@ REFRESH_LIFETIME_SECONDS = 14 * 24 * 3600
 _OIDC_SCOPES = {"openid", "profile", "email", "offline_access"}
 #: Asymmetric algorithms accepted from external issuers (never "none" nor HMAC, whose key would be public).
 EXTERNAL_ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "ES256", "ES384")
+
+
+@functools.cache
+def _unmatchable_hash() -> str:
+    """A hash no secret matches (of random bytes), to spend on unknown clients and users what a known one costs."""
+    return hash_secret(secrets.token_urlsafe(32))
 
 
 def _auth_error(exc: jwt.PyJWTError) -> InvalidToken:
@@ -86,8 +95,10 @@ class TokenService:
     """Issues and verifies the access tokens of one Homeroom instance."""
 
     def __init__(self, key: RSAPrivateKey, *, audience: str, lifetime_seconds: int, issuer_base: str = "https://homeroom.local",
-                 external_issuers: list[ExternalIssuer] | None = None):
+                 external_issuers: list[ExternalIssuer] | None = None, sign_in_guard: SignInGuard | None = None):
         self._key = key
+        #: Failed sign-ins per client id and username (``homeroom.auth.lockout``).
+        self.guard = sign_in_guard or SignInGuard(max_failures=10, window_seconds=300)
         self.public_key = key.public_key()
         self.audience = audience
         self.lifetime_seconds = lifetime_seconds
@@ -143,8 +154,13 @@ class TokenService:
         client_id, secret = form.get("client_id"), form.get("client_secret")
         if not client_id or (secret_required and not secret):
             raise OAuthRequestError("invalid_request", "client_id" + (" and client_secret are" if secret_required else " is") + " required.")
+        key = ("client", tenant_id, client_id)
+        self.guard.check(key)
         app = get_app_registration(db=db, tenant_id=tenant_id, client_id=client_id)
-        if app is None or (secret is not None and not secret_matches(secret, app.secret_hash)):
+        # An unknown client costs the same key derivation as a known one, so timing does not tell which ids exist.
+        matches = secret is None or secret_matches(secret, app.secret_hash if app is not None else _unmatchable_hash())
+        if app is None or not matches:
+            self.guard.failed(key)
             raise InvalidClient("The client id or secret is not valid for this tenant.")
         return app
 
@@ -182,8 +198,13 @@ class TokenService:
             username, password = form.get("username"), form.get("password")
             if not username or not password:
                 raise OAuthRequestError("invalid_request", "username and password are required.")
+            key = ("user", tenant_id, username.lower())
+            self.guard.check(key)
             user = get_user(db=db, tenant_id=tenant_id, username=username)
-            if user is None or user.disabled or not secret_matches(password, user.password_hash):
+            # An unknown user costs the same key derivation as a known one: timing does not tell which names exist.
+            matches = secret_matches(password, user.password_hash if user is not None else _unmatchable_hash())
+            if user is None or user.disabled or not matches:
+                self.guard.failed(key)
                 raise OAuthRequestError("invalid_grant", "the user name or password is incorrect.")
             ceiling = set(PERMISSIONS)
         else:
