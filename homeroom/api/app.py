@@ -21,6 +21,7 @@ from homeroom.api.blobs import install_blob_routes
 from homeroom.api.cache import ReadCache
 from homeroom.api.errors import status_and_code
 from homeroom.api.paths import GraphPaths
+from homeroom.api.calls import MAX_FORM_BYTES, read_body
 from homeroom.api.collections import BODY_SCHEMAS
 from homeroom.api.industry_data import industry_data_router
 from homeroom.api.resources import INDUSTRY_DATA
@@ -170,7 +171,7 @@ def _install_token_endpoint(app: FastAPI) -> None:
 
         ``/common/...`` (or ``/organizations/...``) stands for the tenant of the client id. ``/{tenant}/oauth2/token``
         is Entra's v1 endpoint: ``resource`` instead of ``scope``."""
-        form = dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+        form = dict(parse_qsl((await read_body(request, limit=MAX_FORM_BYTES, json=False)).decode("utf-8", "replace")))
         state = request.app.state
         v1 = not request.url.path.endswith("/v2.0/token")
 

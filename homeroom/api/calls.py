@@ -4,14 +4,16 @@ bounded request bodies."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+import numpy as np
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from homeroom.api.errors import PayloadTooLarge
+from homeroom.api.errors import BadRequest, PayloadTooLarge
 from homeroom.auth.tokens import Principal
 
 #: The Graph version Homeroom answers.
@@ -79,14 +81,34 @@ async def call(request: Request, permissions: tuple[str, ...], work: Callable[[A
 
 #: Largest request body accepted; industryData entities are a few kilobytes.
 MAX_BODY_BYTES = 1024 * 1024
+#: Largest token request (a form of a few fields).
+MAX_FORM_BYTES = 64 * 1024
+#: Deepest nesting of objects and arrays accepted in a JSON body (Graph's entities nest a few levels).
+MAX_JSON_DEPTH = 64
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
 
 
-async def read_body(request: Request) -> bytes:
-    """The request body, refused with 413 beyond ``MAX_BODY_BYTES`` (counted as it arrives, not trusted from headers)."""
+async def read_body(request: Request, *, limit: int = MAX_BODY_BYTES, json: bool = True) -> bytes:
+    """The request body, refused with 413 beyond ``limit`` (counted as it arrives, not trusted from headers; a
+    ``Content-Length`` above it is refused before anything is read) and, for JSON, with 400 when it nests deeper
+    than ``MAX_JSON_DEPTH``, before it is parsed."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+        if size > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
         chunks.append(chunk)
-    return b"".join(chunks)
+    body = b"".join(chunks)
+    if json and json_depth(body) > MAX_JSON_DEPTH:
+        raise BadRequest(f"The request body nests objects and arrays more than {MAX_JSON_DEPTH} levels deep.")
+    return body
+
+
+def json_depth(raw: bytes) -> int:
+    """How deep a JSON text nests objects and arrays (brackets inside strings do not count), without parsing it."""
+    codes = np.frombuffer(_JSON_STRING.sub(b'""', raw), dtype=np.uint8)
+    steps = (np.isin(codes, (91, 123)).astype(np.int32) - np.isin(codes, (93, 125)).astype(np.int32))
+    return int(np.cumsum(steps).max()) if steps.size else 0

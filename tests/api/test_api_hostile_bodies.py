@@ -1,0 +1,37 @@
+"""Bodies a careless or hostile client sends: too large for the endpoint, or nested to exhaust the parser."""
+
+from __future__ import annotations
+
+from apitools import BASE
+
+
+def test_a_token_request_larger_than_a_form_is_refused_before_it_is_read(api):
+    r = api.http.post("/contoso/oauth2/v2.0/token", content=b"grant_type=client_credentials&x=" + b"a" * (1024 * 1024),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert (r.status_code, r.json()["error"]["code"]) == (413, "RequestEntityTooLarge")
+    assert r.json()["error"]["message"] == "The request body is larger than 65536 bytes."
+
+
+def test_a_streamed_token_request_without_a_length_is_cut_at_the_limit(api):
+    sent = []
+
+    def chunks():
+        for _ in range(64):  # 4 MiB offered; the server stops reading past 64 KiB
+            sent.append(1)
+            yield b"a" * 65536
+    r = api.http.post("/contoso/oauth2/v2.0/token", content=chunks(), headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 413
+
+
+def test_deeply_nested_json_is_a_400_not_a_server_error(admin):
+    objects = b'{"displayName": "x", "vendor": ' + b'{"a": ' * 5000 + b"1" + b"}" * 5000 + b"}"
+    arrays = b'{"displayName": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    for body in (objects, arrays):
+        r = admin.post(f"{BASE}/sourceSystems", content=body, headers={"Content-Type": "application/json"})
+        assert (r.status_code, r.json()["error"]["code"]) == (400, "BadRequest")
+        assert r.json()["error"]["message"] == "The request body nests objects and arrays more than 64 levels deep."
+
+
+def test_brackets_inside_strings_do_not_count_as_nesting(admin):
+    r = admin.post(f"{BASE}/sourceSystems", json={"displayName": "[" * 50 + "{" * 50, "vendor": "v"})
+    assert r.status_code == 201 and r.json()["displayName"] == "[" * 50 + "{" * 50
