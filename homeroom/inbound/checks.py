@@ -51,8 +51,16 @@ def check_file_names(fmt: CsvFormat, package: Package, findings: Findings) -> di
     return present
 
 
+#: No file of any format has more than about 40 columns (with aliases and a few extension columns): a header
+#: wider than this is not a roster file, and reporting each unknown column would flood the findings.
+MAX_HEADER_COLUMNS = 256
+
+
 def check_header(spec: FileSpec, header: list[str], fmt: CsvFormat, findings: Findings) -> None:
-    """Check one file's header: repeated columns, required headers (with a hint on case), unknown columns."""
+    """Check one file's header: its width, repeated columns, required headers (with a hint on case), unknown columns."""
+    if len(header) > MAX_HEADER_COLUMNS:
+        findings.add("TooManyColumns", "catastrophic", spec.name, line=1, count=len(header), limit=MAX_HEADER_COLUMNS)
+        return
     positions: dict[str, list[int]] = {}
     for i, h in enumerate(header):
         positions.setdefault(h, []).append(i + 1)

@@ -16,6 +16,10 @@ register(
          "Found {found} but SDS file names are case-sensitive: rename it to {file}.", "The run stops."),
     Rule("HeaderNotPresent", ("catastrophic",), "package", "A required column header is missing, or the file has no header.",
          "Unable to find {header} in {file}. {hint}", "The run stops."),
+    Rule("TooManyColumns", ("catastrophic",), "package",
+         "A header has far more columns than any file of any roster format (a file that is not a roster file).",
+         "{file} has {count:,} columns in its header; no roster file has more than {limit}. Check that it is the right "
+         "file and that its delimiter is a comma.", "The run stops."),
     Rule("DuplicateColumnsInHeader", ("catastrophic",), "package", "The same column header appears more than once.",
          "Found two or more {header} in {file} (columns {columns}).", "The run stops."),
     Rule("InvalidEncoding", ("catastrophic",), "package", "A file is not valid UTF-8 text.",

@@ -287,3 +287,12 @@ def test_a_run_of_a_package_with_an_outside_link_writes_nothing(sample, tmp_path
     outcome = runner.run(sample.root, flow_name="sis", year="2026")
     assert (outcome.run.status, outcome.run.blocking_error["code"]) == ("failed", "PackageRefused")
     assert runner.lake.tables() == []
+
+
+def test_a_header_of_a_million_commas_is_one_finding_not_a_million(sample):
+    """A 1 MB users.csv of commas gave 1,000,001 UnknownColumn warnings; it is one refusal now."""
+    sample.write("users.csv", "," * 1_000_000 + "\n")
+    result = validate_package(sample.root)
+    assert result.findings.height == 1
+    assert stops(result) == [("TooManyColumns", "users.csv", "users.csv has 1,000,001 columns in its header; no roster file has "
+                              "more than 256. Check that it is the right file and that its delimiter is a comma.")]
