@@ -26,6 +26,7 @@ from homeroom.api.collections import (
     options,
 )
 from homeroom.api.errors import BadRequest
+from homeroom.api.metadata import add_metadata_routes
 from homeroom.api.resources import COLLECTIONS, INDUSTRY_DATA, OUTBOUND_FLOW_SETS, PROVISIONING_FLOWS, RUN_ACTIVITIES, RUNS
 from homeroom.api.responses import GraphJSON
 from homeroom.api.statistics import run_statistics
@@ -126,6 +127,7 @@ def add_root_route(router: APIRouter) -> None:
 def industry_data_router() -> APIRouter:
     """Every industryData route."""
     router = APIRouter()
+    add_metadata_routes(router)
     add_root_route(router)
     add_run_routes(router)  # before the generic /runs/{key} so that /runs/getStatistics is not taken for a key
     add_action_routes(router)
