@@ -26,6 +26,19 @@ from homeroom.uploads.sas import session_url
 from homeroom.uploads.sessions import current_session
 
 UPLOAD = ("IndustryData-DataConnector.Upload", "IndustryData-DataConnector.ReadWrite.All")
+_QUALIFIED = f"{INDUSTRY_DATA.namespace}."
+#: Microsoft's OpenAPI spelling of the actions and functions (namespace-qualified), by the path routed here. The path
+#: canonicaliser (homeroom.api.paths) maps them at request time; the OpenAPI document lists them as aliases.
+QUALIFIED_PATHS = {f"{INDUSTRY_DATA.base}/{plain}": f"{INDUSTRY_DATA.base}/{qualified}" for plain, qualified in (
+    ("dataConnectors/{key}/validate", f"dataConnectors/{{key}}/{_QUALIFIED}validate"),
+    ("dataConnectors/{key}/getUploadSession",
+     f"dataConnectors/{{key}}/{_QUALIFIED}azureDataLakeConnector/{_QUALIFIED}getUploadSession()"),
+    ("runs/start", f"runs/{_QUALIFIED}start"),
+    ("runs/getStatistics", f"runs/{_QUALIFIED}getStatistics()"),
+    ("runs/{key}/getStatistics", f"runs/{{key}}/{_QUALIFIED}getStatistics()"),
+    ("outboundProvisioningFlowSets/{key}/provisioningFlows/{item}/reset",
+     f"outboundProvisioningFlowSets/{{key}}/provisioningFlows/{{item}}/{_QUALIFIED}reset"),
+)}
 
 
 def _flag(value: str | None, name: str) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from homeroom.api.actions import QUALIFIED_PATHS
 from homeroom.api.blobs import install_blob_routes
 from homeroom.api.cache import ReadCache
 from homeroom.api.errors import status_and_code
@@ -210,8 +211,11 @@ def _openapi_with_security(app: FastAPI) -> dict:
             "flows": {"clientCredentials": {"tokenUrl": "/{tenant}/oauth2/v2.0/token", "scopes": {}},
                       "password": {"tokenUrl": "/{tenant}/oauth2/v2.0/token", "refreshUrl": "/{tenant}/oauth2/v2.0/token",
                                    "scopes": {p: p for p in sorted(PERMISSIONS)}}}}}
+        for plain, qualified in QUALIFIED_PATHS.items():  # Microsoft's qualified spellings, as documented aliases
+            schema["paths"][qualified] = {method: {**operation, "operationId": f"{operation['operationId']}Qualified"}
+                                          for method, operation in schema["paths"][plain].items()}
         for path, operations in schema["paths"].items():
-            if path.startswith("/beta/"):
+            if path.startswith("/beta/") and path not in ("/beta/", "/beta/$metadata"):  # those two need no token
                 for operation in operations.values():
                     operation["security"] = [{"graphToken": []}]
         app.openapi_schema = schema

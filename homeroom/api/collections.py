@@ -8,6 +8,7 @@ worker thread with a session of its own (committed when the call succeeds). A se
 
 from __future__ import annotations
 
+import json
 from typing import Any, Callable
 
 from fastapi import APIRouter, Request, Response
@@ -16,6 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from homeroom.api import odata
 from homeroom.api.bodies import GraphInput
 from homeroom.api.calls import Surface, call, read_body
+from homeroom.api.entities import GraphValue, concrete_types, graph_types
 from homeroom.api.errors import BadRequest
 from homeroom.api.resources import Resource
 from homeroom.api.responses import GraphJSON
@@ -123,6 +125,44 @@ _GRAPH_ERROR = {"type": "object", "required": ["error"], "properties": {"error":
                 "properties": {"code": STRING, "message": STRING, "innerError": {"type": "object"}}}}}
 
 
+def _read_schema(model: type[GraphValue]) -> dict:
+    """The schema of a read model's JSON: its component (named by the qualified Graph type, ``@odata.type`` added), by $ref."""
+    name = model.qualified_name()
+    if name not in BODY_SCHEMAS:
+        schema = model.model_json_schema(by_alias=True, mode="serialization", ref_template="#/components/schemas/{model}")
+        found = {name: schema, **schema.pop("$defs", {})}
+        by_class = {t.__name__: t.qualified_name() for t in graph_types()}
+        text = json.dumps(found)
+        for short, qualified in by_class.items():
+            text = text.replace(f'"#/components/schemas/{short}"', f'"#/components/schemas/{qualified}"')
+        for key, value in json.loads(text).items():
+            key = by_class.get(key, key)
+            value.setdefault("properties", {})["@odata.type"] = STRING
+            value.pop("required", None)  # $select answers only some properties
+            BODY_SCHEMAS.setdefault(key, value)
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def entity_schema(resource: Resource) -> dict:
+    """The JSON schema of one item of a resource: its read model, or one of its concrete types when polymorphic."""
+    if resource.entity is None:
+        return _ENTITY
+    concrete = concrete_types(resource.entity)
+    return _read_schema(concrete[0]) if concrete == [resource.entity] else {"oneOf": [_read_schema(t) for t in concrete]}
+
+
+def item_responses(resource: Resource, status: int = 200, description: str = "The entity") -> dict:
+    """The responses of a GET (or, with 201, a POST) of one item of a resource, with its full schema."""
+    schema = {"allOf": [entity_schema(resource), {"type": "object", "properties": {"@odata.context": STRING}}]}
+    return {**ERROR_RESPONSES, status: json_response(description, schema)}
+
+
+def list_responses(resource: Resource) -> dict:
+    """The responses of a GET of a resource's collection, with the full schema of its items."""
+    return {**ERROR_RESPONSES, 200: json_response("A page of the collection", {**_COLLECTION, "properties": {
+        **_COLLECTION["properties"], "value": {"type": "array", "items": entity_schema(resource)}}})}
+
+
 def json_response(description: str, schema: dict) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -133,8 +173,11 @@ ERROR_RESPONSES = {400: json_response("Bad request", _GRAPH_ERROR), 401: json_re
 LIST_RESPONSES = {**ERROR_RESPONSES, 200: json_response("A page of the collection", _COLLECTION)}
 ONE_RESPONSES = {**ERROR_RESPONSES, 200: json_response("The entity", _ENTITY)}
 COUNT_RESPONSES = {**ERROR_RESPONSES, 200: {"description": "The number of items", "content": {"text/plain": {"schema": {"type": "integer"}}}}}
-_CREATED = {**ERROR_RESPONSES, 201: json_response("The created entity; Location gives its URL", _ENTITY), 409: json_response("Conflict", _GRAPH_ERROR)}
 _NO_CONTENT = {**ERROR_RESPONSES, 204: {"description": "Done"}, 409: json_response("Conflict", _GRAPH_ERROR)}
+
+
+def _created(resource: Resource) -> dict:
+    return {**item_responses(resource, 201, "The created entity; Location gives its URL"), 409: json_response("Conflict", _GRAPH_ERROR)}
 
 
 def add_collection_routes(router: APIRouter, surface: Surface, resource: Resource) -> None:
@@ -159,7 +202,7 @@ def add_collection_routes(router: APIRouter, surface: Surface, resource: Resourc
             return entity_json(request, db, principal, surface, resource, row, resource.name)
         return GraphJSON(await call(request, resource.read, work, cached=True))
 
-    router.add_api_route(path, list_items, methods=["GET"], tags=tag, summary=f"List {resource.name}", responses=LIST_RESPONSES,
+    router.add_api_route(path, list_items, methods=["GET"], tags=tag, summary=f"List {resource.name}", responses=list_responses(resource),
                          openapi_extra={"parameters": LIST_OPTIONS},
                          description=f"Permissions: {', '.join(resource.read)}. OData: $top $skip $count $filter $orderby $select $expand $search.")
     router.add_api_route(f"{path}/$count", count_items, methods=["GET"], tags=tag, summary=f"Count {resource.name}",
@@ -177,10 +220,10 @@ def add_collection_routes(router: APIRouter, surface: Surface, resource: Resourc
             return GraphJSON(body, status_code=201, headers={"Location": location})
 
         router.add_api_route(path, create_item, methods=["POST"], tags=tag, summary=f"Create one of {resource.name}",
-                             status_code=201, responses=_CREATED, openapi_extra=_body_schema(body_model),
+                             status_code=201, responses=_created(resource), openapi_extra=_body_schema(body_model),
                              description=f"Permissions: {', '.join(resource.write)}. Answers 201 with the entity and a Location header.")
     router.add_api_route(f"{path}/{{key}}", get_item, methods=["GET"], tags=tag, summary=f"Get one of {resource.name}",
-                         responses=ONE_RESPONSES, openapi_extra={"parameters": ITEM_OPTIONS},
+                         responses=item_responses(resource), openapi_extra={"parameters": ITEM_OPTIONS},
                          description=f"Permissions: {', '.join(resource.read)}. OData: $select $expand.")
     if resource.write:
         async def update_item(request: Request, key: str) -> Response:
@@ -222,7 +265,7 @@ def add_collection_routes(router: APIRouter, surface: Surface, resource: Resourc
             return follow
 
         router.add_api_route(f"{path}/{{key}}/{nav_name}", make(), methods=["GET"], tags=tag,
-                             summary=f"Get the {nav_name} of one of {resource.name}", responses=ONE_RESPONSES,
+                             summary=f"Get the {nav_name} of one of {resource.name}", responses=item_responses(target),
                              openapi_extra={"parameters": ITEM_OPTIONS},
                              description=f"Permissions: {', '.join(target.read)}.")
 
@@ -284,13 +327,13 @@ def add_contained_routes(router: APIRouter, surface: Surface, parent: Resource, 
 
     read, write = f"Permissions: {', '.join(child.read)}.", f"Permissions: {', '.join(child.write or ())}."
     router.add_api_route(path, list_items, methods=["GET"], tags=tag, summary=f"List {child.name} of one of {parent.name}",
-                         responses=LIST_RESPONSES, openapi_extra={"parameters": LIST_OPTIONS}, description=read)
+                         responses=list_responses(child), openapi_extra={"parameters": LIST_OPTIONS}, description=read)
     router.add_api_route(path, create_item, methods=["POST"], tags=tag, summary=f"Create one of {child.name} in one of {parent.name}",
-                         status_code=201, responses=_CREATED, openapi_extra=_body_schema(body_models), description=write)
+                         status_code=201, responses=_created(child), openapi_extra=_body_schema(body_models), description=write)
     router.add_api_route(f"{path}/$count", count_items, methods=["GET"], tags=tag, summary=f"Count {child.name} of one of {parent.name}",
                          response_class=PlainTextResponse, responses=COUNT_RESPONSES, openapi_extra={"parameters": COUNT_OPTIONS}, description=read)
     router.add_api_route(f"{path}/{{item}}", get_item, methods=["GET"], tags=tag, summary=f"Get one of {child.name} of one of {parent.name}",
-                         responses=ONE_RESPONSES, openapi_extra={"parameters": ITEM_OPTIONS}, description=read)
+                         responses=item_responses(child), openapi_extra={"parameters": ITEM_OPTIONS}, description=read)
     router.add_api_route(f"{path}/{{item}}", update_item, methods=["PATCH"], tags=tag, status_code=204, response_class=Response,
                          summary=f"Update one of {child.name} of one of {parent.name}", responses=_NO_CONTENT,
                          openapi_extra=_body_schema(body_models), description=write)

@@ -12,7 +12,6 @@ from homeroom.api.collections import (
     COUNT_OPTIONS,
     COUNT_RESPONSES,
     ERROR_RESPONSES,
-    LIST_RESPONSES,
     ONE_RESPONSES,
     STRING,
     ITEM_OPTIONS,
@@ -22,10 +21,13 @@ from homeroom.api.collections import (
     collection_json,
     count_of,
     entity_json,
+    item_responses,
+    list_responses,
     json_response,
     options,
 )
 from homeroom.api.errors import BadRequest
+from homeroom.api.metadata import add_metadata_routes
 from homeroom.api.resources import COLLECTIONS, INDUSTRY_DATA, OUTBOUND_FLOW_SETS, PROVISIONING_FLOWS, RUN_ACTIVITIES, RUNS
 from homeroom.api.responses import GraphJSON
 from homeroom.api.statistics import run_statistics
@@ -91,10 +93,11 @@ def add_run_routes(router: APIRouter) -> None:
                          summary="Statistics of the latest run", description=desc)
     for suffix, handler, summary, responses, options in (
         ("getStatistics", statistics, "Statistics of a run", STATISTICS_RESPONSES, []),
-        ("activities", activities, "List a run's activities", LIST_RESPONSES, LIST_OPTIONS),
+        ("activities", activities, "List a run's activities", list_responses(RUN_ACTIVITIES), LIST_OPTIONS),
         ("activities/$count", count_activities, "Count a run's activities", COUNT_RESPONSES, COUNT_OPTIONS),
-        ("activities/{activity}", get_activity, "Get one activity of a run", ONE_RESPONSES, ITEM_OPTIONS),
-        ("activities/{activity}/activity", activity_flow, "Get the inbound flow an activity ran", ONE_RESPONSES, ITEM_OPTIONS),
+        ("activities/{activity}", get_activity, "Get one activity of a run", item_responses(RUN_ACTIVITIES), ITEM_OPTIONS),
+        ("activities/{activity}/activity", activity_flow, "Get the inbound flow an activity ran",
+         item_responses(INDUSTRY_DATA.resources["inboundFlows"]), ITEM_OPTIONS),
     ):
         extra = {"response_class": PlainTextResponse} if suffix.endswith("$count") else {}
         router.add_api_route(f"{INDUSTRY_DATA.base}/runs/{{key}}/{suffix}", handler, methods=["GET"], tags=tag, responses=responses,
@@ -126,6 +129,7 @@ def add_root_route(router: APIRouter) -> None:
 def industry_data_router() -> APIRouter:
     """Every industryData route."""
     router = APIRouter()
+    add_metadata_routes(router)
     add_root_route(router)
     add_run_routes(router)  # before the generic /runs/{key} so that /runs/getStatistics is not taken for a key
     add_action_routes(router)

@@ -33,7 +33,9 @@ from homeroom.api.bodies import (
     parse_body,
     resolve_type,
 )
+from homeroom.api import entities
 from homeroom.api.calls import Surface
+from homeroom.api.entities import GraphValue, property_names
 from homeroom.api.errors import BadRequest, MethodNotAllowed
 from homeroom.api.statistics import ACTIVITY_STATUSES, RUN_STATUSES, wire_status
 from homeroom.runs.readiness import readiness_status
@@ -81,7 +83,10 @@ class Resource:
     name: str = ""
     #: Graph type of the items (the base type for polymorphic collections).
     type_name: str = ""
-    #: JSON properties, for $filter, $orderby and $select.
+    #: The read model of the items (``homeroom.api.entities``; the base type for polymorphic collections): the typed
+    #: JSON that ``$metadata`` and the OpenAPI document publish, and that ``properties`` is derived from.
+    entity: type[GraphValue] | None = None
+    #: JSON properties, for $filter, $orderby and $select (those of ``entity`` and its derived types, when declared).
     properties: frozenset[str] = frozenset()
     #: Permissions that allow reading, and writing (None: the collection is read-only).
     read: tuple[str, ...] = ()
@@ -96,6 +101,11 @@ class Resource:
     #: Whether ``to_json`` and navigations need only a row's columns: lists then read plain rows, not ORM
     #: objects (several times faster for a page of 100).
     plain_rows: bool = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("entity") is not None:
+            cls.properties = property_names(cls.entity)
 
     def list(self, *, db: Session, tenant_id: str) -> list[Any]:
         """Every row of the tenant."""
@@ -173,7 +183,7 @@ class SourceSystems(Resource):
     name, type_name, model = "sourceSystems", "sourceSystemDefinition", SourceSystem
     body = SourceSystemIn
     plain_rows = True
-    properties = frozenset({"id", "displayName", "vendor", "userMatchingSettings"})
+    entity = entities.SourceSystemDefinition
     read = ("IndustryData-SourceSystem.Read.All", "IndustryData-SourceSystem.ReadWrite.All")
     write = ("IndustryData-SourceSystem.ReadWrite.All",)
 
@@ -239,7 +249,7 @@ class Years(Resource):
     name, type_name, model = "years", "yearTimePeriodDefinition", Year
     body = YearIn
     plain_rows = True
-    properties = frozenset({"id", "displayName", "startDate", "endDate", "year"})
+    entity = entities.YearTimePeriodDefinition
     read = ("IndustryData-TimePeriod.Read.All", "IndustryData-TimePeriod.ReadWrite.All")
     write = ("IndustryData-TimePeriod.ReadWrite.All",)
 
@@ -295,8 +305,7 @@ class DataConnectors(Resource):
 
     name, type_name, model = "dataConnectors", "industryDataConnector", DataConnector
     body = DataConnectorIn
-    properties = frozenset({"id", "displayName", "fileFormat", "apiFormat", "baseUrl", "apiVersion", "credential",
-                            "isDemographicsEnabled", "isFlagsEnabled", "isContactsEnabled"})
+    entity = entities.IndustryDataConnector
     read = ("IndustryData-DataConnector.Read.All", "IndustryData-DataConnector.ReadWrite.All")
     write = ("IndustryData-DataConnector.ReadWrite.All",)
     concrete_types = {FILE_CONNECTOR: FILE_CONNECTOR, API_CONNECTOR: API_CONNECTOR}
@@ -404,7 +413,7 @@ class InboundFlows(Resource):
 
     name, type_name, model = "inboundFlows", "inboundFlow", InboundFlow
     body = InboundFlowIn
-    properties = frozenset({"id", "displayName", "dataDomain", "effectiveDateTime", "expirationDateTime", "readinessStatus"})
+    entity = entities.InboundFlow
     read = ("IndustryData-InboundFlow.Read.All", "IndustryData-InboundFlow.ReadWrite.All")
     write = ("IndustryData-InboundFlow.ReadWrite.All",)
     concrete_types = {FILE_FLOW: FILE_FLOW, API_FLOW: API_FLOW}
@@ -486,8 +495,7 @@ class ReferenceDefinitions(Resource):
 
     name, type_name = "referenceDefinitions", "referenceDefinition"
     body = ReferenceDefinitionIn
-    properties = frozenset({"id", "referenceType", "code", "displayName", "isDisabled", "sortIndex", "source",
-                            "createdDateTime", "lastModifiedDateTime"})
+    entity = entities.ReferenceDefinition
     read = ("IndustryData.ReadBasic.All", "IndustryData-ReferenceDefinition.Read.All", "IndustryData-ReferenceDefinition.ReadWrite.All")
     write = ("IndustryData-ReferenceDefinition.ReadWrite.All",)
 
@@ -554,7 +562,7 @@ class RoleGroups(Resource):
     """``/roleGroups``: the seeded ``staff`` and ``students`` groups (read-only)."""
 
     name, type_name = "roleGroups", "roleGroup"
-    properties = frozenset({"id", "displayName", "roles"})
+    entity = entities.RoleGroup
     read = ("IndustryData.ReadBasic.All",)
 
     def list(self, *, db: Session, tenant_id: str) -> list:
@@ -575,7 +583,7 @@ class RunActivities(Resource):
     """``/runs/{id}/activities``: inboundFlowActivity, one per flow of a run."""
 
     name, type_name, model = "activities", "inboundFlowActivity", RunActivity
-    properties = frozenset({"id", "displayName", "status", "blockingError"})
+    entity = entities.IndustryDataRunActivity
     read = ("IndustryData-Run.Read.All", "IndustryData-Run.Start")
 
     def __init__(self) -> None:
@@ -593,7 +601,7 @@ class Runs(Resource):
     """``/runs``: industryDataRun, read-only (started by ``runs/start``, the scheduler or ``homeroom run``)."""
 
     name, type_name, model = "runs", "industryDataRun", Run
-    properties = frozenset({"id", "displayName", "status", "startDateTime", "endDateTime", "blockingError"})
+    entity = entities.IndustryDataRun
     read = ("IndustryData-Run.Read.All", "IndustryData-Run.Start")
 
     def __init__(self) -> None:
@@ -614,7 +622,7 @@ class Operations(Resource):
 
     name, type_name, model = "operations", "longRunningOperation", Operation
     plain_rows = True
-    properties = frozenset({"id", "createdDateTime", "lastActionDateTime", "resourceLocation", "status", "statusDetail"})
+    entity = entities.LongRunningOperation
     read = ("IndustryData.ReadBasic.All",)
 
     def list(self, *, db: Session, tenant_id: str) -> list[Operation]:
@@ -639,7 +647,7 @@ class OutboundFlowSets(Resource):
 
     name, type_name, model = "outboundProvisioningFlowSets", "outboundProvisioningFlowSet", OutboundFlowSet
     body = OutboundFlowSetIn
-    properties = frozenset({"id", "displayName", "filter", "createdDateTime", "lastModifiedDateTime"})
+    entity = entities.OutboundProvisioningFlowSet
     read = ("IndustryData-OutboundFlow.Read.All", "IndustryData-OutboundFlow.ReadWrite.All")
     write = ("IndustryData-OutboundFlow.ReadWrite.All",)
 
@@ -693,6 +701,10 @@ PROVISIONING_TYPES: dict[str, type[GraphInput]] = {
 }
 
 
+#: The read model of each kind of provisioning flow.
+PROVISIONING_ENTITIES = {t.type_name(): t for t in entities.concrete_types(entities.ProvisioningFlow)}
+
+
 def _role_group_json(group_id: str) -> dict | None:
     for group in DEFAULT_ROLE_GROUPS:
         if group.id == group_id:
@@ -708,8 +720,7 @@ class ProvisioningFlows(Resource):
     """
 
     name, type_name, model = "provisioningFlows", "provisioningFlow", ProvisioningFlow
-    properties = frozenset({"id", "createdDateTime", "lastModifiedDateTime", "readinessStatus", "createUnmatchedUsers",
-                            "creationOptions", "managementOptions", "configuration"})
+    entity = entities.ProvisioningFlow
     read = OutboundFlowSets.read
     write = OutboundFlowSets.write
     body = tuple(PROVISIONING_TYPES.values())
@@ -735,8 +746,9 @@ class ProvisioningFlows(Resource):
                 config["roleGroup"] = _role_group_json(group)
             if (row.secrets or {}).get(f"password{i}") is not None:
                 config["defaultPasswordSettings"] = {"@odata.type": odata_type("simplePasswordSettings"), "password": MASKED_PASSWORD}
+        unset = dict.fromkeys(PROVISIONING_ENTITIES[row.kind].own_fields())  # Graph answers every property, null if unset
         return {"@odata.type": odata_type(row.kind), "id": row.id, "createdDateTime": iso(row.created),
-                "lastModifiedDateTime": iso(row.last_modified), "readinessStatus": "notReady", **settings}
+                "lastModifiedDateTime": iso(row.last_modified), "readinessStatus": "notReady", **unset, **settings}
 
     def _apply(self, db: Session, tenant_id: str, row: ProvisioningFlow, body: GraphInput) -> None:
         settings = dict(row.settings or {})
