@@ -14,7 +14,7 @@ from typing import Protocol
 
 import polars as pl
 
-from homeroom.findings.rules import LEVELS, RULES
+from homeroom.findings.rules import LEVELS, RULES, Rule, register, rule
 
 
 class FileCounts(Protocol):
@@ -61,25 +61,61 @@ def _ordered(findings: pl.DataFrame) -> pl.DataFrame:
     ).drop("__rank")
 
 
-def write_csv_report(findings: pl.DataFrame, path: Path) -> None:
-    """Write the errors-and-warnings CSV (UTF-8 with BOM, so spreadsheets detect the encoding)."""
-    frame = spreadsheet_safe(_ordered(findings).select(REPORT_COLUMNS))
+#: Findings of one rule in one file written to a report before the rest are summarised in one ``FindingsOmitted``
+#: row (their number is exact in the row and in every summary): a report is a log to act on, not a copy of a
+#: broken file, and one file of a million broken lines must not make a gigabyte log.
+EXAMPLES_PER_RULE = 1000
+
+register(
+    __name__,
+    Rule("FindingsOmitted", ("info",), "package",
+         "A report shows the first findings of each rule in each file; this row says how many more there are.",
+         "{omitted:,} more {rule} findings in {file} are not listed ({total:,} in all; the first {shown:,} are).",
+         "Nothing is dropped: the report is shorter."),
+)
+
+
+def bounded(findings: pl.DataFrame, limit: int = EXAMPLES_PER_RULE) -> pl.DataFrame:
+    """The findings in report order with at most ``limit`` of each rule in each file, and for each (rule, file)
+    past it one ``FindingsOmitted`` row saying how many more there are."""
+    ordered = _ordered(findings)
+    rank = pl.int_range(pl.len()).over(["rule", "file"])
+    kept = ordered.filter(rank < limit)
+    if kept.height == ordered.height:
+        return ordered
+    counts = ordered.group_by("rule", "file", maintain_order=True).agg(pl.len().alias("total")).filter(pl.col("total") > limit)
+    template = rule("FindingsOmitted").template
+    notes = counts.select(
+        pl.lit("FindingsOmitted").alias("rule"), pl.lit("info").alias("level"), pl.col("file"),
+        pl.lit(None, pl.Int64).alias("line"), pl.lit(None, pl.String).alias("recordId"), pl.lit(None, pl.String).alias("field"),
+        pl.lit(None, pl.String).alias("value"),
+        pl.struct("rule", "file", "total").map_elements(
+            lambda r: template.format(omitted=r["total"] - limit, rule=r["rule"], file=r["file"], total=r["total"], shown=limit),
+            return_dtype=pl.String).alias("message"),
+    )
+    return pl.concat([kept.select(notes.columns), notes], how="vertical")
+
+
+def write_csv_report(findings: pl.DataFrame, path: Path, *, limit: int = EXAMPLES_PER_RULE) -> None:
+    """Write the errors-and-warnings CSV (UTF-8 with BOM, so spreadsheets detect the encoding), bounded per rule
+    and file (``bounded``)."""
+    frame = spreadsheet_safe(bounded(findings, limit).select(REPORT_COLUMNS))
     with open(path, "wb") as fh:
         fh.write(b"\xef\xbb\xbf")
         frame.write_csv(fh)
 
 
-def write_jsonl_report(findings: pl.DataFrame, path: Path) -> None:
-    """Write one JSON object per finding."""
-    _ordered(findings).select(REPORT_COLUMNS).write_ndjson(path)
+def write_jsonl_report(findings: pl.DataFrame, path: Path, *, limit: int = EXAMPLES_PER_RULE) -> None:
+    """Write one JSON object per finding, bounded per rule and file (``bounded``)."""
+    bounded(findings, limit).select(REPORT_COLUMNS).write_ndjson(path)
 
 
-def write_report(findings: pl.DataFrame, path: Path) -> None:
-    """Write the full findings; ``.jsonl``/``.json`` gives JSON lines, anything else CSV."""
+def write_report(findings: pl.DataFrame, path: Path, *, limit: int = EXAMPLES_PER_RULE) -> None:
+    """Write the findings; ``.jsonl``/``.json`` gives JSON lines, anything else CSV."""
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-        write_jsonl_report(findings, path)
+        write_jsonl_report(findings, path, limit=limit)
     else:
-        write_csv_report(findings, path)
+        write_csv_report(findings, path, limit=limit)
 
 
 def summary_by_rule(findings: pl.DataFrame) -> pl.DataFrame:

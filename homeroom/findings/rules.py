@@ -34,6 +34,7 @@ CONTRIBUTORS: tuple[str, ...] = (
     "homeroom.inbound.formats.sds_v20.rules",
     "homeroom.inbound.formats.sds_v1.rules",
     "homeroom.inbound.formats.oneroster.rules",
+    "homeroom.findings.reports",  # the note a bounded report adds
 )
 
 
