@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -246,6 +248,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Upload storage (Azure Blob compatible, docs/api.md): where session URLs point.
     app.state.blob_store = open_blob_store(settings)
     app.state.sas_key = load_sas_key(settings.data_dir)
+    # NextLinks' $skiptoken is signed with a key of its own, derived from the data folder's, so that tokens survive
+    # restarts and every process serving the same data folder accepts them (homeroom.api.odata.page).
+    app.state.skiptoken_key = hmac.new(app.state.sas_key, b"odata $skiptoken", hashlib.sha256).digest()
     install_blob_routes(app)
     _install_error_handlers(app)
     _install_token_endpoint(app)

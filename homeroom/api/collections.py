@@ -47,7 +47,8 @@ def collection_json(request: Request, db, principal: Principal, surface: Surface
     items = odata.filter_and_sort([p[0] for p in pairs], opts, resource.properties)
     by_identity = {id(j): r for j, r in pairs}
     page, next_link = odata.page(items, opts, page_size=request.app.state.settings.api_page_size,
-                                 url=str(request.url).split("?")[0], params=dict(request.query_params))
+                                 url=str(request.url).split("?")[0], params=dict(request.query_params),
+                                 key=request.app.state.skiptoken_key)
     value = []
     for item in page:
         if opts.expand:
@@ -103,7 +104,7 @@ def _query(name: str, description: str, schema: dict) -> dict:
 STRING, _INT, _BOOL = {"type": "string"}, {"type": "integer", "minimum": 0}, {"type": "boolean"}
 #: The OData options a collection accepts, as OpenAPI parameters.
 LIST_OPTIONS = [
-    _query("$top", "Largest number of items to return (pages of at most HOMEROOM_API_PAGE_SIZE).", _INT),
+    _query("$top", "Page size (at most HOMEROOM_API_PAGE_SIZE); @odata.nextLink follows while more items remain.", _INT),
     _query("$skip", "Number of items to skip.", _INT),
     _query("$count", "Include @odata.count.", _BOOL),
     _query("$filter", "eq ne gt ge lt le, and or not, in (...), startswith/endswith/contains(prop,'text').", STRING),
@@ -111,6 +112,7 @@ LIST_OPTIONS = [
     _query("$select", "Comma-separated properties to return.", STRING),
     _query("$expand", "Comma-separated navigation properties to include.", STRING),
     _query("$search", "Text that displayName (or code) must contain.", STRING),
+    _query("$skiptoken", "Where the next page starts: taken unchanged from an @odata.nextLink.", STRING),
 ]
 ITEM_OPTIONS = [LIST_OPTIONS[5], LIST_OPTIONS[6]]
 COUNT_OPTIONS = [LIST_OPTIONS[3], LIST_OPTIONS[7]]

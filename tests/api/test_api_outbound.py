@@ -102,3 +102,17 @@ def test_flows_of_another_set_or_tenant_are_not_found(api, admin):
     assert admin.delete(f"{SETS}/{first['id']}").status_code == 204
     expanded = admin.get(f"{SETS}/{second['id']}", params={"$expand": "provisioningFlows"}).json()
     assert expanded["provisioningFlows"] == []
+
+
+def test_provisioning_flows_page_with_top_and_next_links(admin):
+    flow_set = _set(admin)
+    flows = f"{SETS}/{flow_set['id']}/provisioningFlows"
+    for kind in ("userProvisioningFlow", "securityGroupProvisioningFlow", "classGroupProvisioningFlow"):
+        assert admin.post(flows, json={"@odata.type": f"#microsoft.graph.industryData.{kind}"}).status_code == 201
+    first = admin.get(f"{flows}?$top=2&$count=true").json()
+    assert len(first["value"]) == 2 and first["@odata.count"] == 3
+    assert first["@odata.nextLink"].startswith(f"http://testserver{flows}?$top=2&$count=true&$skiptoken=")
+    second = admin.get(first["@odata.nextLink"]).json()
+    assert len(second["value"]) == 1 and "@odata.nextLink" not in second
+    ids = [f["id"] for f in first["value"] + second["value"]]
+    assert sorted(ids) == sorted(f["id"] for f in admin.get(flows).json()["value"]) and len(set(ids)) == 3

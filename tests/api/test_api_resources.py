@@ -253,6 +253,20 @@ def _seed_run(api, admin) -> tuple[str, str, str]:
         return run.id, activity.id, flow["id"]
 
 
+def test_a_runs_activities_page_with_top_and_next_links(api, admin):
+    run_id, first_activity, flow_id = _seed_run(api, admin)
+    with api.app.state.sessions() as db:
+        for i in (2, 3):
+            db.add(RunActivity(tenant_id="contoso", run_id=run_id, flow_id=flow_id, display_name=f"Flow {i}", status="completed"))
+        db.commit()
+    activities = f"{BASE}/runs/{run_id}/activities"
+    first = admin.get(f"{activities}?$top=2&$orderby=displayName").json()
+    assert [a["displayName"] for a in first["value"]] == ["Flow", "Flow 2"]
+    assert first["@odata.nextLink"].startswith(f"http://testserver{activities}?$top=2&$orderby=displayName&$skiptoken=")
+    second = admin.get(first["@odata.nextLink"]).json()
+    assert [a["displayName"] for a in second["value"]] == ["Flow 3"] and "@odata.nextLink" not in second
+
+
 def test_runs_activities_and_statistics(api, admin):
     run_id, activity_id, flow_id = _seed_run(api, admin)
     runs = admin.get(f"{BASE}/runs").json()["value"]
