@@ -306,6 +306,34 @@ def test_reference_value_bound_with_value_odata_bind(admin):
     assert "is not a RefIdentifierType reference definition" in _error(wrong, 400)
 
 
+def test_a_role_group_written_inline_as_the_sdk_types_it_is_the_same_as_its_bind(api, admin):
+    """UserMatchingSetting(role_group=RoleGroup(id="staff")) serializes as "roleGroup": {"id": "staff"}."""
+    from homeroom.store.models import SourceSystem
+
+    def setting(**group) -> dict:
+        return {"sourceIdentifier": {"code": "username"}, "matchTarget": {"code": "userPrincipalName"}, **group}
+    forms = {"bind": setting(**{"roleGroup@odata.bind": "roleGroups('staff')"}), "inline": setting(roleGroup={"id": "staff"}),
+             "both": setting(**{"roleGroup@odata.bind": "roleGroups/staff", "roleGroup": {"id": "Staff"}}),
+             "echoed": setting(roleGroup={k: v for k, v in admin.get(f"{BASE}/roleGroups/staff").json().items()
+                                          if k in ("id", "displayName", "roles")})}
+    for name, body in forms.items():
+        r = admin.post(f"{BASE}/sourceSystems", json={"displayName": name, "userMatchingSettings": [body]})
+        assert r.status_code == 201, (name, r.text)
+    with api.app.state.sessions() as db:
+        stored = {row.display_name: row.user_matching_settings for row in db.query(SourceSystem)}
+    assert stored["bind"] == [{"priorityOrder": 0, "sourceIdentifier": {"code": "username"},
+                               "matchTarget": {"code": "userPrincipalName"}, "roleGroupId": "staff"}]
+    assert stored["inline"] == stored["both"] == stored["echoed"] == stored["bind"]
+    r = admin.post(f"{BASE}/sourceSystems", json={"displayName": "x", "userMatchingSettings": [
+        setting(**{"roleGroup@odata.bind": "roleGroups/staff", "roleGroup": {"id": "students"}})]})
+    assert _error(r, 400) == ("Properties 'userMatchingSettings[0].roleGroup@odata.bind' and 'userMatchingSettings[0].roleGroup' "
+                              "name different role groups ('staff' and 'students'): give one of them.")
+    r = admin.post(f"{BASE}/sourceSystems", json={"displayName": "x", "userMatchingSettings": [setting(roleGroup={"id": "parents"})]})
+    assert _error(r, 400) == "Invalid value for property 'userMatchingSettings[0].roleGroup': no role group 'parents'."
+    r = admin.post(f"{BASE}/sourceSystems", json={"displayName": "x", "userMatchingSettings": [setting(roleGroup={"name": "staff"})]})
+    assert _error(r, 400) == "Invalid value for property 'userMatchingSettings.roleGroup.id': Field required."
+
+
 def test_expand_needs_the_read_permission_of_what_it_expands(api, admin):
     source = make_source(admin)
     connector = make_file_connector(admin, source["id"])
