@@ -22,10 +22,10 @@ from homeroom.api.collections import (
     collection_json,
     count_of,
     entity_json,
+    expansions,
     json_response,
     options,
 )
-from homeroom.api.errors import BadRequest
 from homeroom.api.resources import COLLECTIONS, INDUSTRY_DATA, OUTBOUND_FLOW_SETS, PROVISIONING_FLOWS, RUN_ACTIVITIES, RUNS
 from homeroom.api.responses import GraphJSON
 from homeroom.api.statistics import run_statistics
@@ -102,19 +102,15 @@ def add_run_routes(router: APIRouter) -> None:
 
 
 def add_root_route(router: APIRouter) -> None:
-    """``GET /external/industryData``: the root, with ``$expand`` of its collections."""
+    """``GET /external/industryData``: the root, with ``$expand`` of its collections (``*``: all the caller may read)."""
 
     async def root(request: Request) -> JSONResponse:
         def work(db, principal):
             opts = options(request)
             body = {"@odata.context": INDUSTRY_DATA.context_url(request, "$entity"),
                     "@odata.type": INDUSTRY_DATA.odata_type("industryDataRoot"), "id": principal.tenant_id}
-            for name in opts.expand:
-                resource = COLLECTIONS.get(name)
-                if resource is None:
-                    raise BadRequest(f"Invalid $expand: '{name}' is not a navigation property of industryDataRoot.")
-                principal.require(*resource.read)
-                body[name] = resource.json_list(db=db, tenant_id=principal.tenant_id)
+            for name in expansions(principal, opts.expand, COLLECTIONS, lambda n: COLLECTIONS[n].read, "industryDataRoot"):
+                body[name] = COLLECTIONS[name].json_list(db=db, tenant_id=principal.tenant_id)
             return body
         return GraphJSON(await call(request, tuple(sorted(INDUSTRY_DATA.permissions)), work))
 

@@ -267,6 +267,41 @@ def test_a_runs_activities_page_with_top_and_next_links(api, admin):
     assert [a["displayName"] for a in second["value"]] == ["Flow 3"] and "@odata.nextLink" not in second
 
 
+def test_expand_star_expands_every_navigation_the_caller_may_read(api, admin):
+    run_id, activity_id, flow_id = _seed_run(api, admin)
+    flow = admin.get(f"{BASE}/inboundFlows/{flow_id}", params={"$expand": "*"})
+    assert flow.status_code == 200, flow.text
+    body = flow.json()
+    assert body["dataConnector"] == {k: v for k, v in admin.get(f"{BASE}/dataConnectors/{body['dataConnector']['id']}").json().items()
+                                     if k != "@odata.context"}
+    assert body["year"]["year"]["code"] == "2026"
+    runs = admin.get(f"{BASE}/runs", params={"$expand": "*"}).json()["value"]
+    assert [a["id"] for a in runs[0]["activities"]] == [activity_id]
+    assert {k: v for k, v in runs[0].items() if k != "activities"} == admin.get(f"{BASE}/runs").json()["value"][0]
+    assert admin.get(f"{BASE}/runs/{run_id}/activities", params={"$expand": "*"}).json()["value"][0]["activity"]["id"] == flow_id
+    assert "sourceSystem" in admin.get(f"{BASE}/dataConnectors", params={"$expand": "*"}).json()["value"][0]
+    # Without the year's permission, * leaves the year out (naming it is still a 403).
+    flows_only = api.client("contoso", ["IndustryData-InboundFlow.Read.All"])
+    limited = flows_only.get(f"{BASE}/inboundFlows/{flow_id}", params={"$expand": "*"})
+    assert limited.status_code == 200 and "year" not in limited.json() and "dataConnector" not in limited.json()
+    assert flows_only.get(f"{BASE}/inboundFlows/{flow_id}", params={"$expand": "*,year"}).status_code == 403
+    # A type without navigations expands nothing.
+    assert set(admin.get(f"{BASE}/years", params={"$expand": "*"}).json()["value"][0]) == set(admin.get(f"{BASE}/years").json()["value"][0])
+
+
+def test_expand_star_on_the_root_expands_each_collection_the_caller_may_read(api, admin):
+    from homeroom.api.resources import COLLECTIONS
+
+    make_source(admin)
+    root = admin.get(BASE, params={"$expand": "*"})
+    assert root.status_code == 200, root.text
+    assert set(root.json()) == {"@odata.context", "@odata.type", "id", *COLLECTIONS}
+    assert [s["displayName"] for s in root.json()["sourceSystems"]] == ["SIS"]
+    assert [g["id"] for g in root.json()["roleGroups"]] == ["staff", "students"]
+    sources_only = api.client("contoso", ["IndustryData-SourceSystem.Read.All"])
+    assert set(sources_only.get(BASE, params={"$expand": "*"}).json()) == {"@odata.context", "@odata.type", "id", "sourceSystems"}
+
+
 def test_runs_activities_and_statistics(api, admin):
     run_id, activity_id, flow_id = _seed_run(api, admin)
     runs = admin.get(f"{BASE}/runs").json()["value"]
