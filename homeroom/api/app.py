@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from homeroom.api.blobs import install_blob_routes
 from homeroom.api.cache import ReadCache
+from homeroom.api.calls import PreferenceApplied
 from homeroom.api.errors import status_and_code
 from homeroom.api.paths import GraphPaths
 from homeroom.api.collections import BODY_SCHEMAS
@@ -260,4 +261,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GraphPaths, segments=_path_segments([*app.router.routes, *graph.routes]), type_names=_type_names(),
                        namespaces=tuple(s.namespace for s in SURFACES), untouched_prefixes=(f"/{CONTAINER_ACCOUNT}/",))
     app.add_middleware(RequestIds)
+    app.add_middleware(PreferenceApplied)
     return app
