@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import re
@@ -20,6 +22,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from homeroom.api.actions import QUALIFIED_PATHS
 from homeroom.api.blobs import install_blob_routes
 from homeroom.api.cache import ReadCache
+from homeroom.api.calls import PreferenceApplied
 from homeroom.api.errors import status_and_code
 from homeroom.api.paths import GraphPaths
 from homeroom.api.calls import MAX_FORM_BYTES, read_body
@@ -254,6 +257,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Upload storage (Azure Blob compatible, docs/api.md): where session URLs point.
     app.state.blob_store = open_blob_store(settings)
     app.state.sas_key = load_sas_key(settings.data_dir)
+    # NextLinks' $skiptoken is signed with a key of its own, derived from the data folder's, so that tokens survive
+    # restarts and every process serving the same data folder accepts them (homeroom.api.odata.page).
+    app.state.skiptoken_key = hmac.new(app.state.sas_key, b"odata $skiptoken", hashlib.sha256).digest()
     install_blob_routes(app)
     _install_error_handlers(app)
     _install_token_endpoint(app)
@@ -263,4 +269,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(GraphPaths, segments=_path_segments([*app.router.routes, *graph.routes]), type_names=_type_names(),
                        namespaces=tuple(s.namespace for s in SURFACES), untouched_prefixes=(f"/{CONTAINER_ACCOUNT}/",))
     app.add_middleware(RequestIds)
+    app.add_middleware(PreferenceApplied)
     return app

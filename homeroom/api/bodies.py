@@ -38,13 +38,23 @@ class ReferenceValueIn(GraphInput):
     value_bind: str | None = Field(default=None, alias="value@odata.bind")
 
 
+class RoleGroupIn(GraphInput):
+    """A roleGroup written inline, as the SDK types it (``"roleGroup": {"id": "staff"}``): the same as
+    ``roleGroup@odata.bind``. Its other properties are read-only; a group read and sent back unchanged is accepted."""
+
+    id: str
+    display_name: str | None = None
+    roles: list[ReferenceValueIn] | None = None
+
+
 class UserMatchingSettingIn(GraphInput):
-    """userMatchingSetting."""
+    """userMatchingSetting; the role group by ``roleGroup@odata.bind`` or inline (``roleGroup``)."""
 
     match_target: ReferenceValueIn | None = None
     priority_order: int | None = None
     source_identifier: ReferenceValueIn | None = None
     role_group_bind: str | None = Field(default=None, alias="roleGroup@odata.bind")
+    role_group: RoleGroupIn | None = None
 
 
 class SourceSystemIn(GraphInput):
@@ -193,9 +203,11 @@ class PasswordSettingsIn(GraphInput):
 
 
 class UserConfigurationIn(GraphInput):
-    """userConfiguration: per role group, the default password and licences of created users."""
+    """userConfiguration: per role group (by ``roleGroup@odata.bind`` or inline), the default password and licences
+    of created users."""
 
     role_group_bind: str | None = Field(default=None, alias="roleGroup@odata.bind")
+    role_group: RoleGroupIn | None = None
     default_password_settings: PasswordSettingsIn | None = None
     license_skus: list[str] | None = None
 

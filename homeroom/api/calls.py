@@ -14,6 +14,7 @@ from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
 from homeroom.api.errors import BadRequest, PayloadTooLarge
+from homeroom.api.statistics import INCLUDE_UNKNOWN_ENUM_MEMBERS, prefers_unknown_enum_members, unknown_enum_members
 from homeroom.auth.tokens import Principal
 
 #: The Graph version Homeroom answers.
@@ -59,24 +60,51 @@ async def call(request: Request, permissions: tuple[str, ...], work: Callable[[A
     """Authenticate, throttle, check one of ``permissions``, run ``work(db, principal)`` in a transaction.
 
     ``cached`` (reads only): reuse the answer of the same read at the same tenant revision (homeroom.api.cache).
+    ``Prefer: include-unknown-enum-members`` is honoured for the whole call (homeroom.api.statistics), part of the
+    cache key, and echoed by ``PreferenceApplied``.
     """
     state = request.app.state
+    include_unknown = prefers_unknown_enum_members(request.headers.getlist("prefer"))
+    if include_unknown:
+        request.state.preference_applied = INCLUDE_UNKNOWN_ENUM_MEMBERS
 
     def run() -> Any:
         with state.sessions() as db:
             principal = state.tokens.verify(db=db, authorization=request.headers.get("authorization"))
             state.throttle.check(principal.tenant_id, principal.client_id)
             principal.require(*permissions)
-            key = (principal.tenant_id, str(request.url), principal.permissions) if cached and principal.revision >= 0 else None
+            key = ((principal.tenant_id, str(request.url), principal.permissions, include_unknown)
+                   if cached and principal.revision >= 0 else None)
             if key is not None and (answer := state.read_cache.get(key, principal.revision)) is not None:
                 return answer
-            result = work(db, principal)
+            with unknown_enum_members(include_unknown):
+                result = work(db, principal)
             db.commit()
             if key is not None:
                 state.read_cache.put(key, principal.revision, result)
             return result
 
     return await run_in_threadpool(run)
+
+
+class PreferenceApplied:
+    """ASGI middleware: ``Preference-Applied`` on a successful answer whose call honoured a ``Prefer`` (``call``)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_preference(message):
+            if message["type"] == "http.response.start" and message["status"] < 400:
+                applied = scope.get("state", {}).get("preference_applied")
+                if applied:
+                    message = {**message, "headers": [*message.get("headers", []), (b"preference-applied", applied.encode())]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_preference)
 
 
 #: Largest request body accepted; industryData entities are a few kilobytes.

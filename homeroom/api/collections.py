@@ -29,13 +29,32 @@ def options(request: Request) -> odata.QueryOptions:
     return odata.QueryOptions.from_query(dict(request.query_params))
 
 
+def expansions(principal: Principal, names: list[str], navigations: dict[str, Any], read: Callable[[str], tuple[str, ...]],
+               type_name: str) -> list[str]:
+    """The navigations ``$expand`` names, each checked; ``*`` is every navigation the caller may read (OData's
+    "all navigation properties"), so one the caller lacks the permission for is left out rather than refused."""
+    out: list[str] = []
+    for name in names:
+        if name == "*":
+            out += [n for n in navigations if principal.permissions.intersection(read(n)) and n not in out]
+            continue
+        if name not in navigations:
+            raise BadRequest(f"Invalid $expand: '{name}' is not a navigation property of {type_name}.")
+        principal.require(*read(name))
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def _expanded(principal: Principal, surface: Surface, resource: Resource, names: list[str]) -> list[str]:
+    return expansions(principal, names, resource.navigations, lambda n: surface.resources[resource.navigations[n].target].read,
+                      resource.type_name)
+
+
 def _expand(db, principal: Principal, surface: Surface, resource: Resource, row: Any, item: dict, names: list[str]) -> dict:
     for name in names:
-        nav = resource.navigations.get(name)
-        if nav is None:
-            raise BadRequest(f"Invalid $expand: '{name}' is not a navigation property of {resource.type_name}.")
+        nav = resource.navigations[name]
         target = surface.resources[nav.target]
-        principal.require(*target.read)
         found = nav.follow(db, principal.tenant_id, row)
         item[name] = [target.to_json(r) for r in found] if nav.many else (None if found is None else target.to_json(found))
     return item
@@ -49,12 +68,14 @@ def collection_json(request: Request, db, principal: Principal, surface: Surface
     items = odata.filter_and_sort([p[0] for p in pairs], opts, resource.properties)
     by_identity = {id(j): r for j, r in pairs}
     page, next_link = odata.page(items, opts, page_size=request.app.state.settings.api_page_size,
-                                 url=str(request.url).split("?")[0], params=dict(request.query_params))
+                                 url=str(request.url).split("?")[0], params=dict(request.query_params),
+                                 key=request.app.state.skiptoken_key)
+    expand = _expanded(principal, surface, resource, opts.expand)
     value = []
     for item in page:
-        if opts.expand:
-            item = _expand(db, principal, surface, resource, by_identity[id(item)], dict(item), opts.expand)
-        value.append(odata.select_properties(item, opts.select, resource.properties | set(opts.expand)))
+        if expand:
+            item = _expand(db, principal, surface, resource, by_identity[id(item)], dict(item), expand)
+        value.append(odata.select_properties(item, opts.select, resource.properties | set(expand)))
     body: dict[str, Any] = {"@odata.context": surface.context_url(request, context)}
     if opts.count:
         body["@odata.count"] = len(items)
@@ -74,9 +95,10 @@ def entity_json(request: Request, db, principal: Principal, surface: Surface, re
     """One entity as Graph answers it, with ``$select`` and ``$expand``."""
     opts = options(request)
     item = resource.to_json(row)
-    if opts.expand:
-        item = _expand(db, principal, surface, resource, row, item, opts.expand)
-    item = odata.select_properties(item, opts.select, resource.properties | set(opts.expand))
+    expand = _expanded(principal, surface, resource, opts.expand)
+    if expand:
+        item = _expand(db, principal, surface, resource, row, item, expand)
+    item = odata.select_properties(item, opts.select, resource.properties | set(expand))
     return {"@odata.context": surface.context_url(request, f"{context}/$entity"), **item}
 
 
@@ -105,14 +127,15 @@ def _query(name: str, description: str, schema: dict) -> dict:
 STRING, _INT, _BOOL = {"type": "string"}, {"type": "integer", "minimum": 0}, {"type": "boolean"}
 #: The OData options a collection accepts, as OpenAPI parameters.
 LIST_OPTIONS = [
-    _query("$top", "Largest number of items to return (pages of at most HOMEROOM_API_PAGE_SIZE).", _INT),
+    _query("$top", "Page size (at most HOMEROOM_API_PAGE_SIZE); @odata.nextLink follows while more items remain.", _INT),
     _query("$skip", "Number of items to skip.", _INT),
     _query("$count", "Include @odata.count.", _BOOL),
     _query("$filter", "eq ne gt ge lt le, and or not, in (...), startswith/endswith/contains(prop,'text').", STRING),
     _query("$orderby", "Comma-separated properties, each optionally followed by asc or desc.", STRING),
     _query("$select", "Comma-separated properties to return.", STRING),
-    _query("$expand", "Comma-separated navigation properties to include.", STRING),
+    _query("$expand", "Comma-separated navigation properties to include; * for every one the caller may read.", STRING),
     _query("$search", "Text that displayName (or code) must contain.", STRING),
+    _query("$skiptoken", "Where the next page starts: taken unchanged from an @odata.nextLink.", STRING),
 ]
 ITEM_OPTIONS = [LIST_OPTIONS[5], LIST_OPTIONS[6]]
 COUNT_OPTIONS = [LIST_OPTIONS[3], LIST_OPTIONS[7]]

@@ -21,9 +21,10 @@ from homeroom.api.collections import (
     collection_json,
     count_of,
     entity_json,
+    expansions,
     item_responses,
-    list_responses,
     json_response,
+    list_responses,
     options,
 )
 from homeroom.api.errors import BadRequest
@@ -105,19 +106,15 @@ def add_run_routes(router: APIRouter) -> None:
 
 
 def add_root_route(router: APIRouter) -> None:
-    """``GET /external/industryData``: the root, with ``$expand`` of its collections."""
+    """``GET /external/industryData``: the root, with ``$expand`` of its collections (``*``: all the caller may read)."""
 
     async def root(request: Request) -> JSONResponse:
         def work(db, principal):
             opts = options(request)
             body = {"@odata.context": INDUSTRY_DATA.context_url(request, "$entity"),
                     "@odata.type": INDUSTRY_DATA.odata_type("industryDataRoot"), "id": principal.tenant_id}
-            for name in opts.expand:
-                resource = COLLECTIONS.get(name)
-                if resource is None:
-                    raise BadRequest(f"Invalid $expand: '{name}' is not a navigation property of industryDataRoot.")
-                principal.require(*resource.read)
-                body[name] = resource.json_list(db=db, tenant_id=principal.tenant_id)
+            for name in expansions(principal, opts.expand, COLLECTIONS, lambda n: COLLECTIONS[n].read, "industryDataRoot"):
+                body[name] = COLLECTIONS[name].json_list(db=db, tenant_id=principal.tenant_id)
             return body
         return GraphJSON(await call(request, tuple(sorted(INDUSTRY_DATA.permissions)), work))
 

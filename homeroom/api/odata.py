@@ -2,12 +2,21 @@
 
 Collections of the control plane are small (tens to thousands of rows per tenant), so options are applied to
 the Graph JSON of the rows: ``$filter`` (eq, ne, gt, ge, lt, le, and, or, not, ``in``, ``startswith``,
-``endswith``, ``contains``), ``$orderby``, ``$count``, ``$skip``, ``$top``, ``$select``, and server-driven paging
-with ``@odata.nextLink``. Property names are checked against the resource's declared properties.
+``endswith``, ``contains``), ``$orderby``, ``$count``, ``$skip``, ``$top``, ``$select``, ``$expand``, and
+server-driven paging with ``@odata.nextLink``. Property names are checked against the resource's declared properties.
+
+As in Graph, ``$top`` is the page size (bounded by the server's own): a page is followed by an ``@odata.nextLink``
+while more results remain. NextLinks carry an opaque ``$skiptoken``: the position of the next page, signed with a
+key of the server and bound to the query's ``$filter``, ``$orderby`` and ``$search``, so that a token edited by
+hand or used on another query is a clear 400 rather than a silently different page.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
+import hmac
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -214,6 +223,7 @@ class QueryOptions:
     select: list[str] | None = None
     expand: list[str] = field(default_factory=list)
     search: str | None = None
+    skiptoken: str | None = None  #: opaque, checked by ``page`` (which holds the key)
 
     @classmethod
     def from_query(cls, params: dict[str, str]) -> "QueryOptions":
@@ -226,7 +236,9 @@ class QueryOptions:
                 if raw.startswith("$"):
                     raise BadRequest(f"Query option '{raw}' is not supported.")
                 continue
-            if name in ("top", "skip", "skiptoken"):
+            if name == "skiptoken":
+                opts.skiptoken = value
+            elif name in ("top", "skip"):
                 try:
                     number = int(value)
                 except ValueError:
@@ -285,20 +297,52 @@ def select_properties(item: dict, select: list[str] | None, properties: frozense
     return {k: v for k, v in item.items() if k in select or k == "id" or k.startswith("@odata.")}
 
 
-def page(items: list[dict], opts: QueryOptions, *, page_size: int, url: str, params: dict[str, str]) -> tuple[list[dict], str | None]:
-    """One page of items after ``$skip``/``$top``, and the ``@odata.nextLink`` to the next one if there is more."""
+#: The ``$skiptoken`` of a nextLink: urlsafe base64 of ``<position>.<signature>``.
+_SKIPTOKEN = re.compile(r"(\d{1,12})\.([0-9a-f]{32})")
+
+
+def _signature(key: bytes, position: int, opts: QueryOptions) -> str:
+    # Bound to what decides the order of the results, so a token only continues the query it came from.
+    query = "\n".join((str(position), opts.filter or "", opts.orderby or "", opts.search or ""))
+    return hmac.new(key, query.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def skiptoken(position: int, opts: QueryOptions, key: bytes) -> str:
+    """The opaque ``$skiptoken`` that continues the query of ``opts`` at ``position``."""
+    return base64.urlsafe_b64encode(f"{position}.{_signature(key, position, opts)}".encode()).decode().rstrip("=")
+
+
+def skiptoken_position(token: str, opts: QueryOptions, key: bytes) -> int:
+    """Where a ``$skiptoken`` of this server continues the query of ``opts``; 400 for any other token."""
+    try:
+        text = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        text = ""
+    m = _SKIPTOKEN.fullmatch(text)
+    if m is None or not hmac.compare_digest(m.group(2), _signature(key, int(m.group(1)), opts)):
+        raise BadRequest("Invalid value for query option '$skiptoken': it is not a token of this server for this query "
+                         "(take $skiptoken from an @odata.nextLink, unchanged, with the same $filter, $orderby and $search).")
+    return int(m.group(1))
+
+
+def page(items: list[dict], opts: QueryOptions, *, page_size: int, url: str, params: dict[str, str],
+         key: bytes) -> tuple[list[dict], str | None]:
+    """One page of items and the ``@odata.nextLink`` to the next one while more remain.
+
+    The page starts after ``$skip`` items (or where ``$skiptoken`` says) and holds ``$top`` items, at most
+    ``page_size``. The nextLink keeps the request's other options, ``$top`` included, and continues with a
+    ``$skiptoken`` in place of ``$skip``.
+    """
     start = opts.skip
-    wanted = len(items) - start if opts.top is None else min(opts.top, max(0, len(items) - start))
-    size = min(max(wanted, 0), page_size)
+    if opts.skiptoken is not None:
+        if opts.skip:
+            raise BadRequest("Query options '$skip' and '$skiptoken' cannot be combined: a $skiptoken already says where the page starts.")
+        start = skiptoken_position(opts.skiptoken, opts, key)
+    size = page_size if opts.top is None else min(opts.top, page_size)
     chunk = items[start:start + size]
     next_link = None
-    if size < wanted:
-        rest = dict(params)
-        for k in list(rest):
-            if k.lstrip("$").lower() in ("skip", "top", "skiptoken"):
-                del rest[k]
-        rest["$skip"] = str(start + size)
-        if opts.top is not None:
-            rest["$top"] = str(opts.top - size)
+    if size > 0 and start + size < len(items):
+        rest = {k: v for k, v in params.items() if k.lstrip("$").lower() not in ("skip", "skiptoken")}
+        rest["$skiptoken"] = skiptoken(start + size, opts, key)
         next_link = f"{url}?{urlencode(rest, safe='$,()')}"
     return chunk, next_link

@@ -27,6 +27,8 @@ from homeroom.api.bodies import (
     ReferenceValueIn,
     SecurityGroupProvisioningFlowIn,
     SourceSystemIn,
+    UserConfigurationIn,
+    UserMatchingSettingIn,
     UserProvisioningFlowIn,
     YearIn,
     bound_id,
@@ -203,11 +205,8 @@ class SourceSystems(Resource):
             if s.match_target is not None:
                 code = _code(s.match_target, "RefUserMatchTarget", f"{prop}.matchTarget")
                 entry["matchTarget"] = {"code": _require_enabled(db, tenant_id, "RefUserMatchTarget", code, f"{prop}.matchTarget")}
-            if s.role_group_bind is not None:
-                group = bound_id(s.role_group_bind, "roleGroups", prop=f"{prop}.roleGroup")
-                if group.lower() not in {g.id for g in DEFAULT_ROLE_GROUPS}:
-                    raise BadRequest(f"Invalid value for property '{prop}.roleGroup@odata.bind': no role group '{group}'.")
-                entry["roleGroupId"] = group.lower()
+            if (group := role_group_id(s, prop)) is not None:
+                entry["roleGroupId"] = group
             out.append(entry)
         return out
 
@@ -705,6 +704,25 @@ PROVISIONING_TYPES: dict[str, type[GraphInput]] = {
 PROVISIONING_ENTITIES = {t.type_name(): t for t in entities.concrete_types(entities.ProvisioningFlow)}
 
 
+def role_group_id(body: UserMatchingSettingIn | UserConfigurationIn, prop: str) -> str | None:
+    """The role group a body names, by ``roleGroup@odata.bind`` or inline as the SDK types it (``roleGroup: {id}``);
+    both forms together must name the same group."""
+    named: dict[str, str] = {}
+    if body.role_group_bind is not None:
+        named[f"{prop}.roleGroup@odata.bind"] = bound_id(body.role_group_bind, "roleGroups", prop=f"{prop}.roleGroup")
+    if body.role_group is not None:
+        named[f"{prop}.roleGroup"] = body.role_group.id
+    if not named:
+        return None
+    if len({g.lower() for g in named.values()}) > 1:
+        (a, x), (b, y) = named.items()
+        raise BadRequest(f"Properties '{a}' and '{b}' name different role groups ('{x}' and '{y}'): give one of them.")
+    for where, group in named.items():
+        if _role_group_json(group.lower()) is None:
+            raise BadRequest(f"Invalid value for property '{where}': no role group '{group}'.")
+    return next(iter(named.values())).lower()
+
+
 def _role_group_json(group_id: str) -> dict | None:
     for group in DEFAULT_ROLE_GROUPS:
         if group.id == group_id:
@@ -761,12 +779,8 @@ class ProvisioningFlows(Resource):
             configs = []
             for i, config in enumerate((body.creation_options.configurations if body.creation_options else None) or []):
                 stored: dict[str, Any] = {"licenseSkus": config.license_skus or []}
-                if config.role_group_bind is not None:
-                    group = bound_id(config.role_group_bind, "roleGroups", prop=f"creationOptions.configurations[{i}].roleGroup")
-                    if _role_group_json(group.lower()) is None:
-                        raise BadRequest(f"Invalid value for property 'creationOptions.configurations[{i}].roleGroup@odata.bind': "
-                                         f"no role group '{group}'.")
-                    stored["roleGroupId"] = group.lower()
+                if (group := role_group_id(config, f"creationOptions.configurations[{i}]")) is not None:
+                    stored["roleGroupId"] = group
                 if config.default_password_settings is not None:
                     resolve_type(config.default_password_settings.odata_type, {"simplePasswordSettings": "simplePasswordSettings"})
                     secrets[f"password{i}"] = config.default_password_settings.password

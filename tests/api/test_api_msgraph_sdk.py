@@ -31,6 +31,11 @@ from msgraph_beta.generated.models.industry_data.source_system_definition import
 from msgraph_beta.generated.models.industry_data.year_reference_value import YearReferenceValue  # noqa: E402
 from msgraph_beta.generated.models.industry_data.year_time_period_definition import YearTimePeriodDefinition  # noqa: E402
 
+from msgraph_beta.generated.models.industry_data.reference_definition_collection_response import (  # noqa: E402
+    ReferenceDefinitionCollectionResponse,
+)
+from msgraph_core import PageIterator  # noqa: E402
+
 from homeroom.settings import Settings  # noqa: E402
 from sdktools import graph_client  # noqa: E402
 
@@ -128,6 +133,28 @@ def test_sdk_list_paging_count_and_query_options(server):
         filtered = await graph.source_systems.get(RequestConfiguration(query_parameters=graph.source_systems.
                                                   SourceSystemsRequestBuilderGetQueryParameters(filter="startswith(displayName,'P1')")))
         assert [s.display_name for s in filtered.value] == ["P1"]
+    _run(scenario())
+
+
+def test_sdk_page_iterator_gets_every_item_once_with_top(server):
+    """msgraph_core's PageIterator follows @odata.nextLink: with $top (2, under the server's 3) it reads all 166
+    reference definitions, then a $top above the server's page size (10) still reads them all."""
+    async def scenario():
+        client = _client(server, "pageiterator")
+        builder = client.external.industry_data.reference_definitions
+        for top in (2, 10):
+            query = builder.ReferenceDefinitionsRequestBuilderGetQueryParameters(top=top, count=True, orderby=["code"])
+            first = await builder.get(RequestConfiguration(query_parameters=query))
+            assert first.odata_count == 166 and len(first.value) == min(top, 3) and first.odata_next_link
+            seen: list[str] = []
+
+            def keep(item) -> bool:
+                seen.append(item.id)
+                return True
+            # The first page is a typed collection response: the iterator builds the next pages with its class.
+            assert isinstance(first, ReferenceDefinitionCollectionResponse)
+            await PageIterator(first, client.request_adapter).iterate(keep)
+            assert len(seen) == 166 and len(set(seen)) == 166, top
     _run(scenario())
 
 

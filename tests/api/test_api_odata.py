@@ -63,23 +63,91 @@ def test_dollar_count_segment_is_plain_text_and_honours_filter(five):
     assert five.get(f"{BASE}/sourceSystems/$count", params={"$filter": "vendor eq 'A'"}).text == "2"
 
 
+def _all_pages(client, url: str) -> tuple[list[dict], int]:
+    """Every item of a collection, following nextLinks, and the number of pages."""
+    items, pages = [], 0
+    while url:
+        r = client.get(url)
+        assert r.status_code == 200, r.text
+        items += r.json()["value"]
+        url = r.json().get("@odata.nextLink")
+        pages += 1
+    return items, pages
+
+
+def _token(api, position: int, **options) -> str:
+    from homeroom.api.odata import QueryOptions, skiptoken
+
+    return skiptoken(position, QueryOptions(**options), api.app.state.skiptoken_key)
+
+
 def test_server_driven_paging_follows_next_links(tmp_path):
     api = Api(Settings(data_dir=tmp_path / "d", api_page_size=2))
     client = api.client("contoso")
     for i in range(5):
         make_source(client, f"S{i}")
-    seen, url, pages = [], f"{BASE}/sourceSystems?$orderby=displayName", 0
-    while url:
-        body = client.get(url).json()
-        seen += [i["displayName"] for i in body["value"]]
-        url = body.get("@odata.nextLink")
-        pages += 1
-    assert seen == ["S0", "S1", "S2", "S3", "S4"] and pages == 3
-    # $top larger than a page still pages, and stops at $top.
+    items, pages = _all_pages(client, f"{BASE}/sourceSystems?$orderby=displayName")
+    assert [i["displayName"] for i in items] == ["S0", "S1", "S2", "S3", "S4"] and pages == 3
+    # $top larger than the server's page size: pages of the server's size, to the end.
     first = client.get(f"{BASE}/sourceSystems", params={"$top": "3", "$orderby": "displayName"}).json()
-    assert len(first["value"]) == 2
-    second = client.get(first["@odata.nextLink"]).json()
-    assert [i["displayName"] for i in second["value"]] == ["S2"] and "@odata.nextLink" not in second
+    assert [i["displayName"] for i in first["value"]] == ["S0", "S1"]
+    assert first["@odata.nextLink"] == (f"http://testserver{BASE}/sourceSystems?$top=3&$orderby=displayName"
+                                        f"&$skiptoken={_token(api, 2, orderby='displayName')}")
+    items, pages = _all_pages(client, f"{BASE}/sourceSystems?$top=3&$orderby=displayName")
+    assert [i["displayName"] for i in items] == ["S0", "S1", "S2", "S3", "S4"] and pages == 3
+
+
+def test_top_is_the_page_size_and_next_links_follow_while_more_remain(api, admin):
+    """Graph: "$top sets the page size"; 166 reference definitions in pages of 5 are 34 pages, each item once."""
+    everything = admin.get(f"{BASE}/referenceDefinitions").json()
+    assert len(everything["value"]) == 100 and "@odata.nextLink" in everything  # the server's page size
+    r = admin.get(f"{BASE}/referenceDefinitions?$top=5&$count=true")
+    body = r.json()
+    assert (len(body["value"]), body["@odata.count"]) == (5, 166)
+    assert body["@odata.nextLink"] == f"http://testserver{BASE}/referenceDefinitions?$top=5&$count=true&$skiptoken={_token(api, 5)}"
+    second = admin.get(body["@odata.nextLink"]).json()
+    assert second["@odata.count"] == 166 and len(second["value"]) == 5
+    assert second["@odata.nextLink"] == f"http://testserver{BASE}/referenceDefinitions?$top=5&$count=true&$skiptoken={_token(api, 10)}"
+    items, pages = _all_pages(admin, f"{BASE}/referenceDefinitions?$top=5")
+    ids = [i["id"] for i in items]
+    assert pages == 34 and len(ids) == 166 and len(set(ids)) == 166
+    last = admin.get(f"{BASE}/referenceDefinitions", params={"$top": "5", "$skiptoken": _token(api, 165)}).json()
+    assert len(last["value"]) == 1 and "@odata.nextLink" not in last
+    assert admin.get(f"{BASE}/referenceDefinitions", params={"$top": "0"}).json()["value"] == []
+
+
+def test_skip_skips_and_pages_continue_after_it(tmp_path):
+    api = Api(Settings(data_dir=tmp_path / "d", api_page_size=2))
+    client = api.client("contoso")
+    for i in range(5):
+        make_source(client, f"S{i}")
+    body = client.get(f"{BASE}/sourceSystems", params={"$orderby": "displayName", "$skip": "1"}).json()
+    assert [i["displayName"] for i in body["value"]] == ["S1", "S2"]
+    assert body["@odata.nextLink"] == (f"http://testserver{BASE}/sourceSystems?$orderby=displayName"
+                                       f"&$skiptoken={_token(api, 3, orderby='displayName')}")
+    items, _ = _all_pages(client, f"{BASE}/sourceSystems?$orderby=displayName&$skip=1")
+    assert [i["displayName"] for i in items] == ["S1", "S2", "S3", "S4"]
+
+
+def test_a_skiptoken_of_another_query_or_edited_by_hand_is_a_clear_400(api, admin):
+    message = ("Invalid value for query option '$skiptoken': it is not a token of this server for this query "
+               "(take $skiptoken from an @odata.nextLink, unchanged, with the same $filter, $orderby and $search).")
+    good = admin.get(f"{BASE}/referenceDefinitions?$top=5").json()["@odata.nextLink"]
+    assert admin.get(good).status_code == 200
+    token = good.rsplit("$skiptoken=", 1)[1]
+    import base64
+
+    position, signature = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode().split(".")
+    edited = base64.urlsafe_b64encode(f"50.{signature}".encode()).decode().rstrip("=")
+    for bad in ("5", "garbage", "!!", edited, token[:-2]):
+        r = admin.get(f"{BASE}/referenceDefinitions", params={"$top": "5", "$skiptoken": bad})
+        assert (r.status_code, r.json()["error"]["code"], r.json()["error"]["message"]) == (400, "BadRequest", message), bad
+    other_query = admin.get(f"{BASE}/referenceDefinitions", params={"$top": "5", "$orderby": "code", "$skiptoken": token})
+    assert other_query.status_code == 400 and other_query.json()["error"]["message"] == message
+    both = admin.get(f"{BASE}/referenceDefinitions", params={"$skip": "1", "$skiptoken": token})
+    assert both.status_code == 400 and both.json()["error"]["message"] == (
+        "Query options '$skip' and '$skiptoken' cannot be combined: a $skiptoken already says where the page starts.")
+    assert Api(Settings(data_dir=api.settings.data_dir.parent / "other")).client("contoso").get(good).status_code == 400
 
 
 def test_keys_in_parentheses_and_segment_case(admin):

@@ -102,3 +102,40 @@ def test_flows_of_another_set_or_tenant_are_not_found(api, admin):
     assert admin.delete(f"{SETS}/{first['id']}").status_code == 204
     expanded = admin.get(f"{SETS}/{second['id']}", params={"$expand": "provisioningFlows"}).json()
     assert expanded["provisioningFlows"] == []
+
+
+def test_provisioning_flows_page_with_top_and_next_links(admin):
+    flow_set = _set(admin)
+    flows = f"{SETS}/{flow_set['id']}/provisioningFlows"
+    for kind in ("userProvisioningFlow", "securityGroupProvisioningFlow", "classGroupProvisioningFlow"):
+        assert admin.post(flows, json={"@odata.type": f"#microsoft.graph.industryData.{kind}"}).status_code == 201
+    first = admin.get(f"{flows}?$top=2&$count=true").json()
+    assert len(first["value"]) == 2 and first["@odata.count"] == 3
+    assert first["@odata.nextLink"].startswith(f"http://testserver{flows}?$top=2&$count=true&$skiptoken=")
+    second = admin.get(first["@odata.nextLink"]).json()
+    assert len(second["value"]) == 1 and "@odata.nextLink" not in second
+    ids = [f["id"] for f in first["value"] + second["value"]]
+    assert sorted(ids) == sorted(f["id"] for f in admin.get(flows).json()["value"]) and len(set(ids)) == 3
+
+
+def test_a_user_configurations_role_group_inline_as_the_sdk_types_it_is_the_same_as_its_bind(admin):
+    flows = f"{SETS}/{_set(admin)['id']}/provisioningFlows"
+    configurations = [{"roleGroup@odata.bind": "roleGroups('staff')", "licenseSkus": ["A"]},
+                      {"roleGroup": {"id": "students"}, "licenseSkus": ["B"]},
+                      {"roleGroup@odata.bind": "roleGroups/students", "roleGroup": {"id": "students"}, "licenseSkus": ["C"]}]
+    r = admin.post(flows, json={"@odata.type": "#microsoft.graph.industryData.userProvisioningFlow",
+                                "creationOptions": {"configurations": configurations}})
+    assert r.status_code == 201, r.text
+    groups = [c["roleGroup"] for c in r.json()["creationOptions"]["configurations"]]
+    staff, students = (admin.get(f"{BASE}/roleGroups/{g}").json() for g in ("staff", "students"))
+    assert groups == [{k: g[k] for k in ("id", "displayName", "roles")} for g in (staff, students, students)]
+    item = f"{flows}/{r.json()['id']}"
+    conflict = admin.patch(item, json={"creationOptions": {"configurations": [
+        {"roleGroup@odata.bind": "roleGroups/staff", "roleGroup": {"id": "students"}}]}})
+    assert conflict.status_code == 400 and conflict.json()["error"]["message"] == (
+        "Properties 'creationOptions.configurations[0].roleGroup@odata.bind' and 'creationOptions.configurations[0].roleGroup' "
+        "name different role groups ('staff' and 'students'): give one of them.")
+    # A flow read and written back keeps its role groups.
+    read = admin.get(item).json()
+    assert admin.patch(item, json={"creationOptions": read["creationOptions"]}).status_code == 204
+    assert [c["roleGroup"]["id"] for c in admin.get(item).json()["creationOptions"]["configurations"]] == ["staff", "students", "students"]

@@ -253,6 +253,55 @@ def _seed_run(api, admin) -> tuple[str, str, str]:
         return run.id, activity.id, flow["id"]
 
 
+def test_a_runs_activities_page_with_top_and_next_links(api, admin):
+    run_id, first_activity, flow_id = _seed_run(api, admin)
+    with api.app.state.sessions() as db:
+        for i in (2, 3):
+            db.add(RunActivity(tenant_id="contoso", run_id=run_id, flow_id=flow_id, display_name=f"Flow {i}", status="completed"))
+        db.commit()
+    activities = f"{BASE}/runs/{run_id}/activities"
+    first = admin.get(f"{activities}?$top=2&$orderby=displayName").json()
+    assert [a["displayName"] for a in first["value"]] == ["Flow", "Flow 2"]
+    assert first["@odata.nextLink"].startswith(f"http://testserver{activities}?$top=2&$orderby=displayName&$skiptoken=")
+    second = admin.get(first["@odata.nextLink"]).json()
+    assert [a["displayName"] for a in second["value"]] == ["Flow 3"] and "@odata.nextLink" not in second
+
+
+def test_expand_star_expands_every_navigation_the_caller_may_read(api, admin):
+    run_id, activity_id, flow_id = _seed_run(api, admin)
+    flow = admin.get(f"{BASE}/inboundFlows/{flow_id}", params={"$expand": "*"})
+    assert flow.status_code == 200, flow.text
+    body = flow.json()
+    assert body["dataConnector"] == {k: v for k, v in admin.get(f"{BASE}/dataConnectors/{body['dataConnector']['id']}").json().items()
+                                     if k != "@odata.context"}
+    assert body["year"]["year"]["code"] == "2026"
+    runs = admin.get(f"{BASE}/runs", params={"$expand": "*"}).json()["value"]
+    assert [a["id"] for a in runs[0]["activities"]] == [activity_id]
+    assert {k: v for k, v in runs[0].items() if k != "activities"} == admin.get(f"{BASE}/runs").json()["value"][0]
+    assert admin.get(f"{BASE}/runs/{run_id}/activities", params={"$expand": "*"}).json()["value"][0]["activity"]["id"] == flow_id
+    assert "sourceSystem" in admin.get(f"{BASE}/dataConnectors", params={"$expand": "*"}).json()["value"][0]
+    # Without the year's permission, * leaves the year out (naming it is still a 403).
+    flows_only = api.client("contoso", ["IndustryData-InboundFlow.Read.All"])
+    limited = flows_only.get(f"{BASE}/inboundFlows/{flow_id}", params={"$expand": "*"})
+    assert limited.status_code == 200 and "year" not in limited.json() and "dataConnector" not in limited.json()
+    assert flows_only.get(f"{BASE}/inboundFlows/{flow_id}", params={"$expand": "*,year"}).status_code == 403
+    # A type without navigations expands nothing.
+    assert set(admin.get(f"{BASE}/years", params={"$expand": "*"}).json()["value"][0]) == set(admin.get(f"{BASE}/years").json()["value"][0])
+
+
+def test_expand_star_on_the_root_expands_each_collection_the_caller_may_read(api, admin):
+    from homeroom.api.resources import COLLECTIONS
+
+    make_source(admin)
+    root = admin.get(BASE, params={"$expand": "*"})
+    assert root.status_code == 200, root.text
+    assert set(root.json()) == {"@odata.context", "@odata.type", "id", *COLLECTIONS}
+    assert [s["displayName"] for s in root.json()["sourceSystems"]] == ["SIS"]
+    assert [g["id"] for g in root.json()["roleGroups"]] == ["staff", "students"]
+    sources_only = api.client("contoso", ["IndustryData-SourceSystem.Read.All"])
+    assert set(sources_only.get(BASE, params={"$expand": "*"}).json()) == {"@odata.context", "@odata.type", "id", "sourceSystems"}
+
+
 def test_runs_activities_and_statistics(api, admin):
     run_id, activity_id, flow_id = _seed_run(api, admin)
     runs = admin.get(f"{BASE}/runs").json()["value"]
@@ -290,6 +339,34 @@ def test_reference_value_bound_with_value_odata_bind(admin):
     wrong = admin.post(f"{BASE}/sourceSystems", json={"displayName": "Wrong", "userMatchingSettings": [{
         "sourceIdentifier": {"value@odata.bind": "referenceDefinitions/RefRole-teacher"}}]})
     assert "is not a RefIdentifierType reference definition" in _error(wrong, 400)
+
+
+def test_a_role_group_written_inline_as_the_sdk_types_it_is_the_same_as_its_bind(api, admin):
+    """UserMatchingSetting(role_group=RoleGroup(id="staff")) serializes as "roleGroup": {"id": "staff"}."""
+    from homeroom.store.models import SourceSystem
+
+    def setting(**group) -> dict:
+        return {"sourceIdentifier": {"code": "username"}, "matchTarget": {"code": "userPrincipalName"}, **group}
+    forms = {"bind": setting(**{"roleGroup@odata.bind": "roleGroups('staff')"}), "inline": setting(roleGroup={"id": "staff"}),
+             "both": setting(**{"roleGroup@odata.bind": "roleGroups/staff", "roleGroup": {"id": "Staff"}}),
+             "echoed": setting(roleGroup={k: v for k, v in admin.get(f"{BASE}/roleGroups/staff").json().items()
+                                          if k in ("id", "displayName", "roles")})}
+    for name, body in forms.items():
+        r = admin.post(f"{BASE}/sourceSystems", json={"displayName": name, "userMatchingSettings": [body]})
+        assert r.status_code == 201, (name, r.text)
+    with api.app.state.sessions() as db:
+        stored = {row.display_name: row.user_matching_settings for row in db.query(SourceSystem)}
+    assert stored["bind"] == [{"priorityOrder": 0, "sourceIdentifier": {"code": "username"},
+                               "matchTarget": {"code": "userPrincipalName"}, "roleGroupId": "staff"}]
+    assert stored["inline"] == stored["both"] == stored["echoed"] == stored["bind"]
+    r = admin.post(f"{BASE}/sourceSystems", json={"displayName": "x", "userMatchingSettings": [
+        setting(**{"roleGroup@odata.bind": "roleGroups/staff", "roleGroup": {"id": "students"}})]})
+    assert _error(r, 400) == ("Properties 'userMatchingSettings[0].roleGroup@odata.bind' and 'userMatchingSettings[0].roleGroup' "
+                              "name different role groups ('staff' and 'students'): give one of them.")
+    r = admin.post(f"{BASE}/sourceSystems", json={"displayName": "x", "userMatchingSettings": [setting(roleGroup={"id": "parents"})]})
+    assert _error(r, 400) == "Invalid value for property 'userMatchingSettings[0].roleGroup': no role group 'parents'."
+    r = admin.post(f"{BASE}/sourceSystems", json={"displayName": "x", "userMatchingSettings": [setting(roleGroup={"name": "staff"})]})
+    assert _error(r, 400) == "Invalid value for property 'userMatchingSettings.roleGroup.id': Field required."
 
 
 def test_expand_needs_the_read_permission_of_what_it_expands(api, admin):

@@ -481,6 +481,27 @@ def test_a_held_run_has_one_graph_status_in_the_run_its_statistics_and_its_activ
     assert [a["status"] for a in activities] == ["unknownFutureValue"]
 
 
+def test_a_held_run_shows_held_to_clients_that_prefer_unknown_enum_members(api, admin):
+    """Graph's evolvable enums: members after unknownFutureValue only for Prefer: include-unknown-enum-members."""
+    _, run_id = _held_run(api, admin)
+    prefer = {"Prefer": "odata.maxpagesize=5, Include-Unknown-Enum-Members"}
+    paths = (f"{BASE}/runs/{run_id}", f"{BASE}/runs/{run_id}/getStatistics", f"{BASE}/runs/getStatistics",
+             f"{BASE}/runs/{run_id}/activities", f"{BASE}/runs")
+    for _ in range(2):  # the second round is answered from the read cache: one client's answer is not another's
+        plain = [admin.get(p) for p in paths]
+        asked = [admin.get(p, headers=prefer) for p in paths]
+        assert [r.headers.get("preference-applied") for r in plain] == [None] * 5
+        assert [r.headers.get("preference-applied") for r in asked] == ["include-unknown-enum-members"] * 5
+        run, statistics, latest, activities, runs = (r.json() for r in asked)
+        assert (run["status"], statistics["status"], latest["status"], runs["value"][0]["status"]) == ("held",) * 4
+        assert [a["status"] for a in statistics["activityStatistics"]] == ["held"]
+        assert [a["status"] for a in activities["value"]] == ["held"]
+        assert run["blockingError"]["code"] == "RunHeld"
+        assert [r.json()["status"] for r in plain[:3]] == ["unknownFutureValue"] * 3
+        assert plain[3].json()["value"][0]["status"] == "unknownFutureValue"
+    assert admin.get(f"{BASE}/runs/nope", headers=prefer).headers.get("preference-applied") is None
+
+
 def test_a_connector_of_a_cli_flow_shows_its_file_format_code_and_refuses_other_formats(api, admin, settings):
     """``homeroom run --format sds-v2.1`` stores the fileFormat code, so the API shows it and uploads are checked."""
     Runner("contoso", settings=settings, sessions=api.app.state.sessions).run(SAMPLE, flow_name="cli", year="2026",
