@@ -49,8 +49,8 @@ def run_validation(sessions: sessionmaker[Session], store: Any, settings: Settin
         operation.status, operation.last_action = OperationStatus.running, utcnow()
         tenant_id = operation.tenant_id
     try:
-        errors, warnings, validated = validate_session(sessions, store, settings, tenant_id=tenant_id, operation_id=operation_id,
-                                                       connector_id=connector_id, session_id=session_id)
+        found = validate_session(sessions, store, settings, tenant_id=tenant_id, operation_id=operation_id,
+                                 connector_id=connector_id, session_id=session_id)
     except Exception as exc:  # noqa: BLE001 - the operation reports it; the server keeps going
         log.exception("validation %s failed", operation_id)
         with sessions.begin() as db:
@@ -58,8 +58,8 @@ def run_validation(sessions: sessionmaker[Session], store: Any, settings: Settin
                              detail=f"The validation could not be carried out: {_describe(exc)}")
         return
     with sessions.begin() as db:
-        operation = finish_operation(db, operation_id, status=OperationStatus.succeeded, detail=None)
-        operation.errors, operation.warnings, operation.validated_files = errors, warnings, validated
+        operation = finish_operation(db, operation_id, status=OperationStatus.succeeded, detail=found.detail)
+        operation.errors, operation.warnings, operation.validated_files = found.errors, found.warnings, found.validated_files
 
 
 # --- runs ---------------------------------------------------------------------------------------------------------
