@@ -82,8 +82,8 @@ def current_session(db: Session, *, connector: DataConnector, store: Any, settin
 def claim_session(db: Session, *, connector: DataConnector) -> str | None:
     """Take the connector's active session for a validation (a second validate finds none); its id, or None."""
     if connector.kind != FILE_CONNECTOR:
-        raise UploadSessionError(f"dataConnector '{connector.id}' is a {connector.kind}: Homeroom validates the uploads of "
-                                 "azureDataLakeConnector connectors; OneRoster API connectors are checked when a run reads them.")
+        raise UploadSessionError(f"dataConnector '{connector.id}' is a {connector.kind}; only an azureDataLakeConnector has "
+                                 "uploads to validate (a OneRoster API connector's validate checks its credential).")
     session = db.scalars(select(UploadSession).where(
         UploadSession.connector_id == connector.id, UploadSession.state == "active").order_by(UploadSession.created.desc())).first()
     if session is None:
