@@ -94,6 +94,9 @@ class Settings(BaseSettings):
         description="The base URL clients reach `homeroom serve` at (e.g. `https://homeroom.example.org` behind a TLS proxy), "
         "used in upload session URLs.",
     )
+    connector_check_timeout_seconds: float = Field(
+        default=10.0, description="How long a OneRoster connector's validate waits for each answer of the SIS (token, /orgs).",
+    )
     upload_session_hours: float = Field(default=14.0, description="How long an upload session (its signed URL) accepts files.")
     upload_container_extra_hours: float = Field(
         default=34.0, description="How long an unvalidated upload container is kept after its session expired, then destroyed.",

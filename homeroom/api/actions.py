@@ -6,6 +6,7 @@ resource the client polls.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Iterator
 
@@ -21,7 +22,7 @@ from homeroom.errors import NotFoundError
 from homeroom.runs import Runner, jobs
 from homeroom.runs.folders import findings_path
 from homeroom.store import service
-from homeroom.store.models import iso, utc
+from homeroom.store.models import API_CONNECTOR, iso, utc
 from homeroom.uploads.sas import session_url
 from homeroom.uploads.sessions import current_session
 
@@ -82,11 +83,15 @@ def add_action_routes(router: APIRouter) -> None:
         def work(db, principal):
             connector = DATA_CONNECTORS.get(db=db, tenant_id=principal.tenant_id, key=key)
             location = INDUSTRY_DATA.url(request, f"dataConnectors/{connector.id}")
+            if connector.kind == API_CONNECTOR:  # a OneRoster connector's validate checks its credential
+                operation = jobs.begin_credential_check(db, connector=connector, location=location)
+                return operation.id, partial(jobs.run_credential_check, state.sessions, state.settings,
+                                             operation_id=operation.id, connector_id=connector.id)
             operation, session_id = jobs.begin_validation(db, connector=connector, location=location)
-            return operation.id, connector.id, session_id
-        operation_id, connector_id, session_id = await call(request, UPLOAD, work)
-        state.executor.submit("validations", jobs.run_validation, state.sessions, state.blob_store, state.settings,
-                              operation_id=operation_id, connector_id=connector_id, session_id=session_id)
+            return operation.id, partial(jobs.run_validation, state.sessions, state.blob_store, state.settings,
+                                         operation_id=operation.id, connector_id=connector.id, session_id=session_id)
+        operation_id, job = await call(request, UPLOAD, work)
+        state.executor.submit("validations", job)
         return Response(status_code=202, headers={"Location": _operation_url(request, operation_id)})
 
     async def validate_flow_connector(request: Request, key: str) -> Response:
@@ -162,7 +167,9 @@ def add_action_routes(router: APIRouter) -> None:
                                                             "schema": {"type": "boolean"}}]})
     router.add_api_route(f"{INDUSTRY_DATA.base}/dataConnectors/{{key}}/validate", validate, methods=["POST"], tags=["dataConnectors"],
                          summary="Validate the uploaded files", status_code=202, response_class=Response,
-                         responses={202: {"description": "Accepted; Location is the fileValidateOperation"}}, description=desc)
+                         responses={202: {"description": "Accepted; Location is the fileValidateOperation (for a "
+                                                         "oneRosterApiDataConnector, the longRunningOperation of its credential check)"}},
+                         description=desc)
     router.add_api_route(f"{INDUSTRY_DATA.base}/inboundFlows/{{key}}/dataConnector/validate", validate_flow_connector, methods=["POST"],
                          tags=["inboundFlows"], summary="Validate the uploaded files of a flow's connector", status_code=202,
                          response_class=Response, responses={202: {"description": "Accepted"}}, description=desc)

@@ -1,8 +1,8 @@
 """The work a server accepts on a client's request and carries out in the background, each with its operation:
-validating an upload session, a run, the approval of a held run.
+validating an upload session, checking a OneRoster connector's credential, a run, the approval of a held run.
 
 Each ``begin_*`` function checks and records what was asked (in the caller's transaction) and returns what the
-matching job needs; the job (``run_validation``, ``execute_run``, ``approve_run``) is handed to an executor and
+matching job needs; the job (``run_validation``, ``run_credential_check``, ``execute_run``, ``approve_run``) is handed to an executor and
 finishes the operation. The API only maps requests to these; the CLI and later a dashboard or a worker use them
 the same way.
 """
@@ -14,13 +14,14 @@ from typing import Any, Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from homeroom.errors import NotFoundError, RunNotHeld
+from homeroom.errors import ExternalError, NotFoundError, RunNotHeld
+from homeroom.inbound.oneroster_auth import OAUTH1, OAUTH2, OneRosterCredential, check_connection
 from homeroom.model.statuses import OperationStatus, RunStatus
 from homeroom.runs.engine import Runner
-from homeroom.runs.operations import RUN_OPERATION, VALIDATE_OPERATION, finish_operation, start_operation
+from homeroom.runs.operations import CHECK_OPERATION, RUN_OPERATION, VALIDATE_OPERATION, finish_operation, start_operation
 from homeroom.runs.scheduler import check_start_limit, start_run
 from homeroom.settings import Settings
-from homeroom.store.models import DataConnector, Operation, Run, utcnow
+from homeroom.store.models import DataConnector, Operation, Run, iso, utcnow
 from homeroom.uploads.sessions import claim_session, validate_session
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,22 @@ log = logging.getLogger(__name__)
 
 def _describe(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
+
+
+def _running(sessions: sessionmaker[Session], operation_id: str) -> str:
+    """Mark an accepted operation running; returns its tenant."""
+    with sessions.begin() as db:
+        operation = db.get(Operation, operation_id)
+        operation.status, operation.last_action = OperationStatus.running, utcnow()
+        return operation.tenant_id
+
+
+def _could_not(sessions: sessionmaker[Session], operation_id: str, work: str, exc: Exception) -> None:
+    """End an operation ``failed`` because ``work`` broke unexpectedly (logged; the server keeps going)."""
+    log.exception("%s %s failed", work, operation_id)
+    with sessions.begin() as db:
+        finish_operation(db, operation_id, status=OperationStatus.failed,
+                         detail=f"The {work} could not be carried out: {_describe(exc)}")
 
 
 # --- validation of an upload session ----------------------------------------------------------------------------
@@ -44,22 +61,55 @@ def begin_validation(db: Session, *, connector: DataConnector, location: str, ow
 def run_validation(sessions: sessionmaker[Session], store: Any, settings: Settings, *, operation_id: str, connector_id: str,
                    session_id: str | None) -> None:
     """Carry out a validation (``homeroom.uploads.sessions.validate_session``) and finish its operation."""
-    with sessions.begin() as db:
-        operation = db.get(Operation, operation_id)
-        operation.status, operation.last_action = OperationStatus.running, utcnow()
-        tenant_id = operation.tenant_id
+    tenant_id = _running(sessions, operation_id)
     try:
-        errors, warnings, validated = validate_session(sessions, store, settings, tenant_id=tenant_id, operation_id=operation_id,
-                                                       connector_id=connector_id, session_id=session_id)
-    except Exception as exc:  # noqa: BLE001 - the operation reports it; the server keeps going
-        log.exception("validation %s failed", operation_id)
-        with sessions.begin() as db:
-            finish_operation(db, operation_id, status=OperationStatus.failed,
-                             detail=f"The validation could not be carried out: {_describe(exc)}")
+        found = validate_session(sessions, store, settings, tenant_id=tenant_id, operation_id=operation_id,
+                                 connector_id=connector_id, session_id=session_id)
+    except Exception as exc:  # noqa: BLE001 - the operation reports it
+        _could_not(sessions, operation_id, "validation", exc)
         return
     with sessions.begin() as db:
-        operation = finish_operation(db, operation_id, status=OperationStatus.succeeded, detail=None)
-        operation.errors, operation.warnings, operation.validated_files = errors, warnings, validated
+        operation = finish_operation(db, operation_id, status=OperationStatus.succeeded, detail=found.detail)
+        operation.errors, operation.warnings, operation.validated_files = found.errors, found.warnings, found.validated_files
+
+
+# --- the credential check of a OneRoster API connector -------------------------------------------------------------
+def begin_credential_check(db: Session, *, connector: DataConnector, location: str) -> Operation:
+    """``validate`` of a OneRoster API connector: record the ``longRunningOperation`` of its credential check."""
+    return start_operation(db, tenant_id=connector.tenant_id, kind=CHECK_OPERATION, location=location,
+                           status=OperationStatus.notStarted)
+
+
+def _checked(connector: DataConnector) -> tuple[str, OneRosterCredential]:
+    """The connector's base URL and credential (with its secret), as a check uses and compares them."""
+    settings, stored = connector.settings or {}, (connector.settings or {}).get("credential") or {}
+    kind = OAUTH1 if str(stored.get("@odata.type", "")).endswith(OAUTH1) else OAUTH2
+    return settings.get("baseUrl") or "", OneRosterCredential(
+        kind=kind, client_id=stored.get("clientId") or "", client_secret=(connector.secrets or {}).get("clientSecret") or "",
+        token_url=stored.get("tokenUrl"), scope=stored.get("scope"))
+
+
+def run_credential_check(sessions: sessionmaker[Session], settings: Settings, *, operation_id: str, connector_id: str) -> None:
+    """Sign in to the connector's OneRoster API and read one org; record ``credential.isValid`` (and, when it passed,
+    ``lastValidDateTime``) and finish the operation: ``succeeded``, or ``failed`` with what failed in words."""
+    _running(sessions, operation_id)
+    try:
+        with sessions.begin() as db:
+            base_url, credential = _checked(db.get(DataConnector, connector_id))
+        detail, valid = check_connection(base_url, credential, timeout=settings.connector_check_timeout_seconds), True
+    except ExternalError as exc:
+        detail, valid = f"The credential check failed: {exc.message}", False
+    except Exception as exc:  # noqa: BLE001 - the operation reports it
+        _could_not(sessions, operation_id, "credential check", exc)
+        return
+    with sessions.begin() as db:
+        connector = db.get(DataConnector, connector_id)
+        if connector is not None and _checked(connector) == (base_url, credential):  # not changed meanwhile
+            stored = dict(connector.settings["credential"], isValid=valid)
+            if valid:
+                stored["lastValidDateTime"] = iso(utcnow())
+            connector.settings = {**connector.settings, "credential": stored}
+        finish_operation(db, operation_id, status=OperationStatus.succeeded if valid else OperationStatus.failed, detail=detail)
 
 
 # --- runs ---------------------------------------------------------------------------------------------------------

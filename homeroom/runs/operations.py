@@ -17,8 +17,9 @@ from homeroom.model.statuses import FINISHED_OPERATION, OperationStatus
 from homeroom.runs.recovery import owner_alive, owner_id
 from homeroom.store.models import Operation, utc, utcnow
 
-#: The kinds of operation: Graph's types.
+#: The kinds of operation: Graph's types (a OneRoster connector's validate, a credential check, is a plain one).
 RUN_OPERATION, VALIDATE_OPERATION = "longRunningOperation", "fileValidateOperation"
+CHECK_OPERATION = RUN_OPERATION
 
 
 def start_operation(db: Session, *, tenant_id: str, kind: str, location: str,

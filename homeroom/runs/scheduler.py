@@ -4,8 +4,9 @@ Documented (spec §1.13.4, §1.16): runs happen automatically every 12 hours; ``
 at most 5 successful ones per 12 hours; an on-demand run makes the next scheduled run be skipped when that is
 due within 10 hours. Homeroom's choices where Microsoft documents none: a refused start answers 409 with
 ``RunStartLimitReached`` (the message says when the next start is allowed), ``RunInProgress`` while a run of the
-tenant is running, ``NothingToRun`` when no active flow has validated data; the first scheduled run of a tenant
-is due one interval after the tenant was created. Every figure is a setting (``docs/configuration.md``).
+tenant is running, ``NothingToRun`` when no active flow has validated data (its message names each flow and why:
+expired, not ready and why, not yet effective, no validated data); the first scheduled run of a tenant is due one
+interval after the tenant was created. Every figure is a setting (``docs/configuration.md``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from homeroom.errors import NothingToRun, RunError, RunStartLimitReached
 from homeroom.model.statuses import SUCCESSFUL_RUN
 from homeroom.runs.engine import Runner
 from homeroom.runs.housekeeping import housekeep
-from homeroom.runs.readiness import readiness_status
+from homeroom.runs.readiness import not_ready_reason, readiness_status
 from homeroom.settings import Settings
 from homeroom.store.models import FILE_FLOW, InboundFlow, Run, Tenant, utc, utcnow
 
@@ -45,6 +46,28 @@ def flows_to_run(db: Session, tenant_id: str, now: datetime | None = None) -> li
     return chosen
 
 
+def nothing_to_run(db: Session, tenant_id: str, now: datetime | None = None) -> str:
+    """Why no flow of the tenant has data to run now: one reason per flow, in words (``NothingToRun``'s message)."""
+    now = now or utcnow()
+    reasons = []
+    for flow in db.scalars(select(InboundFlow).where(InboundFlow.tenant_id == tenant_id).order_by(InboundFlow.display_name)):
+        name, status = f"inbound flow '{flow.display_name}'", readiness_status(flow, now)
+        if status == "expired":
+            reasons.append(f"{name} expired at {utc(flow.expiration):%Y-%m-%dT%H:%M:%SZ}")
+        elif status == "notReady":
+            reasons.append(f"{name} is notReady: {not_ready_reason(flow)}")
+        elif utc(flow.effective) > now:
+            reasons.append(f"{name} is not effective until {utc(flow.effective):%Y-%m-%dT%H:%M:%SZ}")
+        elif flow.kind != FILE_FLOW:
+            reasons.append(f"{name} reads a OneRoster API, which runs do not read yet")
+        else:
+            reasons.append(f"{name} has no validated data: upload files to the upload session of dataConnector "
+                           f"'{flow.connector_id}' and validate them")
+    if not reasons:
+        return "No inbound flow has data to run: the tenant has no inbound flows; create one first."
+    return "No inbound flow has data to run: " + "; ".join(reasons) + "."
+
+
 def check_start_limit(db: Session, tenant_id: str, settings: Settings, now: datetime | None = None) -> None:
     """Refuse a ``runs/start`` beyond the allowed successful on-demand runs in the window."""
     now = now or utcnow()
@@ -64,8 +87,7 @@ def start_run(db: Session, runner: Runner, *, trigger: str, now: datetime | None
     Refused with ``NothingToRun``, or ``RunInProgress`` (from the runner) while another run is running or held."""
     flows = flows_to_run(db, runner.tenant, now)
     if not any(package for _flow, package, _format in flows):
-        raise NothingToRun("No active inbound flow has validated data to run: upload files to a connector's upload "
-                           "session and validate them first.")
+        raise NothingToRun(nothing_to_run(db, runner.tenant, now))
     return runner.start(db, flows, trigger=trigger, started=now)
 
 

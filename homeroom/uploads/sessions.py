@@ -9,6 +9,10 @@ Inferred (spec Appendix C), labelled as such: without ``resetSession`` the curre
 valid; a validation with blocking errors still ends ``succeeded`` (the verdict is in ``errors``); after validate
 the container is consumed and the next ``getUploadSession`` makes a new one.
 
+Homeroom's choice where ``fileFormat`` is not set (Microsoft documents it as optional on create): validation detects
+the format, and a successful validation makes the detected code the connector's ``fileFormat``; the operation's
+``statusDetail`` says so (``DETECTED_FORMAT``). Later uploads must then be of that format.
+
 Homeroom's own codes for what Microsoft does not document: ``UploadSessionNotFound`` (validate without a session),
 ``UploadSessionExpired`` (validate after the session expired; nothing is kept), ``FileFormatMismatch`` (the files
 are of another format than the connector's ``fileFormat``), and the basic-validation rule codes of
@@ -20,14 +24,14 @@ from __future__ import annotations
 import shutil
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeroom.errors import UploadSessionError
-from homeroom.inbound.formats import formats_of_code
+from homeroom.inbound.formats import FORMATS, formats_of_code
 from homeroom.settings import Settings
 from homeroom.store.models import FILE_CONNECTOR, DataConnector, UploadSession, utc, utcnow
 from homeroom.store.references import tenant_reference_data
@@ -36,6 +40,19 @@ from homeroom.validate import validate_package
 
 #: Packages kept per connector: the current one and the one before (a run may still be reading it).
 KEEP_PACKAGES = 2
+
+#: The validate operation's ``statusDetail`` when a connector without a fileFormat took the detected one.
+DETECTED_FORMAT = "The connector had no fileFormat: the files were detected as {code}, which is now the connector's fileFormat."
+
+
+class SessionValidation(NamedTuple):
+    """What a validation found: Graph's errors and warnings, the validated files (none when there are errors) and
+    a detail for the operation's ``statusDetail`` (None when there is nothing to add)."""
+
+    errors: list[dict]
+    warnings: list[dict]
+    validated_files: list[str]
+    detail: str | None = None
 
 
 def current_session(db: Session, *, connector: DataConnector, store: Any, settings: Settings, reset: bool,
@@ -65,8 +82,8 @@ def current_session(db: Session, *, connector: DataConnector, store: Any, settin
 def claim_session(db: Session, *, connector: DataConnector) -> str | None:
     """Take the connector's active session for a validation (a second validate finds none); its id, or None."""
     if connector.kind != FILE_CONNECTOR:
-        raise UploadSessionError(f"dataConnector '{connector.id}' is a {connector.kind}: Homeroom validates the uploads of "
-                                 "azureDataLakeConnector connectors; OneRoster API connectors are checked when a run reads them.")
+        raise UploadSessionError(f"dataConnector '{connector.id}' is a {connector.kind}; only an azureDataLakeConnector has "
+                                 "uploads to validate (a OneRoster API connector's validate checks its credential).")
     session = db.scalars(select(UploadSession).where(
         UploadSession.connector_id == connector.id, UploadSession.state == "active").order_by(UploadSession.created.desc())).first()
     if session is None:
@@ -100,13 +117,12 @@ def findings_to_errors(findings: pl.DataFrame) -> tuple[list[dict], list[dict]]:
 
 
 def validate_session(sessions: sessionmaker[Session], store: Any, settings: Settings, *, tenant_id: str, operation_id: str,
-                     connector_id: str, session_id: str | None) -> tuple[list[dict], list[dict], list[str]]:
-    """Validate a claimed session: materialize its container, run the basic checks, keep the package if it passed.
-
-    Returns Graph's errors and warnings and the validated files (none when there are errors)."""
+                     connector_id: str, session_id: str | None) -> SessionValidation:
+    """Validate a claimed session: materialize its container, run the basic checks, keep the package if it passed;
+    a connector without a fileFormat takes the detected one."""
     if session_id is None:
-        return [public_error("UploadSessionNotFound", "The connector has no upload session with files to validate; call "
-                             "getUploadSession, upload the files, then validate.", None)], [], []
+        return SessionValidation([public_error("UploadSessionNotFound", "The connector has no upload session with files to validate; call "
+                             "getUploadSession, upload the files, then validate.", None)], [], [])
     with sessions.begin() as db:
         session, connector = db.get(UploadSession, session_id), db.get(DataConnector, connector_id)
         expired = utc(session.session_expires) <= utcnow()
@@ -116,8 +132,9 @@ def validate_session(sessions: sessionmaker[Session], store: Any, settings: Sett
             session.state = "destroyed"
     if expired:
         store.delete_container(session_id)
-        return [public_error("UploadSessionExpired", f"The upload session expired at {expires:%Y-%m-%dT%H:%M:%SZ} and its files "
-                             "were discarded; get a new upload session and upload the files again.", None)], [], []
+        return SessionValidation([public_error("UploadSessionExpired", f"The upload session expired at {expires:%Y-%m-%dT%H:%M:%SZ} "
+                                               "and its files were discarded; get a new upload session and upload the files "
+                                               "again.", None)], [], [])
     dest = settings.data_dir / "packages" / tenant_id / connector_id / operation_id
     dest.parent.mkdir(parents=True, exist_ok=True)
     store.materialize(session_id, dest)  # moves the container's files; the container is gone after this
@@ -132,13 +149,17 @@ def validate_session(sessions: sessionmaker[Session], store: Any, settings: Sett
                                    f"fileFormat is {file_format}; upload {file_format} files or change the connector.", None))
     if errors:
         shutil.rmtree(dest, ignore_errors=True)
-        return errors, warnings, []
+        return SessionValidation(errors, warnings, [])
+    detail = None
     with sessions.begin() as db:
         connector = db.get(DataConnector, connector_id)
         connector.current_package, connector.current_package_format = str(dest), result.format
         connector.current_package_validated = utcnow()
+        if connector.file_format is None and result.format:
+            connector.file_format = FORMATS[result.format].file_format_code
+            detail = DETECTED_FORMAT.format(code=connector.file_format)
     _prune(dest.parent, keep=dest)
-    return errors, warnings, result.recognised
+    return SessionValidation(errors, warnings, result.recognised, detail)
 
 
 def _prune(folder: Path, keep: Path) -> None:

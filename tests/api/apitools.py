@@ -96,6 +96,20 @@ def make_file_connector(client: Client, source_id: str, name: str = "CSV connect
     return r.json()
 
 
+def make_api_connector(client: Client, source_id: str, base_url: str = "https://sis.example/ims/oneroster/v1p1",
+                       credential: dict | None = None, name: str = "API") -> dict:
+    """A OneRoster API connector (an OAuth 2 client-credentials credential unless ``credential`` is given)."""
+    r = client.post(f"{BASE}/dataConnectors", json={
+        "@odata.type": "#microsoft.graph.industryData.oneRosterApiDataConnector", "displayName": name,
+        "sourceSystem@odata.bind": f"{BASE}/sourceSystems/{source_id}", "apiFormat": "oneRoster",
+        "baseUrl": base_url, "apiVersion": "1.1", "isDemographicsEnabled": False,
+        "isFlagsEnabled": False, "isContactsEnabled": False,
+        "credential": credential or {"@odata.type": "#microsoft.graph.industryData.oAuth2ClientCredential", "displayName": "c",
+                                     "clientId": "id", "clientSecret": "s", "tokenUrl": "https://sis.example/token"}})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
 @contextmanager
 def live_server(api: Api) -> Iterator[int]:
     """The app under uvicorn on 127.0.0.1:<free port> in a thread (for clients that need real HTTP); yields the port."""

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from apitools import BASE, Api, Client, make_file_connector, make_source, make_year
+from apitools import BASE, Api, Client, make_api_connector, make_file_connector, make_source, make_year
 from pgtools import database_settings
 
 from homeroom.api.statistics import run_statistics
@@ -114,19 +114,11 @@ def test_upload_session_permissions_tenants_and_connector_types(api, admin):
     assert other.get(f"{BASE}/dataConnectors/{connector_id}/getUploadSession").status_code == 404
     assert other.post(f"{BASE}/dataConnectors/{connector_id}/validate").status_code == 404
 
-    source = make_source(admin, "OneRoster SIS")
-    r = admin.post(f"{BASE}/dataConnectors", json={
-        "@odata.type": "#microsoft.graph.industryData.oneRosterApiDataConnector", "displayName": "API",
-        "sourceSystem@odata.bind": f"{BASE}/sourceSystems/{source['id']}", "apiFormat": "oneRoster",
-        "baseUrl": "https://sis.example/ims/oneroster/v1p1", "apiVersion": "1.1", "isDemographicsEnabled": False,
-        "isFlagsEnabled": False, "isContactsEnabled": False,
-        "credential": {"@odata.type": "#microsoft.graph.industryData.oAuth2ClientCredential", "displayName": "c",
-                       "clientId": "id", "clientSecret": "s", "tokenUrl": "https://sis.example/token"}})
-    assert r.status_code == 201, r.text
-    refused = admin.get(f"{BASE}/dataConnectors/{r.json()['id']}/getUploadSession")
+    api_connector = make_api_connector(admin, make_source(admin, "OneRoster SIS")["id"])["id"]
+    refused = admin.get(f"{BASE}/dataConnectors/{api_connector}/getUploadSession")
     assert refused.status_code == 400
     assert refused.json()["error"]["message"] == (
-        f"dataConnector '{r.json()['id']}' is a oneRosterApiDataConnector; only an azureDataLakeConnector takes uploads.")
+        f"dataConnector '{api_connector}' is a oneRosterApiDataConnector; only an azureDataLakeConnector takes uploads.")
 
 
 def test_validate_accepts_microsofts_sample_and_makes_it_the_connectors_package(api, admin):
@@ -262,6 +254,88 @@ def test_runs_start_refusals(api, admin):
     assert refused.json()["error"]["code"] == "RunStartLimitReached"
     assert refused.json()["error"]["message"].startswith(
         "At most 1 successful on-demand runs are allowed per 12 hours; the next runs/start is allowed at ")
+
+
+def _flow(client: Client, name: str, connector_id: str, year_id: str, kind: str = "inboundFileFlow", **times: str) -> dict:
+    r = client.post(f"{BASE}/inboundFlows", json={
+        "@odata.type": f"#microsoft.graph.industryData.{kind}", "displayName": name, "dataDomain": "educationRostering",
+        "effectiveDateTime": "2020-01-01T00:00:00Z", **times,
+        "dataConnector@odata.bind": f"{BASE}/dataConnectors/{connector_id}", "year@odata.bind": f"{BASE}/years/{year_id}"})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_a_connector_created_as_microsoft_documents_it_takes_the_detected_format_and_runs(api, admin):
+    source, year = make_source(admin), make_year(admin)
+    # Microsoft's create page: displayName is the only settable, required property (and the source system binds).
+    r = admin.post(f"{BASE}/dataConnectors", json={
+        "@odata.type": "#microsoft.graph.industryData.azureDataLakeConnector", "displayName": "CSV connector",
+        "sourceSystem@odata.bind": f"https://graph.microsoft.com/beta/external/industryData/sourceSystems('{source['id']}')"})
+    assert r.status_code == 201, r.text
+    connector = r.json()
+    assert connector["fileFormat"] is None
+    flow = _flow(admin, "Inbound rostering flow", connector["id"], year["id"])
+    assert flow["readinessStatus"] == "ready", "a connector without a format is ready to receive uploads"
+
+    s = session(admin, connector["id"])
+    upload(api, s["containerId"], sorted(SAMPLE.glob("*.csv")))
+    op = validate(admin, connector["id"])
+    assert (op["status"], op["errors"], op["warnings"], op["validatedFiles"]) == ("succeeded", [], [], SAMPLE_FILES)
+    assert op["statusDetail"] == ("The connector had no fileFormat: the files were detected as schoolDataSyncV2Rev1, "
+                                  "which is now the connector's fileFormat.")
+    assert admin.get(f"{BASE}/dataConnectors/{connector['id']}").json()["fileFormat"] == {
+        "@odata.type": "#microsoft.graph.industryData.fileFormatReferenceValue", "code": "schoolDataSyncV2Rev1"}
+
+    started = admin.post(f"{BASE}/runs/start")
+    assert started.status_code == 202, started.text
+    op = wait(admin, started.headers["Location"])
+    assert op["status"] == "succeeded", op
+    run_id = op["resourceLocation"].rsplit("/", 1)[1]
+    assert admin.get(f"{BASE}/runs/{run_id}").json()["status"] == "completed"
+    activities = admin.get(f"{BASE}/runs/{run_id}/activities").json()["value"]
+    assert [(a["displayName"], a["status"]) for a in activities] == [("Inbound rostering flow", "completed")]
+
+    # Once adopted, the format is the connector's: a package of another format is checked as one and refused.
+    s = session(admin, connector["id"])
+    upload(api, s["containerId"], sorted((Path(__file__).parents[1] / "fixtures" / "microsoft" / "sds-v1-25-users").glob("*.csv")))
+    op = validate(admin, connector["id"])
+    assert {e["code"] for e in op["errors"]} == {"RequiredFileNotFound"} and op["statusDetail"] is None
+    assert admin.get(f"{BASE}/dataConnectors/{connector['id']}").json()["fileFormat"]["code"] == "schoolDataSyncV2Rev1"
+
+
+def test_runs_start_refusals_name_each_flow_and_the_reason(api, admin):
+    nothing = admin.post(f"{BASE}/runs/start")
+    assert nothing.status_code == 409
+    assert nothing.json()["error"] == {**nothing.json()["error"], "code": "NothingToRun", "message":
+                                       "No inbound flow has data to run: the tenant has no inbound flows; create one first."}
+
+    source, year = make_source(admin), make_year(admin)
+    connector = make_file_connector(admin, source["id"])
+    _flow(admin, "A waiting", connector["id"], year["id"])
+    _flow(admin, "B expired", connector["id"], year["id"], expirationDateTime="2021-06-30T00:00:00Z")
+    _flow(admin, "C later", connector["id"], year["id"], effectiveDateTime="2099-01-01T00:00:00Z")
+    api_connector = make_api_connector(admin, make_source(admin, "OneRoster SIS")["id"])["id"]
+    _flow(admin, "D api", api_connector, year["id"], kind="inboundApiFlow")
+    _flow(admin, "E no secret", api_connector, year["id"], kind="inboundApiFlow")
+    from homeroom.store.models import DataConnector, InboundFlow
+    with api.app.state.sessions.begin() as db:  # a connector whose secret is gone (as an old database may hold)
+        twin = db.get(DataConnector, api_connector)
+        copy = DataConnector(tenant_id=twin.tenant_id, kind=twin.kind, display_name="API without secret",
+                             source_system_id=twin.source_system_id, settings=twin.settings, secrets={})
+        db.add(copy)
+        db.flush()
+        db.query(InboundFlow).filter(InboundFlow.display_name == "E no secret").one().connector_id = copy.id
+        copy_id = copy.id
+
+    refused = admin.post(f"{BASE}/runs/start")
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "NothingToRun"
+    assert refused.json()["error"]["message"] == (
+        f"No inbound flow has data to run: inbound flow 'A waiting' has no validated data: upload files to the upload "
+        f"session of dataConnector '{connector['id']}' and validate them; inbound flow 'B expired' expired at "
+        "2021-06-30T00:00:00Z; inbound flow 'C later' is not effective until 2099-01-01T00:00:00Z; inbound flow 'D api' "
+        "reads a OneRoster API, which runs do not read yet; inbound flow 'E no secret' is notReady: its dataConnector "
+        f"'{copy_id}' has no credential.clientSecret.")
 
 
 def test_a_flow_without_validated_data_is_skipped_in_a_run_of_others(api, admin, monkeypatch):
