@@ -26,6 +26,8 @@ from homeroom.errors import NotFoundError
 
 
 def options(request: Request) -> odata.QueryOptions:
+    """The request's OData options, refused (400) beyond the bounds of ``homeroom.api.odata``."""
+    odata.check_query_length(request.url.query)
     return odata.QueryOptions.from_query(dict(request.query_params))
 
 

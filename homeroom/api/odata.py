@@ -227,8 +227,10 @@ class QueryOptions:
 
     @classmethod
     def from_query(cls, params: dict[str, str]) -> "QueryOptions":
-        """Parse the ``$``-options of a query string (with or without the ``$``, any case)."""
+        """Parse the ``$``-options of a query string (with or without the ``$``, any case), within ``LIMITS``."""
         opts = cls()
+        for raw, value in params.items():
+            _within_limits(raw.lstrip("$").lower(), raw, value)
         known = {"top", "skip", "count", "filter", "orderby", "select", "expand", "search", "skiptoken", "format"}
         for raw, value in params.items():
             name = raw.lstrip("$").lower()
@@ -264,6 +266,34 @@ class QueryOptions:
             elif name == "search":
                 opts.search = value.strip('"')
         return opts
+
+
+#: Bounds on what one request may ask for (a client asking for more is refused with 400 before any work):
+#: every industryData type has fewer than 20 properties and navigations.
+MAX_QUERY_CHARS = 4096
+MAX_LIST_ITEMS = 32
+MAX_FILTER_CHARS = 2000
+
+
+def _within_limits(name: str, raw: str, value: str) -> None:
+    """Refuse an option that asks for more than a request may: too long, too many or repeated items."""
+    if name == "filter" and len(value) > MAX_FILTER_CHARS:
+        raise BadRequest(f"Query option '{raw}' is longer than {MAX_FILTER_CHARS} characters.")
+    if name in ("select", "expand", "orderby"):
+        items = [s.strip().split("(")[0].split()[0] for s in value.split(",") if s.strip()]
+        if len(items) > MAX_LIST_ITEMS:
+            raise BadRequest(f"Query option '{raw}' lists {len(items)} items; at most {MAX_LIST_ITEMS} are accepted.")
+        seen: set[str] = set()
+        for item in items:
+            if item.lower() in seen:
+                raise BadRequest(f"Query option '{raw}' names '{item}' more than once.")
+            seen.add(item.lower())
+
+
+def check_query_length(query: str) -> None:
+    """Refuse a query string longer than ``MAX_QUERY_CHARS``."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise BadRequest(f"The query string is longer than {MAX_QUERY_CHARS} characters.")
 
 
 def filter_and_sort(items: list[dict], opts: QueryOptions, properties: frozenset[str]) -> list[dict]:
