@@ -33,13 +33,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from homeroom.errors import UploadSessionError
 from homeroom.inbound.formats import FORMATS, formats_of_code
 from homeroom.settings import Settings
-from homeroom.store.models import FILE_CONNECTOR, DataConnector, UploadSession, utc, utcnow
+from homeroom.store.models import FILE_CONNECTOR, DataConnector, Operation, UploadSession, utc, utcnow
 from homeroom.store.references import tenant_reference_data
 from homeroom.validate import validate_package
 
 
-#: Packages kept per connector: the current one and the one before (a run may still be reading it).
-KEEP_PACKAGES = 2
 
 #: The validate operation's ``statusDetail`` when a connector without a fileFormat took the detected one.
 DETECTED_FORMAT = "The connector had no fileFormat: the files were detected as {code}, which is now the connector's fileFormat."
@@ -153,20 +151,26 @@ def validate_session(sessions: sessionmaker[Session], store: Any, settings: Sett
     detail = None
     with sessions.begin() as db:
         connector = db.get(DataConnector, connector_id)
+        previous = connector.current_package
         connector.current_package, connector.current_package_format = str(dest), result.format
         connector.current_package_validated = utcnow()
         if connector.file_format is None and result.format:
             connector.file_format = FORMATS[result.format].file_format_code
             detail = DETECTED_FORMAT.format(code=connector.file_format)
-    _prune(dest.parent, keep=dest)
+        # Package folders are named after their validation: those still validating are not to be pruned.
+        validating = set(db.scalars(select(Operation.id).where(
+            Operation.tenant_id == tenant_id, Operation.status.in_(("notStarted", "running")))))
+    _prune(dest.parent, keep={dest, *([Path(previous)] if previous else [])}, validating=validating)
     return SessionValidation(errors, warnings, result.recognised, detail)
 
 
-def _prune(folder: Path, keep: Path) -> None:
-    """Remove a connector's older packages, keeping the newest ``KEEP_PACKAGES`` (``keep`` among them)."""
-    packages = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in [p for p in packages if p != keep][KEEP_PACKAGES - 1:]:
-        shutil.rmtree(old, ignore_errors=True)
+def _prune(folder: Path, keep: set[Path], validating: set[str]) -> None:
+    """Remove a connector's packages that are neither the accepted ones in ``keep`` (the current package and the one
+    before it, which a run may still be reading) nor being validated. Pruning goes by what was accepted, not by
+    age: the files of a validation a stopped server never finished are not a package."""
+    for package in (p for p in folder.iterdir() if p.is_dir()):
+        if package not in keep and package.name not in validating:
+            shutil.rmtree(package, ignore_errors=True)
 
 
 def expire_sessions(db: Session, store: Any, now: datetime | None = None) -> int:

@@ -137,6 +137,33 @@ def test_validate_accepts_microsofts_sample_and_makes_it_the_connectors_package(
     assert [o["id"] for o in listed] == [op["id"]]
 
 
+def test_pruning_keeps_the_accepted_packages_not_the_newest_folders(api, admin):
+    """After a validation a killed server never finished, its files are not a package: the next successful
+    validation keeps the current and the previous accepted packages and removes the orphan, newer as it is."""
+    import os
+
+    from homeroom.store.models import DataConnector
+
+    connector_id, _ = make_flow(admin)
+    folder = api.settings.data_dir / "packages" / "contoso" / connector_id
+    accepted = []
+    for _ in range(2):
+        upload(api, session(admin, connector_id)["containerId"], sorted(SAMPLE.glob("*.csv")))
+        assert validate(admin, connector_id)["errors"] == []
+        with api.app.state.sessions() as db:
+            accepted.append(db.get(DataConnector, connector_id).current_package)
+    orphan = folder / "interrupted-validation"
+    orphan.mkdir()
+    (orphan / "users.csv").write_text("half an upload")
+    later = max(p.stat().st_mtime for p in folder.iterdir()) + 60
+    os.utime(orphan, (later, later))  # the newest folder of all, as the interrupted one was
+    upload(api, session(admin, connector_id)["containerId"], sorted(SAMPLE.glob("*.csv")))
+    assert validate(admin, connector_id)["errors"] == []
+    with api.app.state.sessions() as db:
+        current = db.get(DataConnector, connector_id).current_package
+    assert sorted(str(p) for p in folder.iterdir()) == sorted([accepted[1], current])
+
+
 def test_missing_files_give_the_documented_errors_and_warnings(api, admin):
     connector_id, _ = make_flow(admin)
     s = session(admin, connector_id)
