@@ -38,6 +38,7 @@ from homeroom.auth.tokens import ExternalIssuer, TokenService
 from homeroom.errors import HomeroomError, InvalidClient, OAuthRequestError
 from homeroom.runs.executors import ThreadExecutor
 from homeroom.runs.jobs import execute_run
+from homeroom.runs.engine import recover_runs
 from homeroom.runs.operations import recover_operations
 from homeroom.runs.scheduler import Scheduler
 from homeroom.settings import Settings, get_settings
@@ -229,6 +230,7 @@ def _openapi_with_security(app: FastAPI) -> dict:
 async def _lifespan(app: FastAPI):
     """Serving: finish what a stopped server left running, run the scheduler; on shutdown, let jobs finish."""
     recover_operations(app.state.sessions)
+    await run_in_threadpool(recover_runs, app.state.settings, app.state.sessions)
     app.state.scheduler.start(app.state.blob_store)
     yield
     app.state.scheduler.stop()

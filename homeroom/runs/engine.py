@@ -391,6 +391,14 @@ def _people_by_role(roles: EntityChanges | None) -> list[tuple[str, int]]:
     return [(role, int(n)) for role, n in counts.iter_rows()]
 
 
+def recover_runs(settings: Settings, sessions: sessionmaker[Session]) -> dict[str, list[str]]:
+    """Recover the interrupted runs of every tenant (a serving process does this when it starts, so that a run a
+    killed server left ``running`` is failed and rolled back at once); returns the recovered run ids by tenant."""
+    with sessions() as db:
+        tenants = sorted(set(db.scalars(select(Run.tenant_id).where(Run.status == RunStatus.running))))
+    return {tenant: lost for tenant in tenants if (lost := Runner(tenant, settings, sessions).recover())}
+
+
 def delta_owners(format_name: str | None) -> dict:
     """The rows a delta package of this format restates as a whole (``CsvFormat.delta_owners``)."""
     fmt = FORMATS.get(format_name or "")
