@@ -44,6 +44,7 @@ from homeroom.runs.scheduler import Scheduler
 from homeroom.settings import Settings, get_settings
 from homeroom.store.database import open_database
 from homeroom.uploads.sas import CONTAINER_ACCOUNT, load_sas_key
+from homeroom.uploads.sessions import recover_sessions
 from homeroom.uploads.storage import open_blob_store
 
 log = logging.getLogger(__name__)
@@ -230,6 +231,8 @@ def _openapi_with_security(app: FastAPI) -> dict:
 async def _lifespan(app: FastAPI):
     """Serving: finish what a stopped server left running, run the scheduler; on shutdown, let jobs finish."""
     recover_operations(app.state.sessions)
+    with app.state.sessions.begin() as db:
+        recover_sessions(db)
     await run_in_threadpool(recover_runs, app.state.settings, app.state.sessions)
     app.state.scheduler.start(app.state.blob_store)
     yield

@@ -116,7 +116,7 @@ def findings_to_errors(findings: pl.DataFrame) -> tuple[list[dict], list[dict]]:
 
 def validate_session(sessions: sessionmaker[Session], store: Any, settings: Settings, *, tenant_id: str, operation_id: str,
                      connector_id: str, session_id: str | None) -> SessionValidation:
-    """Validate a claimed session: materialize its container, run the basic checks, keep the package if it passed;
+    """Validate a claimed session: copy its files out, run the basic checks, keep the package if it passed;
     a connector without a fileFormat takes the detected one."""
     if session_id is None:
         return SessionValidation([public_error("UploadSessionNotFound", "The connector has no upload session with files to validate; call "
@@ -135,9 +135,25 @@ def validate_session(sessions: sessionmaker[Session], store: Any, settings: Sett
                                                "again.", None)], [], [])
     dest = settings.data_dir / "packages" / tenant_id / connector_id / operation_id
     dest.parent.mkdir(parents=True, exist_ok=True)
-    store.materialize(session_id, dest)  # moves the container's files; the container is gone after this
+    # Copied, not moved: until the verdict is recorded the session and its files stay as they were, so a validation
+    # a stopped server never finished can be run again (homeroom.runs.operations.recover_operations).
+    try:
+        store.copy_out(session_id, dest)
+        verdict = _judge(sessions, settings, tenant_id=tenant_id, connector_id=connector_id, dest=dest,
+                         file_format=file_format, reference=reference)
+    except BaseException:
+        with sessions.begin() as db:  # as before validate: the client may validate the same files again
+            db.get(UploadSession, session_id).state = "active"
+        raise
     with sessions.begin() as db:
         db.get(UploadSession, session_id).state = "consumed"
+    store.delete_container(session_id)  # validated: the container is destroyed, as Graph documents
+    return verdict
+
+
+def _judge(sessions: sessionmaker[Session], settings: Settings, *, tenant_id: str, connector_id: str, dest: Path,
+           file_format: str | None, reference) -> SessionValidation:
+    """The basic checks of a copied package; a package that passes becomes the connector's current one."""
     allowed = formats_of_code(file_format)
     result = validate_package(dest, format_name=allowed[0] if allowed and len(allowed) == 1 else None, reference=reference,
                               settings=settings, basic_only=True)
@@ -171,6 +187,15 @@ def _prune(folder: Path, keep: set[Path], validating: set[str]) -> None:
     for package in (p for p in folder.iterdir() if p.is_dir()):
         if package not in keep and package.name not in validating:
             shutil.rmtree(package, ignore_errors=True)
+
+
+def recover_sessions(db: Session) -> int:
+    """Sessions a stopped server left ``validating`` are ``active`` again, with their files, as before ``validate``
+    (called when a serving process starts, before it takes requests); returns how many."""
+    stuck = list(db.scalars(select(UploadSession).where(UploadSession.state == "validating")))
+    for session in stuck:
+        session.state = "active"
+    return len(stuck)
 
 
 def expire_sessions(db: Session, store: Any, now: datetime | None = None) -> int:

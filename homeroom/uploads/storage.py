@@ -270,33 +270,24 @@ class BlobStore:
             self._delete_tree(self._path(container))
         self._forget_lock(container)
 
-    def materialize(self, container: str, dest: Path) -> Path:
-        """Move the container's committed blobs into the local folder ``dest`` and delete the container.
-
-        The container is closed first (later requests answer 404 ``ContainerNotFound``), so ``dest`` holds exactly
-        what was committed at that moment. A local store renames; an object store downloads.
-        """
+    def copy_out(self, container: str, dest: Path) -> Path:
+        """Copy the container's committed blobs into the local folder ``dest``, leaving the container as it is (so
+        that a validation interrupted before it is recorded loses nothing). A local store hard-links (no bytes
+        are copied; a later upload of the same name writes a new file), an object store downloads."""
         check_container_name(container)
         with self._lock(container):
-            if not self.container_exists(container):
-                raise self._container_not_found(container)
-            if self.local:
-                staging = self._path(f".consumed-{uuid.uuid4().hex}")
-                os.rename(self._path(container), staging)  # one atomic cut: later commits find no container
-            else:
-                staging = self._path(container)
-                self._close(container)
-        self._forget_lock(container)
-        try:
+            inventory = self._inventory(container)
             dest.mkdir(parents=True, exist_ok=True)
-            for name in self._inventory_at(staging).blobs:
+            for name in inventory.blobs:
+                source = self._path(container, name)
                 if self.local:
-                    shutil.move(f"{staging}/{name}", dest / name)
+                    try:
+                        os.link(source, dest / name)
+                    except OSError:  # another file system, or links refused: copy
+                        shutil.copyfile(source, dest / name)
                 else:
-                    pafs.copy_files(f"{staging}/{name}", str(dest / name), source_filesystem=self.fs,
+                    pafs.copy_files(source, str(dest / name), source_filesystem=self.fs,
                                     destination_filesystem=pafs.LocalFileSystem())
-        finally:
-            self._delete_tree(staging)
         return dest
 
     # -- blobs ----------------------------------------------------------------------------------------------------

@@ -502,7 +502,7 @@ def test_a_validation_moves_from_not_started_to_succeeded_and_a_broken_one_ends_
 
     def broken(container, dest):
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(state.blob_store, "materialize", broken)
+    monkeypatch.setattr(state.blob_store, "copy_out", broken)
     failed = validate(admin, connector_id)
     assert failed["status"] == "failed"
     assert failed["statusDetail"] == "The validation could not be carried out: OSError: [Errno 28] No space left on device"
@@ -514,6 +514,34 @@ def test_a_validation_moves_from_not_started_to_succeeded_and_a_broken_one_ends_
     recover_operations(state.sessions)
     stale = [o for o in admin.get(f"{BASE}/operations").json()["value"] if o["status"] == "failed" and o["id"] != failed["id"]]
     assert [o["statusDetail"] for o in stale] == ["The server stopped before the operation finished; start it again."]
+
+
+def test_a_validation_interrupted_by_a_stopped_server_leaves_the_session_and_its_files(api, admin, settings):
+    """SIGKILL during validate used to leave a new, empty container for the next getUploadSession: the files were
+    moved out before the verdict. Now a restarted server hands back the same session, files and all."""
+    from fastapi.testclient import TestClient
+
+    from homeroom.api import create_app
+    from homeroom.runs.jobs import begin_validation
+    from homeroom.store.models import DataConnector, Operation
+
+    connector_id, _ = make_flow(admin)
+    s = session(admin, connector_id)
+    upload(api, s["containerId"], sorted(SAMPLE.glob("*.csv")))
+    state = api.app.state
+    with state.sessions.begin() as db:  # what validate had done when the server was killed, half-way
+        gone = f"{socket.gethostname()}:{2**22 + 1}"
+        op, session_id = begin_validation(db, connector=db.get(DataConnector, connector_id), location="x", owner=gone)
+        op_id = op.id
+    state.blob_store.copy_out(session_id, settings.data_dir / "packages" / "contoso" / connector_id / op_id)
+    restarted = create_app(settings)
+    with TestClient(restarted):  # `homeroom serve` starting again
+        with restarted.state.sessions() as db:
+            assert db.get(Operation, op_id).status == "failed"
+    assert session(admin, connector_id)["containerId"] == s["containerId"], "the same session, not a new empty one"
+    again = validate(admin, connector_id)
+    assert (again["status"], again["errors"], again["validatedFiles"]) == ("succeeded", [], SAMPLE_FILES)
+    assert not state.blob_store.container_exists(s["containerId"]), "validated: the container is destroyed"
 
 
 def test_housekeeping_forgets_old_operations_and_cleans_up_after_a_deleted_connector(api, admin):

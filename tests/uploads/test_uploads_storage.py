@@ -1,4 +1,4 @@
-"""The upload store, on a local folder and on S3 (moto's server on loopback): blobs, blocks, limits, names, materialize."""
+"""The upload store, on a local folder and on S3 (moto's server on loopback): blobs, blocks, limits, names, copying a container out."""
 
 from __future__ import annotations
 
@@ -133,29 +133,20 @@ def test_a_container_that_does_not_exist_is_container_not_found(store):
     assert refused(store.list_blobs, "box-9") == (404, "ContainerNotFound")
 
 
-def test_materialize_hands_over_the_committed_blobs_and_deletes_the_container(store, box, tmp_path):
+def test_copy_out_hands_over_the_committed_blobs_and_leaves_the_container(store, box, tmp_path):
     store.put_blob(box, "users.csv", [b"u\n"])
     store.put_blob(box, "orgs.csv", [b"o\n"])
     store.put_block(box, "roles.csv", block_id(0), b"staged only")
-    assert store.containers() == ["box-1"]
     inode = (tmp_path / "data" / "uploads" / "box-1" / "users.csv").stat().st_ino if store.local else None
-    dest = store.materialize(box, tmp_path / "work" / "package")
+    dest = store.copy_out(box, tmp_path / "work" / "package")
     assert sorted(p.name for p in dest.iterdir()) == ["orgs.csv", "users.csv"]
     assert (dest / "users.csv").read_bytes() == b"u\n"
     if store.local:
-        assert (dest / "users.csv").stat().st_ino == inode  # moved, not copied
-        assert [p.name for p in (tmp_path / "data" / "uploads").iterdir()] == []
-    assert not store.container_exists(box) and store.containers() == []
-    assert refused(store.put_blob, box, "users.csv", [b"late"]) == (404, "ContainerNotFound")
-    assert refused(store.materialize, box, tmp_path / "again") == (404, "ContainerNotFound")
-
-
-def test_an_upload_in_flight_when_the_container_is_materialized_is_container_not_found(store, box, tmp_path):
-    upload = store.begin_blob(box, "users.csv")
-    upload.write(b"partial")
-    store.materialize(box, tmp_path / "package")
-    assert refused(upload.commit) == (404, "ContainerNotFound")
-    assert list((tmp_path / "package").iterdir()) == []
+        assert (dest / "users.csv").stat().st_ino == inode  # linked, not copied
+    assert store.containers() == ["box-1"] and sorted(b.name for b in store.list_blobs(box)) == ["orgs.csv", "users.csv"]
+    store.put_blob(box, "users.csv", [b"changed\n"])
+    assert (dest / "users.csv").read_bytes() == b"u\n", "a later upload does not change what was copied"
+    assert refused(store.copy_out, "box-9", tmp_path / "again") == (404, "ContainerNotFound")
 
 
 def test_concurrent_writers_of_one_blob_leave_one_complete_version(store, box):
