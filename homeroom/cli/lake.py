@@ -19,16 +19,24 @@ def lake_query(
     tenant: TenantOption = "default",
     csv_output: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
 ) -> None:
-    """Query the lake's Delta tables with SQL (Polars SQL)."""
+    """Query the lake's Delta tables with SQL (Polars SQL), as the last finished run left them."""
     import polars as pl
 
     from homeroom.lake import Lake
+    from homeroom.runs.engine import readable_versions
     from homeroom.settings import get_settings
+    from homeroom.store.database import open_database
 
-    lake = Lake.from_settings(get_settings(), tenant)
+    settings = get_settings()
+    lake = Lake.from_settings(settings, tenant)
+    # While a run is writing, read the tables as they were before it: a reader never sees half a run.
+    versions = readable_versions(open_database(settings), tenant)
     context = pl.SQLContext()
     for name in lake.tables():
-        context.register(name.lstrip("_"), pl.scan_delta(lake.uri(name), storage_options=lake.storage_options))
+        if versions is not None and name in versions and versions[name] is None:
+            continue  # the run in progress is creating this table
+        version = None if versions is None else versions.get(name)
+        context.register(name.lstrip("_"), pl.scan_delta(lake.uri(name), version=version, storage_options=lake.storage_options))
     try:
         frame = context.execute(sql, eager=True)
     except Exception as exc:  # noqa: BLE001 - a bad query is the user's, not a crash

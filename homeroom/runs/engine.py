@@ -391,6 +391,16 @@ def _people_by_role(roles: EntityChanges | None) -> list[tuple[str, int]]:
     return [(role, int(n)) for role, n in counts.iter_rows()]
 
 
+def readable_versions(sessions: sessionmaker[Session], tenant: str) -> dict[str, int | None] | None:
+    """The lake table versions a reader of the tenant's lake should read: while a run is writing (or a held run is
+    being applied), the versions it recorded before it wrote anything, i.e. the state of the last finished run;
+    ``None`` when no run is in progress (read the latest versions). A table whose version is None did not exist."""
+    with sessions() as db:
+        running = db.scalars(select(Run).where(Run.tenant_id == tenant, Run.status == RunStatus.running)
+                             .order_by(Run.started)).first()
+        return None if running is None else dict(running.lake_versions or {})
+
+
 def recover_runs(settings: Settings, sessions: sessionmaker[Session]) -> dict[str, list[str]]:
     """Recover the interrupted runs of every tenant (a serving process does this when it starts, so that a run a
     killed server left ``running`` is failed and rolled back at once); returns the recovered run ids by tenant."""

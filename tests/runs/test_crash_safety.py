@@ -100,3 +100,17 @@ def test_a_killed_run_is_rolled_back_and_the_rerun_equals_an_uninterrupted_run(b
     run_id_prefix = shown.split("│")[1].strip().rstrip("…")
     detail = homeroom(settings, "runs", "show", run_id_prefix, "--tenant", "t", "--json")
     assert json.loads(detail.stdout)["blockingError"]["code"] == "RunInterrupted"
+
+
+@pytest.mark.parametrize("fault", ["after-second-write", "before-commit"])
+def test_lake_readers_never_see_a_half_written_run(settings, tmp_path, fault):
+    """Killed after writing the lake but before its final commit, a run's rows are in the Delta tables; `lake query`
+    reads the tables as the last finished run left them, before and after recovery alike."""
+    query = ("lake", "query", "select count(*) as n from users", "--tenant", "t", "--csv")
+    assert run(settings, package(tmp_path)).returncode == 0
+    assert homeroom(settings, *query).stdout.splitlines() == ["n", "8"]
+    killed = run(settings, grown_package(tmp_path), fault=fault)
+    assert killed.returncode == -signal.SIGKILL
+    assert homeroom(settings, *query).stdout.splitlines() == ["n", "8"], "not the 9 users the killed run wrote"
+    assert homeroom(settings, "runs", "list", "--tenant", "t").returncode == 0  # recovers the killed run
+    assert homeroom(settings, *query).stdout.splitlines() == ["n", "8"]
