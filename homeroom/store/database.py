@@ -14,6 +14,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from homeroom.secretfiles import private_empty_file, private_folder
 from homeroom.settings import Settings
 from homeroom.store.revisions import track_revisions
 
@@ -24,8 +25,9 @@ def database_url(settings: Settings) -> str:
     """The configured URL, or the default SQLite file in the data folder."""
     if settings.database_url:
         return settings.database_url
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{(settings.data_dir / 'homeroom.db').resolve()}"
+    # The data folder holds keys, validated uploads and the store: owner-only when Homeroom creates them.
+    db = private_empty_file(private_folder(settings.data_dir) / "homeroom.db")
+    return f"sqlite:///{db.resolve()}"
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
