@@ -77,7 +77,7 @@ def collection_json(request: Request, db, principal: Principal, surface: Surface
     for item in page:
         if expand:
             item = _expand(db, principal, surface, resource, by_identity[id(item)], dict(item), expand)
-        value.append(odata.select_properties(item, opts.select, resource.properties | set(expand)))
+        value.append(odata.select_properties(item, opts.select, resource.properties | set(expand), expand))
     body: dict[str, Any] = {"@odata.context": surface.context_url(request, context)}
     if opts.count:
         body["@odata.count"] = len(items)
@@ -100,7 +100,7 @@ def entity_json(request: Request, db, principal: Principal, surface: Surface, re
     expand = _expanded(principal, surface, resource, opts.expand)
     if expand:
         item = _expand(db, principal, surface, resource, row, item, expand)
-    item = odata.select_properties(item, opts.select, resource.properties | set(expand))
+    item = odata.select_properties(item, opts.select, resource.properties | set(expand), expand)
     return {"@odata.context": surface.context_url(request, f"{context}/$entity"), **item}
 
 

@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import hmac
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Callable
 from urllib.parse import urlencode
@@ -317,14 +318,16 @@ def filter_and_sort(items: list[dict], opts: QueryOptions, properties: frozenset
     return items
 
 
-def select_properties(item: dict, select: list[str] | None, properties: frozenset[str]) -> dict:
-    """The item with only the ``$select``-ed properties (plus ``id`` and annotations)."""
+def select_properties(item: dict, select: list[str] | None, properties: frozenset[str], expanded: Iterable[str] = ()) -> dict:
+    """The item with only the ``$select``-ed properties, plus ``id``, annotations and the ``expanded`` navigations
+    (OData returns what ``$expand`` asked for whatever ``$select`` says)."""
     if not select:
         return item
     for name in select:
         if name not in properties:
             raise BadRequest(f"Invalid $select: property '{name}' does not exist on this resource.")
-    return {k: v for k, v in item.items() if k in select or k == "id" or k.startswith("@odata.")}
+    keep = {*select, *expanded}
+    return {k: v for k, v in item.items() if k in keep or k == "id" or k.startswith("@odata.")}
 
 
 #: The ``$skiptoken`` of a nextLink: urlsafe base64 of ``<position>.<signature>``.

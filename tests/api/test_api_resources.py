@@ -289,6 +289,16 @@ def test_expand_star_expands_every_navigation_the_caller_may_read(api, admin):
     assert set(admin.get(f"{BASE}/years", params={"$expand": "*"}).json()["value"][0]) == set(admin.get(f"{BASE}/years").json()["value"][0])
 
 
+def test_select_keeps_what_expand_asked_for(api, admin):
+    """OData returns the expanded navigations whatever $select lists (they used to vanish unless also selected)."""
+    run_id, activity_id, flow_id = _seed_run(api, admin)
+    one = admin.get(f"{BASE}/inboundFlows/{flow_id}", params={"$select": "displayName", "$expand": "year"}).json()
+    assert set(one) - {"@odata.context", "@odata.type"} == {"id", "displayName", "year"}
+    assert one["year"]["year"]["code"] == "2026"
+    listed = admin.get(f"{BASE}/runs", params={"$select": "status", "$expand": "activities"}).json()["value"][0]
+    assert [a["id"] for a in listed["activities"]] == [activity_id] and "displayName" not in listed
+
+
 def test_expand_star_on_the_root_expands_each_collection_the_caller_may_read(api, admin):
     from homeroom.api.resources import COLLECTIONS
 
