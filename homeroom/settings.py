@@ -23,6 +23,12 @@ class Settings(BaseSettings):
         description="The control-plane database (SQLAlchemy URL), e.g. `postgresql+psycopg://user@host:5432/homeroom`.",
         json_schema_extra={"unset": "SQLite in the data folder"},
     )
+    secrets_key_file: Path | None = Field(
+        default=None,
+        description=("The file of keys that encrypt stored secrets (connector client secrets, default passwords, directory "
+                     "credentials); keep it apart from database backups. See [operations.md](operations.md#secrets-at-rest)."),
+        json_schema_extra={"unset": "`<data_dir>/secrets.key`"},
+    )
     lake_uri: str | None = Field(
         default=None,
         description="Where the Delta tables live: a path, `s3://`, `az://` or `gs://`.",

@@ -4,6 +4,7 @@
 - ``runs``: ``run`` a package into the lake; ``runs list``, ``show``, ``approve`` and ``discard``.
 - ``lake``: ``lake query``, SQL over the lake's Delta tables.
 - ``apps``: ``apps`` and ``users``, who may call the API; ``flows``: ``flows create``, an inbound flow for uploads.
+- ``secrets``: ``secrets rotate``, the key that encrypts stored secrets.
 - ``serve``: the Graph-compatible API; ``upload``: its CSV upload loop, as School Data Sync clients run it.
 - ``generate``: ``generate`` and ``churn``, synthetic districts and their next snapshots.
 - ``catalog``: ``rules``, ``reference``, ``formats`` and ``settings``, each a table or (``--markdown``) its docs page.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import typer
 
-from homeroom.cli import apps, catalog, flows, generate, lake, runs, serve, upload, validate
+from homeroom.cli import apps, catalog, flows, generate, lake, runs, secrets, serve, upload, validate
 
 app = typer.Typer(help="Homeroom: validate and sync school roster packages.", no_args_is_help=True, add_completion=False)
 # The order here is the order of `homeroom --help`.
@@ -34,6 +35,7 @@ app.add_typer(lake.lake_app, name="lake")
 app.add_typer(apps.apps_app, name="apps")
 app.add_typer(flows.flows_app, name="flows")
 app.add_typer(apps.users_app, name="users")
+app.add_typer(secrets.secrets_app, name="secrets")
 
 
 def main() -> None:

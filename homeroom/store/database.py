@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from homeroom.secretfiles import private_empty_file, private_folder
 from homeroom.settings import Settings
 from homeroom.store.revisions import track_revisions
+from homeroom.store.sealed import load_keyring, seal_all
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -61,7 +62,9 @@ def open_database(settings: Settings) -> sessionmaker[Session]:
     engine = create_engine(url, future=True, pool_size=20, max_overflow=20, pool_pre_ping=False)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    engine.dialect.homeroom_keyring = load_keyring(settings)  # the sealed columns' key (homeroom.store.sealed)
     migrate(engine)
+    seal_all(engine, engine.dialect.homeroom_keyring)
     sessions = sessionmaker(engine, expire_on_commit=False)
     track_revisions(sessions)
     return sessions

@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from homeroom.store.sealed import SealedJSON
+
 
 #: The kinds of data connector and inbound flow (their Graph type names, stored in ``kind``).
 FILE_CONNECTOR, API_CONNECTOR = "azureDataLakeConnector", "oneRosterApiDataConnector"
@@ -92,7 +94,7 @@ class DataConnector(Base):
     source_system_id: Mapped[str] = mapped_column(ForeignKey("source_systems.id"))
     file_format: Mapped[str | None] = mapped_column(String(40))
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    secrets: Mapped[dict[str, Any]] = mapped_column(default=dict)  # write-only through every interface
+    secrets: Mapped[dict[str, Any]] = mapped_column(SealedJSON, default=dict)  # write-only everywhere; encrypted at rest
     #: The last validated upload (a folder in the data folder): what the connector's flows run next.
     current_package: Mapped[str | None] = mapped_column(Text)
     current_package_format: Mapped[str | None] = mapped_column(String(40))
@@ -240,7 +242,7 @@ class ProvisioningFlow(Base):
     flow_set_id: Mapped[str] = mapped_column(ForeignKey("outbound_flow_sets.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(60))
     settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    secrets: Mapped[dict[str, Any]] = mapped_column(default=dict)  # default passwords; write-only through every interface
+    secrets: Mapped[dict[str, Any]] = mapped_column(SealedJSON, default=dict)  # default passwords; write-only, encrypted at rest
     created: Mapped[datetime] = mapped_column(default=utcnow)
     last_modified: Mapped[datetime] = mapped_column(default=utcnow)
     #: When Graph's ``reset`` last asked that the flow's next provisioning start from a clean state.
