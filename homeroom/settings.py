@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     api_page_size: int = Field(default=100, description="Largest number of items in one page of a collection.")
     api_throttle_calls: int = Field(default=100, description="Calls one client of one tenant may make per throttling window.")
     api_throttle_window_seconds: float = Field(default=60.0, description="Length of the throttling window, in seconds.")
+    api_tenant_concurrency: int = Field(default=2, ge=1, description=(
+        "Calls of one tenant the API works on at once; more wait their turn, so that one tenant's expensive calls "
+        "cannot slow the others down. See [api.md](api.md#fair-share)."))
+    api_tenant_queue: int = Field(default=64, ge=0, description=(
+        "Calls of one tenant that may wait for a turn; more are refused with 429 and `Retry-After`."))
     api_sign_in_max_failures: int = Field(default=10, ge=1, description="Failed sign-ins of one client id, or of one username, "
                                           "within the sign-in window after which the token endpoint refuses it (429) until the "
                                           "oldest failure leaves the window.")

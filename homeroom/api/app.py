@@ -24,6 +24,7 @@ from homeroom.api.blobs import install_blob_routes
 from homeroom.api.cache import ReadCache
 from homeroom.api.calls import PreferenceApplied
 from homeroom.api.errors import status_and_code
+from homeroom.api.fairness import FairShare, FairShareMiddleware
 from homeroom.api.paths import GraphPaths
 from homeroom.api.calls import MAX_FORM_BYTES, read_body
 from homeroom.api.collections import BODY_SCHEMAS
@@ -273,6 +274,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
     app.add_middleware(GraphPaths, segments=_path_segments([*app.router.routes, *graph.routes]), type_names=_type_names(),
                        namespaces=tuple(s.namespace for s in SURFACES), untouched_prefixes=(f"/{CONTAINER_ACCOUNT}/",))
+    # Outermost but for request ids: a call waits for its tenant's turn before its body is even read.
+    app.add_middleware(FairShareMiddleware, share=FairShare(settings.api_tenant_concurrency, settings.api_tenant_queue),
+                       tokens=app.state.tokens, exempt_prefixes=(f"/{CONTAINER_ACCOUNT}/",))
     app.add_middleware(RequestIds)
     app.add_middleware(PreferenceApplied)
     return app

@@ -236,6 +236,24 @@ class TokenService:
         return {"token_type": "Bearer", "scope": scp, "expires_in": self.lifetime_seconds,
                 "ext_expires_in": self.lifetime_seconds, "access_token": access, "refresh_token": refresh}
 
+    def tenant_of(self, authorization: str | None) -> str | None:
+        """The tenant of a request's own-issued bearer token once its signature checks out (no database read;
+        cached like ``verify``), else None: what the API's fair share counts a call against."""
+        if not authorization or not authorization.lower().startswith("bearer "):
+            return None
+        token = authorization[7:].strip()
+        claims = self._verified.get(token)
+        if claims is None:
+            try:
+                claims = jwt.decode(token, self.public_key, algorithms=[ALGORITHM], audience=self.audience,
+                                    options={"require": ["exp", "iat", "aud", "iss", "tid"]})
+            except jwt.PyJWTError:
+                return None  # an external issuer's token, or a bad one: verify() says which
+            if len(self._verified) >= 10_000:
+                self._verified.clear()
+            self._verified[token] = claims
+        return str(claims["tid"])
+
     def verify(self, *, db: Session, authorization: str | None) -> Principal:
         """The principal of a request's ``Authorization: Bearer`` token, or ``AuthError``."""
         if not authorization or not authorization.lower().startswith("bearer "):
