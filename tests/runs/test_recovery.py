@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
@@ -51,3 +52,16 @@ def test_a_starting_server_recovers_the_runs_a_killed_one_left_running(tmp_path)
             assert (recovered.status, recovered.blocking_error["code"]) == ("failed", "RunInterrupted")
             assert [a.status for a in recovered.activities] == ["failed"]
             assert db.get(Run, first.id).status == "completed", "finished runs are left alone"
+
+
+def test_a_process_id_given_to_another_process_does_not_pass_for_the_owner():
+    """The owner names this start of the process: the same pid with another start time is not it."""
+    mine = owner_id()
+    host, pid, start = mine.split(":")
+    assert (host, int(pid)) == (socket.gethostname(), os.getpid()) and start.count("-") == 1
+    boot, ticks = start.split("-")
+    assert owner_alive(mine)
+    assert not owner_alive(f"{host}:{pid}:{boot}-{int(ticks) + 1}"), "a later start of the same pid"
+    assert not owner_alive(f"{host}:{pid}:00000000-{ticks}"), "the same pid before a reboot"
+    assert owner_alive(f"{host}:{pid}"), "an owner written by an older version is checked by pid alone"
+    assert owner_alive(f"another-host:{pid}:{start}"), "another host's process cannot be checked from here"
