@@ -30,6 +30,7 @@ class Loaded:
     """The server's ids of what was loaded."""
 
     accounts: dict[str, str] = field(default_factory=dict)  # user_name -> id
+    dns: dict[str, str] = field(default_factory=dict)  # user_name -> the DN as the server spells it
     groups: dict[str, str] = field(default_factory=dict)  # distinguished_name -> id
 
 
@@ -126,9 +127,10 @@ def load_samba(connection: ldap3.Connection, base: str, accounts: list[dict], gr
             _ok(connection, f"adding members to {group['distinguished_name']}")
     loaded = Loaded()
     for account in accounts:
-        loaded.accounts[account["user_name"]] = _id(connection, account["distinguished_name"], "objectGUID")
+        loaded.accounts[account["user_name"]], loaded.dns[account["user_name"]] = _id(
+            connection, account["distinguished_name"], "objectGUID")
     for group in groups:
-        loaded.groups[group["distinguished_name"]] = _id(connection, group["distinguished_name"], "objectGUID")
+        loaded.groups[group["distinguished_name"]] = _id(connection, group["distinguished_name"], "objectGUID")[0]
     return loaded
 
 
@@ -173,16 +175,19 @@ def load_slapd(connection: ldap3.Connection, base: str, accounts: list[dict], gr
             _ok(connection, f"removing the placeholder of {group['distinguished_name']}")
     loaded = Loaded()
     for account in accounts:
-        loaded.accounts[account["user_name"]] = _id(connection, account["distinguished_name"], "entryUUID")
+        loaded.accounts[account["user_name"]], loaded.dns[account["user_name"]] = _id(
+            connection, account["distinguished_name"], "entryUUID")
     for group in groups:
-        loaded.groups[group["distinguished_name"]] = _id(connection, group["distinguished_name"], "entryUUID")
+        loaded.groups[group["distinguished_name"]] = _id(connection, group["distinguished_name"], "entryUUID")[0]
     return loaded
 
 
-def _id(connection: ldap3.Connection, dn: str, attribute: str) -> str:
+def _id(connection: ldap3.Connection, dn: str, attribute: str) -> tuple[str, str]:
+    """The entry's id and its DN as the server spells it."""
     connection.search(dn, "(objectClass=*)", search_scope=ldap3.BASE, attributes=[attribute])
-    value = connection.response[0]["raw_attributes"][attribute][0]
-    return str(uuid.UUID(bytes_le=value)) if attribute == "objectGUID" else value.decode().lower()
+    entry = connection.response[0]
+    value = entry["raw_attributes"][attribute][0]
+    return (str(uuid.UUID(bytes_le=value)) if attribute == "objectGUID" else value.decode().lower()), entry["dn"]
 
 
 # ------------------------------------------------------------------------------------------------ a small district

@@ -46,7 +46,8 @@ def target(dc: SambaDC, password: str | None = None, **overrides):
 
 
 def expected_accounts(accounts, loaded) -> list[dict]:
-    return sorted(({**a, "account_id": loaded.accounts[a["user_name"]], "extra": None} for a in accounts),
+    return sorted(({**a, "account_id": loaded.accounts[a["user_name"]],
+                    "distinguished_name": loaded.dns[a["user_name"]], "extra": None} for a in accounts),
                   key=lambda r: r["user_name"])
 
 

@@ -51,37 +51,37 @@ def extra_of(raw: dict[str, list[bytes]], names: Iterable[str]) -> str | None:
 
 
 def dn_key(dn: str) -> str:
-    """A DN in one spelling (lowercase, no spaces around separators), for comparing DNs."""
+    """A DN in one spelling, for comparing DNs: lowercase, no spaces around separators, every value unescaped
+    and then only ``\\``, ``,``, ``+`` escaped (as hex), so ``cn=Smith\\, Ann`` and ``CN=Smith\\2C Ann`` are one."""
     try:
-        return ",".join(f"{attr.lower()}={value.lower()}" for attr, value, _ in parse_dn(dn, escape=False, strip=True))
+        parts = parse_dn(dn, escape=False, strip=True)
     except Exception:  # noqa: BLE001 - a DN ldap3 cannot parse is compared as written
         return dn.lower()
+    return "".join(f"{attr.lower()}={_canonical(value)}{separator}" for attr, value, separator in parts)
+
+
+def _canonical(value: str) -> str:
+    out, i = bytearray(), 0
+    while i < len(value):
+        char = value[i]
+        if char == "\\" and i + 1 < len(value):
+            pair = value[i + 1:i + 3]
+            if len(pair) == 2 and all(c in "0123456789abcdefABCDEF" for c in pair):
+                out.append(int(pair, 16))
+                i += 3
+                continue
+            char, i = value[i + 1], i + 1
+        out += char.encode()
+        i += 1
+    text = out.decode("utf-8", "replace").lower()
+    return text.replace("\\", "\\5c").replace(",", "\\2c").replace("+", "\\2b")
 
 
 def ancestors(key: str) -> Iterator[str]:
     """The keys (see :func:`dn_key`) of every entry above the one with ``key``, nearest first."""
-    rdns = _split_rdns(key)
+    rdns = key.split(",")  # a key has no unescaped comma inside a value
     for start in range(1, len(rdns)):
         yield ",".join(rdns[start:])
-
-
-def _split_rdns(key: str) -> list[str]:
-    """Split a DN at its unescaped commas."""
-    parts, current, escaped = [], [], False
-    for char in key:
-        if escaped:
-            current.append(char)
-            escaped = False
-        elif char == "\\":
-            current.append(char)
-            escaped = True
-        elif char == ",":
-            parts.append("".join(current))
-            current = []
-        else:
-            current.append(char)
-    parts.append("".join(current))
-    return parts
 
 
 def beneath(key: str, container: str | None) -> bool:
