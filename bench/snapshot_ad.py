@@ -16,7 +16,8 @@ Prints each side's best rate in accounts per second, Homeroom's share of the flo
 least 0.8) and the process's peak RSS. Run it under the heavy-jobs lock (it adds 100k accounts):
 
     flock /work/.heavy.lock .venv/bin/python bench/snapshot_ad.py                 # 100k accounts, 3 rounds
-    flock /work/.heavy.lock .venv/bin/python bench/snapshot_ad.py --keep /tmp/ad100k   # load once, measure again
+    .venv/bin/python bench/snapshot_ad.py --keep /tmp/ad100k --prepare-only            # load once (no server runs),
+    flock /work/.heavy.lock .venv/bin/python bench/snapshot_ad.py --keep /tmp/ad100k   # then measure
     .venv/bin/python bench/snapshot_ad.py --accounts 5000 --rounds 2               # a quick look
 """
 
@@ -107,6 +108,8 @@ def main() -> None:
     parser.add_argument("--page-size", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="keep the loaded domain in this folder, and reuse it next time")
+    parser.add_argument("--prepare-only", action="store_true", help="provision and load into --keep, measure nothing "
+                                                                    "(needs no lock: no server runs)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="homeroom-bench-ad-") as folder:
@@ -123,6 +126,8 @@ def main() -> None:
             seconds = load_offline(dc.root, args.accounts)
             print(f"added {args.accounts} users offline in {seconds:.1f} s ({args.accounts / seconds:.0f}/s)", flush=True)
             marker.touch()
+        if args.prepare_only:
+            return
         base = f"OU=Bench,{dc.base_dn}"
         best = {"floor": 0.0, "homeroom": 0.0}
         with running_samba(dc):

@@ -4,7 +4,8 @@
   the user name; ``userAccountControl`` bit 0x2 (ACCOUNTDISABLE) makes an account disabled;
 - groups: ``group`` objects, kind ``security`` when ``groupType`` has its security bit (0x80000000), else
   ``distribution``; members (users, and groups for nested groups) come as objectGUIDs through the extended DN
-  control, in one pass; ldap3 follows AD's ranged answers (``member;range=0-1499``) of large groups;
+  control, in one pass; ldap3 follows AD's ranged answers (``member;range=0-1499``) of large groups; the owner
+  is ``managedBy`` (AD has one);
 - units: OUs, kind ``unit``, whose members are the accounts anywhere beneath them.
 
 Pages are the server's pages (the paged results control, ``1.2.840.113556.1.4.319``).
@@ -75,19 +76,19 @@ class AdReader:
         c = self.config
         anchor = c.group_anchor_attribute
         attributes = list(dict.fromkeys(["objectGUID", "sAMAccountName", "cn", "displayName", "groupType", "member",
-                                         anchor]))
+                                         "managedBy", anchor]))
         for page in self.client.pages(c.base_dn, c.group_filter, attributes, page_size, controls=[EXTENDED_DN]):
             rows = []
             for entry in page:
                 raw = entry["raw_attributes"]
                 group_type = int(text(raw, "groupType") or 0)
-                members = [str(uuid.UUID(found.group(1).decode())) for value in raw.get("member") or ()
-                           if (found := _GUID.match(value))]
+                members, owners = ([str(uuid.UUID(found.group(1).decode())) for value in raw.get(name) or ()
+                                    if (found := _GUID.match(value))] for name in ("member", "managedBy"))
                 rows.append({"group_id": guid(raw), "name": text(raw, "sAMAccountName") or text(raw, "cn"),
                              "display_name": text(raw, "displayName"),
                              "kind": "security" if group_type & SECURITY_ENABLED else "distribution",
                              "distinguished_name": plain_dn(entry["dn"]), "anchor": text(raw, anchor),
-                             "members": members, "owners": []})
+                             "members": members, "owners": owners})
             yield rows
         units = [{"group_id": guid(e["raw_attributes"]), "name": text(e["raw_attributes"], "ou"),
                   "display_name": text(e["raw_attributes"], "displayName") or text(e["raw_attributes"], "description"),

@@ -56,4 +56,7 @@ class Config(ConnectionSettings):
     group_anchor_attribute: str = Field(default="businessCategory", description="The group and unit attribute "
                                                                                 "holding Homeroom's identifier.")
     disabled_unit: str | None = Field(default=None, description="DN of the OU disabled accounts are kept in; an "
-                                                                "account beneath it reads as disabled.")
+                                                                "account beneath it reads as disabled, and disabling "
+                                                                "an account moves it there.")
+    placeholder_member: str | None = Field(default=None, description="The member an empty groupOfNames keeps (it "
+                                                                     "must have one); default: the service account.")

@@ -4,7 +4,8 @@
   ``employeeNumber`` the employee id, ``cn``/``sn``/``givenName``/``displayName`` the names; an account beneath
   ``disabled_unit``, or locked by the password policy (``pwdAccountLockedTime``), is disabled;
 - groups: entries of ``group_filter`` (``groupOfNames``), kind ``security``, whose ``member`` DNs become the
-  members' ``entryUUID`` (members outside the base, or the placeholder an empty ``groupOfNames`` needs, are left out);
+  members' ``entryUUID`` (members outside the base, or the placeholder an empty ``groupOfNames`` needs, are left out),
+  and whose ``owner`` DNs become its owners the same way;
 - units: entries of ``unit_filter`` (``organizationalUnit``), kind ``unit``, whose members are the accounts
   anywhere beneath them.
 
@@ -147,16 +148,17 @@ class LdapReader:
         groups = self._ids_by_dn(c.group_filter, page_size)
         members_by_dn = {**groups, **accounts}
         anchor = c.group_anchor_attribute
-        attributes = list(dict.fromkeys(["entryUUID", "cn", "description", "displayName", "member", anchor]))
+        attributes = list(dict.fromkeys(["entryUUID", "cn", "description", "displayName", "member", "owner", anchor]))
         for page in self.client.pages(c.base_dn, c.group_filter, attributes, page_size):
             rows = []
             for entry in page:
                 raw = entry["raw_attributes"]
                 members = [members_by_dn[k] for k in (dn_key(m) for m in texts(raw, "member")) if k in members_by_dn]
+                owners = [members_by_dn[k] for k in (dn_key(m) for m in texts(raw, "owner")) if k in members_by_dn]
                 rows.append({"group_id": text(raw, "entryUUID").lower(), "name": text(raw, "cn"),
                              "display_name": text(raw, "displayName") or text(raw, "description"), "kind": "security",
                              "distinguished_name": entry["dn"], "anchor": text(raw, anchor),
-                             "members": list(dict.fromkeys(members)), "owners": []})
+                             "members": list(dict.fromkeys(members)), "owners": list(dict.fromkeys(owners))})
             yield rows
         units = [{"group_id": text(e["raw_attributes"], "entryUUID").lower(), "name": text(e["raw_attributes"], "ou"),
                   "display_name": text(e["raw_attributes"], "description"), "kind": "unit",
