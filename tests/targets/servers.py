@@ -4,7 +4,9 @@ Both are the Debian packages (``samba``, ``slapd``), started as children of the 
 folder and stopped at the end; nothing of the machine's own configuration is read or changed.
 
 - :func:`running_slapd` writes a scratch ``cn=config`` (core, cosine, nis and inetOrgPerson schemas; ``entryUUID``
-  is built in), loads a base tree offline with ``slapadd`` and serves LDAP and LDAPS on free high ports.
+  is built in; the refint overlay, which rewrites ``member``/``owner`` DNs when an entry moves, as a directory
+  Homeroom moves accounts in should have), loads a base tree offline with ``slapadd`` and serves LDAP and LDAPS
+  on free high ports.
 - :func:`running_samba` provisions a throwaway domain (``samba-tool domain provision --server-role=dc
   --dns-backend=NONE``) and runs ``samba -i`` with only its LDAP service, bound to 127.0.0.1. Samba has no
   setting for its LDAP ports (389 and 636 are fixed), so two domain controllers cannot run on one machine at
@@ -195,6 +197,7 @@ objectClass: olcModuleList
 cn: module{{0}}
 olcModulePath: {SLAPD_MODULES}
 olcModuleLoad: back_mdb
+olcModuleLoad: refint
 
 dn: cn=schema,cn=config
 objectClass: olcSchemaConfig
@@ -227,6 +230,12 @@ olcDbIndex: uid,employeeNumber,entryUUID eq
 olcLimits: {{0}}dn.exact="{reader_dn}" size.soft=unlimited size.hard=unlimited size.prtotal=unlimited
 olcAccess: {{0}}to attrs=userPassword by anonymous auth by * none
 olcAccess: {{1}}to * by dn.exact="{reader_dn}" read by * none
+
+dn: olcOverlay={{0}}refint,olcDatabase={{1}}mdb,cn=config
+objectClass: olcOverlayConfig
+objectClass: olcRefintConfig
+olcOverlay: {{0}}refint
+olcRefintAttribute: member owner
 """
 
 
