@@ -249,3 +249,36 @@ def small_district(base: str, *, upper: bool = True) -> tuple[list[dict], list[d
     for group in groups:
         group.update({"group_id": None, "owners": []})
     return accounts, units + groups
+
+
+# ------------------------------------------------------------------------------------------------ what a reader should give
+
+
+def expected_accounts(accounts: list[dict], loaded: Loaded, **fixed: Any) -> list[dict]:
+    """The account rows a reader should give for loaded ``accounts`` (sorted by user name); ``fixed`` columns
+    the target does not have (``user_principal_name`` in LDAP) are set as given."""
+    return sorted(({**a, "account_id": loaded.accounts[a["user_name"]], "distinguished_name": loaded.dns[a["user_name"]],
+                    "extra": None, **fixed} for a in accounts), key=lambda r: r["user_name"])
+
+
+def expected_groups(accounts: list[dict], groups: list[dict], loaded: Loaded) -> list[dict]:
+    """The group and unit rows a reader should give (members sorted; a unit's: the accounts beneath it)."""
+    ids = {**{a["user_name"]: loaded.accounts[a["user_name"]] for a in accounts},
+           **{g["name"]: loaded.groups[g["distinguished_name"]] for g in groups if g["kind"] != "unit"}}
+    rows = []
+    for g in groups:
+        if g["kind"] == "unit":
+            members = [loaded.accounts[a["user_name"]] for a in accounts
+                       if a["distinguished_name"].lower().endswith("," + g["distinguished_name"].lower())]
+        else:
+            members = [ids[m] for m in g["members"]]
+        rows.append({**g, "group_id": loaded.groups[g["distinguished_name"]], "members": sorted(members)})
+    return sorted(rows, key=lambda r: r["distinguished_name"])
+
+
+def read_state(target: Any) -> tuple[dict, dict]:
+    """Everything a target reads, in small pages: accounts by user name, groups by DN (members sorted)."""
+    accounts = {r["user_name"]: r for p in target.read_accounts(page_size=3) for r in p}
+    groups = {r["distinguished_name"]: {**r, "members": sorted(r["members"])} for p in target.read_groups(page_size=3)
+              for r in p}
+    return accounts, groups

@@ -7,7 +7,7 @@ import pytest
 
 from homeroom.errors import PermanentError, TransientError
 from homeroom.targets import ACCOUNT_SCHEMA, GROUP_SCHEMA, kind_of
-from tests.targets.ldap_loading import load_samba, small_district
+from tests.targets.ldap_loading import expected_accounts, expected_groups, load_samba, small_district
 from tests.targets.servers import SambaDC, free_port
 
 BASE = "OU=District,DC=homeroom,DC=test"
@@ -43,26 +43,6 @@ def district(samba_dc: SambaDC):
 def target(dc: SambaDC, password: str | None = None, **overrides):
     return kind_of("active-directory").connect(NAME, dc.settings(**{"base_dn": BASE, **overrides}),
                                                {"password": dc.admin_password if password is None else password})
-
-
-def expected_accounts(accounts, loaded) -> list[dict]:
-    return sorted(({**a, "account_id": loaded.accounts[a["user_name"]],
-                    "distinguished_name": loaded.dns[a["user_name"]], "extra": None} for a in accounts),
-                  key=lambda r: r["user_name"])
-
-
-def expected_groups(accounts, groups, loaded) -> list[dict]:
-    ids = {**{a["user_name"]: loaded.accounts[a["user_name"]] for a in accounts},
-           **{g["name"]: loaded.groups[g["distinguished_name"]] for g in groups if g["kind"] != "unit"}}
-    rows = []
-    for g in groups:
-        if g["kind"] == "unit":
-            members = [loaded.accounts[a["user_name"]] for a in accounts
-                       if a["distinguished_name"].lower().endswith("," + g["distinguished_name"].lower())]
-        else:
-            members = [ids[m] for m in g["members"]]
-        rows.append({**g, "group_id": loaded.groups[g["distinguished_name"]], "members": sorted(members)})
-    return sorted(rows, key=lambda r: r["distinguished_name"])
 
 
 def test_accounts_are_read_back_exactly_in_pages_smaller_than_the_directory(samba_dc, district):

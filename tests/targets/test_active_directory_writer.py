@@ -10,6 +10,7 @@ import pytest
 
 from homeroom.targets import kind_of
 from homeroom.targets.active_directory import writer
+from tests.targets.ldap_loading import read_state
 from tests.targets.ldap_plans import PASSWORD, op, small_plan
 from tests.targets.servers import SambaDC
 
@@ -39,12 +40,6 @@ def binds(dc: SambaDC, user: str, password: str) -> bool:
     return ok
 
 
-def state(t) -> tuple[dict, dict]:
-    accounts = {r["user_name"]: r for p in t.read_accounts(page_size=3) for r in p}
-    groups = {r["distinguished_name"]: {**r, "members": sorted(r["members"])} for p in t.read_groups(page_size=3) for r in p}
-    return accounts, groups
-
-
 @pytest.fixture(scope="module")
 def applied(samba_dc):
     t = target(samba_dc)
@@ -64,7 +59,7 @@ def test_the_plan_applies_with_one_add_per_user_and_the_exact_directory_results(
         1: 3, 2: 1, 10: 1, 11: 1, 12: 2, 13: 1, 14: 0, 20: 1, 21: 1, 22: 1,
         30: 1, 31: 1, 32: 1, 33: 1, 34: 1, 35: 1, 36: 1, 37: 1}
     ids = {s: r["accountId"] for s, r in results.items()}
-    accounts, groups = state(t)
+    accounts, groups = read_state(t)
     assert accounts == {
         "ava.lee": account(ids[10], "ava.lee", "Ava", "Lee", "Ava Lee", True, f"CN=Ava Lee,{LINCOLN}", "stu-1"),
         "ben.ode": account(ids[11], "ben.ode", "Ben", "Ode", "Ben Ode", True, f"CN=Ben Ode,{LINCOLN}", "stu-2"),
@@ -132,7 +127,7 @@ def test_a_churn_makes_exactly_its_writes(samba_dc, applied):
         (1, "done", 1, None), (2, "done", 1, None), (3, "done", 2, None), (4, "done", 1, None), (5, "done", 1, None),
         (6, "done", 1, None), (7, "done", 1, None), (8, "done", 1, None), (9, "done", 0, None)]
     assert highest_usn(samba_dc) > usn
-    accounts, groups = state(t)
+    accounts, groups = read_state(t)
     assert (accounts["ava.lee"]["enabled"], accounts["dee.ray"]["enabled"], accounts["dee.ray"]["mail"]) == (False, True, None)
     assert accounts["t.cho"]["distinguished_name"] == f"CN=Carla Cho,{LINCOLN}"
     assert (accounts["ben.ode"]["given_name"], accounts["ben.ode"]["display_name"]) == ("Benjamin", "Benjamin Ode")

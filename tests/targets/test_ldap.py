@@ -6,7 +6,7 @@ import pytest
 
 from homeroom.errors import PermanentError, TransientError
 from homeroom.targets import ACCOUNT_SCHEMA, GROUP_SCHEMA, kind_of
-from tests.targets.ldap_loading import load_slapd, small_district
+from tests.targets.ldap_loading import expected_accounts, expected_groups, load_slapd, small_district
 from tests.targets.servers import Slapd, free_port
 
 BASE = "ou=District,dc=district,dc=test"
@@ -27,33 +27,13 @@ def target(server: Slapd, password: str | None = None, **overrides):
     return kind_of("ldap").connect(NAME, settings, {"password": server.reader_password if password is None else password})
 
 
-def expected_accounts(accounts, loaded) -> list[dict]:
-    return sorted(({**a, "account_id": loaded.accounts[a["user_name"]],
-                    "distinguished_name": loaded.dns[a["user_name"]], "user_principal_name": None, "extra": None}
-                   for a in accounts), key=lambda r: r["user_name"])
-
-
-def expected_groups(accounts, groups, loaded) -> list[dict]:
-    ids = {**{a["user_name"]: loaded.accounts[a["user_name"]] for a in accounts},
-           **{g["name"]: loaded.groups[g["distinguished_name"]] for g in groups if g["kind"] != "unit"}}
-    rows = []
-    for g in groups:
-        if g["kind"] == "unit":
-            members = [loaded.accounts[a["user_name"]] for a in accounts
-                       if a["distinguished_name"].lower().endswith("," + g["distinguished_name"].lower())]
-        else:
-            members = [ids[m] for m in g["members"]]
-        rows.append({**g, "group_id": loaded.groups[g["distinguished_name"]], "members": sorted(members)})
-    return sorted(rows, key=lambda r: r["distinguished_name"])
-
-
 def test_accounts_are_read_back_exactly_in_pages_smaller_than_the_directory(slapd_server, district):
     accounts, _, loaded = district
     pages = list(target(slapd_server).read_accounts(page_size=5))
     assert [len(p) for p in pages] == [5, 5, 5, 5, 2]
     rows = sorted((r for p in pages for r in p), key=lambda r: r["user_name"])
     assert [set(r) for r in rows] == [set(ACCOUNT_SCHEMA.names)] * 22
-    assert rows == expected_accounts(accounts, loaded)
+    assert rows == expected_accounts(accounts, loaded, user_principal_name=None)
     assert [r["user_name"] for r in rows if not r["enabled"]] == ["t.gone"]  # beneath disabled_unit
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from homeroom.targets import kind_of
 from homeroom.targets.ldap import writer
+from tests.targets.ldap_loading import read_state
 from tests.targets.ldap_plans import PASSWORD, op, small_plan
 from tests.targets.servers import Slapd
 
@@ -32,12 +33,6 @@ def stamps(server: Slapd) -> dict[str, str]:
     return found
 
 
-def state(t) -> tuple[dict, dict]:
-    accounts = {r["user_name"]: r for p in t.read_accounts(page_size=3) for r in p}
-    groups = {r["distinguished_name"]: {**r, "members": sorted(r["members"])} for p in t.read_groups(page_size=3) for r in p}
-    return accounts, groups
-
-
 @pytest.fixture(scope="module")
 def applied(slapd_server):
     t = target(slapd_server)
@@ -60,7 +55,7 @@ def test_the_plan_applies_and_the_directory_holds_exactly_it(slapd_server, appli
         30: ("done", 2), 31: ("done", 1), 32: ("done", 1), 33: ("done", 2), 34: ("done", 1), 35: ("done", 1),
         36: ("done", 2), 37: ("done", 1)}
     ids = {s: r["accountId"] for s, r in results.items()}
-    accounts, groups = state(t)
+    accounts, groups = read_state(t)
     roosevelt = f"ou=Roosevelt Middle,ou=Schools,{BASE}"
     assert accounts == {
         "ava.lee": account(ids[10], "ava.lee", "Ava", "Lee", "Ava Lee", True, f"cn=Ava Lee,{LINCOLN}", "stu-1"),
@@ -113,7 +108,7 @@ def test_a_churn_makes_exactly_its_writes_and_a_group_emptied_keeps_its_placehol
     # emptying the group adds the placeholder back in the same step (a groupOfNames keeps one member)
     assert [(r["seq"], r["status"], r["writes"]) for r in results] == [
         (1, "done", 1), (2, "done", 1), (3, "done", 1), (4, "done", 1), (5, "done", 2), (6, "done", 1)]
-    accounts, groups = state(t)
+    accounts, groups = read_state(t)
     assert (accounts["ava.lee"]["enabled"], accounts["ava.lee"]["distinguished_name"]) == (False, f"cn=Ava Lee,{DISABLED}")
     assert (accounts["dee.ray"]["enabled"], accounts["dee.ray"]["distinguished_name"]) == (True, f"cn=Dee Ray,{LINCOLN}")
     assert (accounts["ben.ode"]["given_name"], accounts["ben.ode"]["mail"]) == ("Benjamin", None)

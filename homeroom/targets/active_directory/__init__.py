@@ -3,39 +3,26 @@ read over LDAPS with a service account and the paged results control."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from homeroom.targets import register_kind
 from homeroom.targets.active_directory.client import open_client
 from homeroom.targets.active_directory.config import SECRETS, Config
 from homeroom.targets.active_directory.reader import AdReader
-from homeroom.targets.base import DEFAULT_PAGE_SIZE, TargetKind
+from homeroom.targets.base import TargetKind
+from homeroom.targets.ldap.client import DirectoryTarget
 
 KIND = "active-directory"
 
 
-class ActiveDirectoryTarget:
-    """An open Active Directory target (see :class:`homeroom.targets.base.Target`)."""
+class ActiveDirectoryTarget(DirectoryTarget):
+    """An open Active Directory target."""
 
     kind = KIND
 
     def __init__(self, name: str, config: Config, secrets: Mapping[str, str]):
-        self.name, self.config = name, config
-        self.client = open_client(name, config, secrets)
-        self.reader = AdReader(self.client, config)
-
-    def check(self) -> None:
-        self.client.check()
-
-    def read_accounts(self, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
-        return self.reader.read_accounts(page_size)
-
-    def read_groups(self, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
-        return self.reader.read_groups(page_size)
-
-    def close(self) -> None:
-        self.client.close()
+        client = open_client(name, config, secrets)
+        super().__init__(name, config, client, AdReader(client, config))
 
 
 def open_target(name: str, config: Config, secrets: Mapping[str, str]) -> ActiveDirectoryTarget:

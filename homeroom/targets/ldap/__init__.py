@@ -3,39 +3,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from homeroom.targets import register_kind
-from homeroom.targets.base import DEFAULT_PAGE_SIZE, TargetKind
-from homeroom.targets.ldap.client import LdapClient
+from homeroom.targets.base import TargetKind
+from homeroom.targets.ldap.client import DirectoryTarget, LdapClient
 from homeroom.targets.ldap.config import SECRETS, Config
 from homeroom.targets.ldap.reader import LdapReader
 
 KIND = "ldap"
 
 
-class LdapTarget:
-    """An open generic LDAP target (see :class:`homeroom.targets.base.Target`)."""
+class LdapTarget(DirectoryTarget):
+    """An open generic LDAP target."""
 
     kind = KIND
 
     def __init__(self, name: str, config: Config, secrets: Mapping[str, str]):
-        self.name, self.config = name, config
-        self.client = LdapClient(name, "LDAP", config, config.bind_dn, secrets.get("password", ""))
-        self.reader = LdapReader(self.client, config)
-
-    def check(self) -> None:
-        self.client.check()
-
-    def read_accounts(self, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
-        return self.reader.read_accounts(page_size)
-
-    def read_groups(self, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
-        return self.reader.read_groups(page_size)
-
-    def close(self) -> None:
-        self.client.close()
+        client = LdapClient(name, "LDAP", config, config.bind_dn, secrets.get("password", ""))
+        super().__init__(name, config, client, LdapReader(client, config))
 
 
 def open_target(name: str, config: Config, secrets: Mapping[str, str]) -> LdapTarget:

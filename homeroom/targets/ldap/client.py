@@ -18,6 +18,7 @@ import ldap3
 from ldap3.core import exceptions as ldap_errors
 
 from homeroom.errors import ExternalError, PermanentError, TransientError
+from homeroom.targets.base import DEFAULT_PAGE_SIZE
 from homeroom.targets.ldap.config import ConnectionSettings
 
 PAGED_RESULTS = "1.2.840.113556.1.4.319"
@@ -209,3 +210,24 @@ def _describe(result: dict) -> str:
     text = f"{result.get('description') or 'error'} ({result.get('result')})"
     message = (result.get("message") or "").strip()
     return f"{text}: {message}" if message else text
+
+
+class DirectoryTarget:
+    """An open LDAP-speaking target (see :class:`homeroom.targets.base.Target`): its client and its reader."""
+
+    kind = ""
+
+    def __init__(self, name: str, config: ConnectionSettings, client: LdapClient, reader: Any):
+        self.name, self.config, self.client, self.reader = name, config, client, reader
+
+    def check(self) -> None:
+        self.client.check()
+
+    def read_accounts(self, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
+        return self.reader.read_accounts(page_size)
+
+    def read_groups(self, page_size: int = DEFAULT_PAGE_SIZE) -> Iterator[list[dict[str, Any]]]:
+        return self.reader.read_groups(page_size)
+
+    def close(self) -> None:
+        self.client.close()
