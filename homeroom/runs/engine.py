@@ -12,8 +12,6 @@ it is marked failed, so running the package again gives exactly the result of an
 
 from __future__ import annotations
 
-import os
-import signal
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeroom.errors import RunError, RunInProgress
+from homeroom.faults import FAULT_VARIABLE, fault as _fault  # noqa: F401 - FAULT_VARIABLE is imported from here by tests
 from homeroom.inbound.formats import FORMATS, file_format_code
 from homeroom.lake.changes import EntityChanges, apply_changes, deactivate_missing, diff_package
 from homeroom.lake.tables import CHANGES, Lake
@@ -42,13 +41,6 @@ from homeroom.findings.reports import summary_by_rule, write_csv_report, write_j
 
 #: Which entity each Graph statistic counts.
 STATISTIC_ENTITIES = {"people": "users", "organizations": "orgs", "groups": "classes", "memberships": "enrollments"}
-FAULT_VARIABLE = "HOMEROOM_FAULT_INJECT"
-
-
-def _fault(point: str) -> None:
-    """Fault injection for crash tests: ``HOMEROOM_FAULT_INJECT=<point>`` kills this process there (SIGKILL)."""
-    if os.environ.get(FAULT_VARIABLE) == point:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass
