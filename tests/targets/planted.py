@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import polars as pl
+import pytest
 
 STAFF_DOMAIN = "staff.example.org"
 
@@ -141,3 +142,38 @@ def plant_from_package(package: Path, plan: dict[str, int] | None = None, hand_m
     users = pl.read_csv(package / "users.csv", infer_schema=False)
     roles = pl.read_csv(package / "roles.csv", infer_schema=False)
     return plant_directory(users, roles, plan, hand_made)
+
+
+def snapshot_and_match(target, package: Path, work: Path, settings: list[dict] | None = None):
+    """Snapshot ``target`` into a fresh lake under ``work`` and match the package's people against it; returns
+    (snapshot result, match result, lake). Every target's planted test ends with
+    ``assert match.counts() == expected_counts(planted)``."""
+    from homeroom.lake import Lake
+    from homeroom.match.links import match_source
+    from homeroom.match.snapshot import snapshot_target
+
+    lake = Lake(str(work / "lake"), "planted")
+    snap = snapshot_target(lake, target, work_dir=work / "snapshots", page_size=50)
+    users = pl.read_csv(package / "users.csv", infer_schema=False)
+    roles = pl.read_csv(package / "roles.csv", infer_schema=False)
+    match = match_source(lake, target=target.name, source_system_id="sis", year="2026", settings=settings or SETTINGS,
+                         users=users, roles=roles)
+    return snap, match, lake
+
+
+def expected_counts(planted: PlantedDirectory) -> dict[str, dict[str, int]]:
+    """The planted counts in the shape of ``MatchResult.counts()``: {roleGroup: {outcome: n}}, every outcome present."""
+    out: dict[str, dict[str, int]] = {}
+    for (group, outcome), n in planted.counts().items():
+        out.setdefault(group, {o: 0 for o in ("ambiguous", "conflicting", "unmatched", "matched")})[outcome] = n
+    return dict(sorted(out.items()))
+
+
+@pytest.fixture(scope="session")
+def planted_district(tmp_path_factory) -> tuple[Path, PlantedDirectory]:
+    """A generated district of 300 students (seed 11) and its planted directory (import it into a test module)."""
+    from homeroom.synthetic import generate_district
+
+    package = tmp_path_factory.mktemp("planted-district")
+    generate_district(package, 300, seed=11)
+    return package, plant_from_package(package)
