@@ -121,7 +121,9 @@ def snapshot_target(
     if journal.recover(lake):
         say(f"restored the directory tables of {target.name!r} after an interrupted snapshot")
     work_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix="staging-", dir=work_dir))
+    for stale in work_dir.glob(f"staging-{target.name}-*"):  # what a killed snapshot of this target left
+        shutil.rmtree(stale, ignore_errors=True)
+    staging = Path(tempfile.mkdtemp(prefix=f"staging-{target.name}-", dir=work_dir))
     try:
         partition = {"target": target.name}
         previous = lake.read(DIRECTORY_ACCOUNTS.name, partition)
