@@ -21,7 +21,7 @@ register(
          "No account in target {target} matches this person.", "The person has no link; provisioning may create an account."),
     Rule("PersonMatchAmbiguous", ("warning",), "record",
          "Several directory accounts match the person by the first rule that matches at all (two accounts for one person).",
-         "Several accounts match this person by {field}: {value}.", "The person has no link until only one account matches."),
+         "Several accounts match this person: {value}.", "The person has no link until only one account matches."),
     Rule("PersonMatchConflicting", ("warning",), "record",
          "The one account that matches the person also matches someone else (one account for two people).",
          "Account {value} matches this person and others.", "None of the people claiming the account is linked to it."),
