@@ -38,10 +38,10 @@ def add_directory_routes(router: APIRouter) -> None:
 
     async def match_report(request: Request, name: str) -> Response:
         wanted = request.query_params.get("format", "json")
-        if wanted not in ("json", "csv"):
-            raise BadRequest(f"Invalid value for query parameter 'format': '{wanted}'; use json or csv.")
 
         def work(db, principal):
+            if wanted not in ("json", "csv"):
+                raise BadRequest(f"Invalid value for query parameter 'format': '{wanted}'; use json or csv.")
             target = service.get_target(db=db, tenant_id=principal.tenant_id, name=name)
             lake = Lake.from_settings(request.app.state.settings, principal.tenant_id)
             people = report_links(lake, target.name, request.query_params.get("sourceSystemId"), request.query_params.get("year"))
@@ -59,4 +59,9 @@ def add_directory_routes(router: APIRouter) -> None:
     router.add_api_route(f"{INDUSTRY_DATA.base}/directoryTargets/{{name}}/matchReport", match_report, methods=["GET"], tags=tag,
                          summary="Download a match report",
                          description=f"Homeroom extension. Permissions: {', '.join(REPORT_READ)}. format=json (default) or csv.",
-                         responses={**ERROR_RESPONSES, 200: json_response("The match report", {"type": "object"})})
+                         responses={**ERROR_RESPONSES, 200: {"description": "The match report", "content": {
+                             "application/json": {"schema": {"type": "object"}}, "text/csv": {"schema": {"type": "string"}}}}},
+                         openapi_extra={"parameters": [
+                             {"name": "format", "in": "query", "required": False, "schema": {"type": "string", "enum": ["json", "csv"]}},
+                             {"name": "sourceSystemId", "in": "query", "required": False, "schema": {"type": "string"}},
+                             {"name": "year", "in": "query", "required": False, "schema": {"type": "string"}}]})

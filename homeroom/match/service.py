@@ -11,7 +11,6 @@ from __future__ import annotations
 import fcntl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,7 +19,6 @@ from homeroom.errors import ConfigurationError, NotFoundError
 from homeroom.lake.tables import Lake, roster_partition
 from homeroom.match.links import MatchResult, match_source
 from homeroom.match.snapshot import Journal, SnapshotResult, journal_folder, snapshot_target
-from homeroom.match.tables import DIRECTORY_TABLES
 from homeroom.settings import Settings
 from homeroom.store.models import DirectoryTarget, SourceSystem, Year, utcnow
 from homeroom.targets import service as targets
@@ -103,13 +101,3 @@ def match_stored(settings: Settings, sessions: sessionmaker[Session], tenant: st
         recover(settings, lake, tenant)
         return match_source(lake, target=name, source_system_id=system_id, year=year, settings=match_settings,
                             users=users, roles=roles)
-
-
-def directory_versions(lake: Lake) -> dict[str, int | None]:
-    """The versions of the directory tables (a run records them with the roster tables', to roll back)."""
-    return {t: lake.version(t) for t in DIRECTORY_TABLES}
-
-
-def journal_path(settings: Settings, tenant: str, name: str) -> Path:
-    """Where the journal of a target's snapshot is kept while it writes."""
-    return Journal(journal_folder(settings.data_dir, tenant), name).path

@@ -269,7 +269,8 @@ class Runner:
         except (ExternalError, ConfigurationError, NotFoundError) as exc:
             return {"status": "failed", "targets": names, "message": str(exc)}
         if findings is not None:
-            self._keep_match_findings(run_id, activity_id, findings, pl.concat([r.findings for r in results]))
+            matching = pl.concat([r.findings for r in results])
+            self._keep_findings(run_id, activity_id, pl.concat([findings, matching]), new=matching)
         first = results[0]
         return {"status": "matched", "targets": names, "target": first.target, "outcomes": first.outcomes,
                 "counts": first.counts()}
@@ -318,22 +319,13 @@ class Runner:
         return [*holds.missing_file_reasons(last or [], files),
                 *holds.threshold_reasons(guarded, thresholds, self.settings.deactivation_threshold)]
 
-    def _keep_findings(self, run_id: str, activity_id: str, findings: pl.DataFrame) -> None:
+    def _keep_findings(self, run_id: str, activity_id: str, findings: pl.DataFrame, new: pl.DataFrame | None = None) -> None:
+        """Write the activity's findings files; summarise ``new`` (default: all of them) in the store."""
         (self.run_dir(run_id) / activity_id).mkdir(parents=True, exist_ok=True)
         write_csv_report(findings, self.findings_file(run_id, "csv", activity_id))
         write_jsonl_report(findings, self.findings_file(run_id, "jsonl", activity_id))
         with self.sessions.begin() as db:
-            for row in summary_by_rule(findings).iter_rows(named=True):
-                db.add(FindingsSummary(tenant_id=self.tenant, activity_id=activity_id, file=row["file"],
-                                       rule=row["rule"], level=row["level"], count=row["count"]))
-
-    def _keep_match_findings(self, run_id: str, activity_id: str, validation: pl.DataFrame, matching: pl.DataFrame) -> None:
-        """Add matching's findings to the activity's findings files and summary (after validation's)."""
-        both = pl.concat([validation, matching], how="vertical")
-        write_csv_report(both, self.findings_file(run_id, "csv", activity_id))
-        write_jsonl_report(both, self.findings_file(run_id, "jsonl", activity_id))
-        with self.sessions.begin() as db:
-            for row in summary_by_rule(matching).iter_rows(named=True):
+            for row in summary_by_rule(findings if new is None else new).iter_rows(named=True):
                 db.add(FindingsSummary(tenant_id=self.tenant, activity_id=activity_id, file=row["file"],
                                        rule=row["rule"], level=row["level"], count=row["count"]))
 

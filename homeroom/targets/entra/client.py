@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Mapping
 
-
 import httpx
 
 from homeroom.errors import ExternalError, PermanentError, TransientError
