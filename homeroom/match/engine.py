@@ -50,14 +50,18 @@ def role_groups(roles: pl.DataFrame) -> pl.DataFrame:
 
 
 def _normal(expr: pl.Expr) -> pl.Expr:
-    value = expr.cast(pl.String).str.strip_chars().str.to_lowercase()
-    return pl.when(value.str.len_bytes() > 0).then(value)
+    # Empty values are dropped with the nulls before joining (``_keys``): one pass less than a when/then.
+    return expr.cast(pl.String).str.strip_chars().str.to_lowercase()
+
+
+_present = pl.col("__key").str.len_bytes() > 0  # false for null and empty keys
 
 
 def _source_key(rule: MatchRule) -> pl.Expr:
     value = _normal(pl.col(rule.source_column))
     if rule.rewrite_domain:
-        value = value.str.replace(r"@.*$", "").str.strip_chars_end("@") + pl.lit("@" + rule.rewrite_domain)
+        local = value.str.replace(r"@.*$", "")
+        value = pl.when(local.str.len_bytes() > 0).then(local + pl.lit("@" + rule.rewrite_domain))
     return value.alias("__key")
 
 
@@ -74,20 +78,28 @@ def match_people(people: pl.DataFrame, accounts: pl.DataFrame, rules: list[Match
     ``people`` has ``personSourcedId``, ``roleGroup`` and the users columns the rules read; ``accounts`` the
     account columns (active accounts only).
     """
-    found = []
+    # One long frame of (person, rule rank, key) for every rule, then one join per account attribute: the
+    # directory's keys are computed once per attribute however many role groups and ranks use it.
+    keyed: dict[str, list[pl.LazyFrame]] = {}
+    targets: dict[str, pl.Expr] = {}
     for rule in rules:
         if rule.source_column not in people.columns:
             continue
-        side = people.lazy().filter(pl.col("roleGroup") == rule.role_group).select("personSourcedId", _source_key(rule))
-        directory = accounts.lazy().select("account_id", _account_key(rule)).filter(pl.col("__key").is_not_null())
-        found.append(
-            side.filter(pl.col("__key").is_not_null()).join(directory, on="__key")
-            .select("personSourcedId", pl.col("account_id"), pl.lit(rule.rank).alias("rank"), pl.lit(rule.name).alias("matchedBy"))
+        target = rule.account_column or f"extra:{rule.extra_key}"
+        targets[target] = _account_key(rule)
+        keyed.setdefault(target, []).append(
+            people.lazy().filter(pl.col("roleGroup") == rule.role_group)
+            .select("personSourcedId", _source_key(rule), pl.lit(rule.rank, pl.Int32).alias("rank"), pl.lit(rule.name).alias("matchedBy"))
         )
+    found = []
+    for target, sides in keyed.items():
+        directory = accounts.lazy().select("account_id", targets[target]).filter(_present)
+        side = pl.concat(sides).filter(_present)
+        found.append(side.join(directory, on="__key").select("personSourcedId", "account_id", "rank", "matchedBy"))
     schema = {"personSourcedId": pl.String, "account_id": pl.String, "rank": pl.Int32, "matchedBy": pl.String}
     candidates = pl.concat(found) if found else pl.LazyFrame(schema=schema)
     best = (
-        candidates.with_columns(pl.col("rank").cast(pl.Int32))
+        candidates
         .filter(pl.col("rank") == pl.col("rank").min().over("personSourcedId"))
         .group_by("personSourcedId")
         .agg(pl.col("account_id").unique().sort().alias("candidates"), pl.col("matchedBy").first())
