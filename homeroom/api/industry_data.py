@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 
 from homeroom.api.actions import add_action_routes
 from homeroom.api.calls import call
+from homeroom.api.directory import add_directory_routes
 from homeroom.api.collections import (
     COUNT_OPTIONS,
     COUNT_RESPONSES,
@@ -130,6 +131,7 @@ def industry_data_router() -> APIRouter:
     add_root_route(router)
     add_run_routes(router)  # before the generic /runs/{key} so that /runs/getStatistics is not taken for a key
     add_action_routes(router)
+    add_directory_routes(router)  # Homeroom's extension: directory targets and match reports
     for resource in COLLECTIONS.values():
         add_collection_routes(router, INDUSTRY_DATA, resource)
     add_contained_routes(router, INDUSTRY_DATA, OUTBOUND_FLOW_SETS, PROVISIONING_FLOWS)

@@ -6,6 +6,7 @@
 - ``apps``: ``apps`` and ``users``, who may call the API; ``flows``: ``flows create``, an inbound flow for uploads.
 - ``secrets``: ``secrets rotate``, the key that encrypts stored secrets.
 - ``serve``: the Graph-compatible API; ``upload``: its CSV upload loop, as School Data Sync clients run it.
+- ``targets``: ``targets add|list|check|snapshot``, the directories Homeroom reads; ``match``: ``match settings|run|report``.
 - ``generate``: ``generate`` and ``churn``, synthetic districts and their next snapshots.
 - ``catalog``: ``rules``, ``reference``, ``formats`` and ``settings``, each a table or (``--markdown``) its docs page.
 - ``render`` and ``options``: the consoles, the error line and the options that several commands share.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import typer
 
-from homeroom.cli import apps, catalog, flows, generate, lake, runs, secrets, serve, upload, validate
+from homeroom.cli import apps, catalog, flows, generate, lake, match, runs, secrets, serve, targets, upload, validate
 
 app = typer.Typer(help="Homeroom: validate and sync school roster packages.", no_args_is_help=True, add_completion=False)
 # The order here is the order of `homeroom --help`.
@@ -36,6 +37,8 @@ app.add_typer(apps.apps_app, name="apps")
 app.add_typer(flows.flows_app, name="flows")
 app.add_typer(apps.users_app, name="users")
 app.add_typer(secrets.secrets_app, name="secrets")
+app.add_typer(targets.targets_app, name="targets")
+app.add_typer(match.match_app, name="match")
 
 
 def main() -> None:

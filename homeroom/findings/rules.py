@@ -35,6 +35,7 @@ CONTRIBUTORS: tuple[str, ...] = (
     "homeroom.inbound.formats.sds_v1.rules",
     "homeroom.inbound.formats.oneroster.rules",
     "homeroom.findings.reports",  # the note a bounded report adds
+    "homeroom.match.rules",  # identity matching
 )
 
 

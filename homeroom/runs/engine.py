@@ -12,8 +12,6 @@ it is marked failed, so running the package again gives exactly the result of an
 
 from __future__ import annotations
 
-import os
-import signal
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,10 +21,12 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from homeroom.errors import RunError, RunInProgress
+from homeroom.errors import ConfigurationError, ExternalError, NotFoundError, RunError, RunInProgress
+from homeroom.faults import FAULT_VARIABLE, fault as _fault  # noqa: F401 - FAULT_VARIABLE is imported from here by tests
 from homeroom.inbound.formats import FORMATS, file_format_code
 from homeroom.lake.changes import EntityChanges, apply_changes, deactivate_missing, diff_package
 from homeroom.lake.tables import CHANGES, Lake
+from homeroom.match.tables import DIRECTORY_TABLES
 from homeroom.model.entities import ENTITIES, ENTITY_BY_NAME
 from homeroom.model.statuses import SUCCESSFUL_RUN, ActivityStatus, RunStatus, worst_completion
 from homeroom.runs import holds
@@ -40,15 +40,11 @@ from homeroom.store.references import tenant_reference_data
 from homeroom.validate import validate_package
 from homeroom.findings.reports import summary_by_rule, write_csv_report, write_jsonl_report
 
+#: The OData instance annotation of an activity's statistics that says how its people were matched: ``status``
+#: ``matched`` (with ``targets``, ``target`` and ``counts`` by role group and outcome), ``noDirectory`` or ``failed``.
+MATCHING_ANNOTATION = "@homeroom.matching"
 #: Which entity each Graph statistic counts.
 STATISTIC_ENTITIES = {"people": "users", "organizations": "orgs", "groups": "classes", "memberships": "enrollments"}
-FAULT_VARIABLE = "HOMEROOM_FAULT_INJECT"
-
-
-def _fault(point: str) -> None:
-    """Fault injection for crash tests: ``HOMEROOM_FAULT_INJECT=<point>`` kills this process there (SIGKILL)."""
-    if os.environ.get(FAULT_VARIABLE) == point:
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 @dataclass
@@ -70,6 +66,10 @@ class Runner:
         self.lake = Lake.from_settings(self.settings, tenant)
         with self.sessions.begin() as db:
             service.ensure_tenant(db=db, tenant_id=tenant)
+
+    def _versions(self) -> dict[str, int | None]:
+        """The version of every table a run may write: the roster's, the change set, the directory's and the links."""
+        return {t: self.lake.version(t) for t in [*(e.name for e in ENTITIES), CHANGES, *DIRECTORY_TABLES]}
 
     # --- paths ---------------------------------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
@@ -154,7 +154,7 @@ class Runner:
         run = Run(
             tenant_id=self.tenant, display_name=f"Run {started:%Y-%m-%d %H:%M} UTC", status=RunStatus.running,
             started=started, owner=owner_id(), trigger=trigger,
-            lake_versions={t: self.lake.version(t) for t in [*(e.name for e in ENTITIES), CHANGES]},
+            lake_versions=self._versions(),
         )
         db.add(run)
         db.flush()
@@ -234,12 +234,46 @@ class Runner:
 
         say("writing the lake")
         apply_changes(self.lake, changes, fault=_fault)
+        directory = self._match_directory(run_id, activity_id, source_id, year, changes, result.findings, say)
         _fault("before-commit")
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
-            activity.statistics = self._statistics(result, changes)
+            activity.statistics = self._statistics(result, changes, directory)
             activity.status = self._final_status(activity.statistics)
         return Outcome(run, activity, changes)
+
+    def _match_directory(self, run_id: str, activity_id: str, source_id: str, year: str, changes: dict[str, EntityChanges],
+                         findings: pl.DataFrame | None, say: Callable[[str], None]) -> dict:
+        """Snapshot the directories the source system's people are matched against, and match them; returns what
+        the statistics say of it (``homeroom.match``). A directory that cannot be read is a warning, not a failure:
+        the roster is written and the statistics say why nobody was matched."""
+        from homeroom.match.service import match_stored, snapshot_stored
+        from homeroom.targets.service import targets_for_source
+
+        with self.sessions() as db:
+            names = [t.name for t in targets_for_source(db=db, tenant_id=self.tenant, source_system_id=source_id)]
+        if not names:
+            return {"status": "noDirectory", "message": "No directory target is configured for this flow's source system; "
+                    "people were not matched (homeroom targets add ... --source)."}
+        users, roles = changes.get("users"), changes.get("roles")
+        results = []
+        try:
+            for name in names:
+                say(f"snapshotting directory {name}")
+                snapshot_stored(self.settings, self.sessions, self.tenant, name, snapshot_id=run_id)
+                _fault("after-snapshot")
+                say(f"matching people against {name}")
+                results.append(match_stored(
+                    self.settings, self.sessions, self.tenant, name, source_id, year, lake=self.lake,
+                    users=users.state if users else None, roles=roles.state if roles else None))
+        except (ExternalError, ConfigurationError, NotFoundError) as exc:
+            return {"status": "failed", "targets": names, "message": str(exc)}
+        if findings is not None:
+            matching = pl.concat([r.findings for r in results])
+            self._keep_findings(run_id, activity_id, pl.concat([findings, matching]), new=matching)
+        first = results[0]
+        return {"status": "matched", "targets": names, "target": first.target, "outcomes": first.outcomes,
+                "counts": first.counts()}
 
     def _conclude_in(self, db: Session, run_id: str) -> Run:
         """The run's status from its activities': held if any is held, else the worst of those that ran."""
@@ -285,19 +319,20 @@ class Runner:
         return [*holds.missing_file_reasons(last or [], files),
                 *holds.threshold_reasons(guarded, thresholds, self.settings.deactivation_threshold)]
 
-    def _keep_findings(self, run_id: str, activity_id: str, findings: pl.DataFrame) -> None:
+    def _keep_findings(self, run_id: str, activity_id: str, findings: pl.DataFrame, new: pl.DataFrame | None = None) -> None:
+        """Write the activity's findings files; summarise ``new`` (default: all of them) in the store."""
         (self.run_dir(run_id) / activity_id).mkdir(parents=True, exist_ok=True)
         write_csv_report(findings, self.findings_file(run_id, "csv", activity_id))
         write_jsonl_report(findings, self.findings_file(run_id, "jsonl", activity_id))
         with self.sessions.begin() as db:
-            for row in summary_by_rule(findings).iter_rows(named=True):
+            for row in summary_by_rule(findings if new is None else new).iter_rows(named=True):
                 db.add(FindingsSummary(tenant_id=self.tenant, activity_id=activity_id, file=row["file"],
                                        rule=row["rule"], level=row["level"], count=row["count"]))
 
     def _pending(self, run_id: str, activity_id: str) -> holds.PendingData:
         return holds.PendingData(pending_folder(self.settings, self.tenant, run_id, activity_id))
 
-    def _statistics(self, result, changes: dict[str, EntityChanges]) -> dict:
+    def _statistics(self, result, changes: dict[str, EntityChanges], directory: dict | None = None) -> dict:
         stats: dict = {"errors": result.count("error"), "warnings": result.count("warning")}
         for metric, entity in STATISTIC_ENTITIES.items():
             diff = changes.get(entity)
@@ -305,10 +340,16 @@ class Runner:
                 {"total": diff.total, "active": diff.active, "inactive": diff.total - diff.active}
                 if diff else {"total": 0, "active": 0, "inactive": 0}
             )
-        # Identity matching is a later stage: nobody is matched yet, so every active person is unmatched.
-        by_role = _people_by_role(changes.get("roles"))
-        stats["matchedPeopleByRole"] = [{"role": role, "count": 0} for role, _ in by_role]
-        stats["unmatchedPeopleByRole"] = [{"role": role, "count": count} for role, count in by_role]
+        # People matched to an account of the flow's directory (its first target, by name), by each role they hold.
+        # Without a directory nobody was matched or found unmatched: both lists are empty and the annotation says why.
+        stats["matchedPeopleByRole"], stats["unmatchedPeopleByRole"] = [], []
+        if directory is not None and directory["status"] == "matched":
+            outcomes = directory["outcomes"].select("personSourcedId", (pl.col("outcome") == "matched").alias("matched"))
+            by_role = _people_by_role(changes.get("roles"), outcomes)
+            stats["matchedPeopleByRole"] = [{"role": role, "count": m} for role, m, _ in by_role if m]
+            stats["unmatchedPeopleByRole"] = [{"role": role, "count": u} for role, _, u in by_role if u]
+        if directory is not None:
+            stats[MATCHING_ANNOTATION] = {k: v for k, v in directory.items() if k != "outcomes"}
         return stats
 
     @staticmethod
@@ -324,7 +365,7 @@ class Runner:
         with self.sessions.begin() as db:
             run = self._held(db, run_id)
             held = holds.release(run, owner_id())
-            run.lake_versions = {t: self.lake.version(t) for t in [*(e.name for e in ENTITIES), CHANGES]}
+            run.lake_versions = self._versions()
             reasons = list(run.held_reason or [])
         outcomes = [self._apply_held(run_id, activity_id, reasons) for activity_id in held]
         with self.sessions.begin() as db:
@@ -355,6 +396,7 @@ class Runner:
                     if diff is not None:
                         changes[name] = diff
         apply_changes(self.lake, changes, fault=_fault)
+        directory = self._match_directory(run_id, activity_id, source_id, year, changes, None, lambda _m: None)
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
             statistics = dict(activity.statistics)
@@ -362,6 +404,10 @@ class Runner:
                 if entity in changes:
                     p = changes[entity]
                     statistics[metric] = {"total": p.total, "active": p.active, "inactive": p.total - p.active}
+            matched = self._statistics(_NoFindings(), changes, directory)
+            for key in ("matchedPeopleByRole", "unmatchedPeopleByRole", MATCHING_ANNOTATION):
+                if key in matched:
+                    statistics[key] = matched[key]
             activity.statistics = statistics
             activity.changes = {name: diff.counts() for name, diff in changes.items()}
             activity.status = self._final_status(statistics)
@@ -380,15 +426,26 @@ class Runner:
         return holds.held(service.get_run(db=db, tenant_id=self.tenant, run_id=run_id), run_id, self.tenant)
 
 
-def _people_by_role(roles: EntityChanges | None) -> list[tuple[str, int]]:
-    """(role, number of active people holding it), most common first."""
+def _people_by_role(roles: EntityChanges | None, outcomes: pl.DataFrame) -> list[tuple[str, int, int]]:
+    """(role, matched people holding it, unmatched people holding it) over the people matching decided, most
+    common role first; ``outcomes`` has personSourcedId and matched."""
     if roles is None or roles.state.height == 0:
         return []
+    held = roles.state.filter(pl.col("isActive")).select(pl.col("userSourcedId").alias("personSourcedId"), "role").unique()
     counts = (
-        roles.state.filter(pl.col("isActive")).group_by("role").agg(pl.col("userSourcedId").n_unique().alias("n"))
+        held.join(outcomes, on="personSourcedId", how="inner").group_by("role")
+        .agg(pl.col("matched").sum().alias("m"), (~pl.col("matched")).sum().alias("u"), pl.len().alias("n"))
         .sort(["n", "role"], descending=[True, False])
     )
-    return [(role, int(n)) for role, n in counts.iter_rows()]
+    return [(role, int(m), int(u)) for role, m, u, _ in counts.iter_rows()]
+
+
+class _NoFindings:
+    """A validation result with no findings: the statistics of a held run being applied (counted when it was held)."""
+
+    @staticmethod
+    def count(_level: str) -> int:
+        return 0
 
 
 def readable_versions(sessions: sessionmaker[Session], tenant: str) -> dict[str, int | None] | None:

@@ -282,3 +282,22 @@ class Operation(Base):
     warnings: Mapped[list[Any]] = mapped_column(default=list)
     validated_files: Mapped[list[Any]] = mapped_column(default=list)
     owner: Mapped[str | None] = mapped_column(String(200))
+
+
+class DirectoryTarget(Base):
+    """A directory Homeroom reads (snapshots, matching) and later writes: Active Directory, LDAP, SCIM, Entra, Google."""
+
+    __tablename__ = "directory_targets"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(40))  # a homeroom.targets kind name
+    settings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    secrets: Mapped[dict[str, Any]] = mapped_column(SealedJSON, default=dict)  # write-only everywhere, never logged; encrypted at rest
+    #: What a target keeps between snapshots (an Entra delta link); not configuration.
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: The source systems whose people are matched against this target when a run of their flows ends.
+    source_system_ids: Mapped[list[Any]] = mapped_column(default=list)
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    last_modified: Mapped[datetime] = mapped_column(default=utcnow)

@@ -18,8 +18,10 @@ SAMPLE_STATS = {
     "organizations": {"total": 4, "active": 4, "inactive": 0},
     "groups": {"total": 2, "active": 2, "inactive": 0},
     "memberships": {"total": 6, "active": 6, "inactive": 0},
-    "matchedPeopleByRole": [{"role": "student", "count": 0}, {"role": "professor", "count": 0}, {"role": "teacher", "count": 0}],
-    "unmatchedPeopleByRole": [{"role": "student", "count": 4}, {"role": "professor", "count": 1}, {"role": "teacher", "count": 1}],
+    # No directory target is configured: nobody was matched or found unmatched, and the statistics say why.
+    "matchedPeopleByRole": [], "unmatchedPeopleByRole": [],
+    "@homeroom.matching": {"status": "noDirectory", "message": "No directory target is configured for this flow's source "
+                           "system; people were not matched (homeroom targets add ... --source)."},
 }
 
 
