@@ -31,6 +31,7 @@ from homeroom.lake.tables import CHANGES, Lake
 from homeroom.model.entities import ENTITIES, ENTITY_BY_NAME
 from homeroom.model.statuses import SUCCESSFUL_RUN, ActivityStatus, RunStatus, worst_completion
 from homeroom.runs import holds, pulls
+from homeroom.runs.readiness import not_ready_reason
 from homeroom.runs.folders import findings_path, pending_folder, run_folder
 from homeroom.runs.recovery import owner_alive, owner_id
 from homeroom.settings import Settings, get_settings
@@ -142,6 +143,20 @@ class Runner:
         _fault("after-run-created")
         outcomes = self.execute(run.id, delta=delta, options=options, progress=progress)
         return outcomes[0]
+
+    def pull(self, flow_name: str, *, progress: Callable[[str], None] | None = None) -> Outcome:
+        """Run one OneRoster API flow now: pull its connector's API, then validate, diff and write as any run."""
+        self.recover()
+        with self.sessions.begin() as db:
+            flow = service.get_flow(db=db, tenant_id=self.tenant, display_name=flow_name)
+            if flow is None or flow.kind != API_FLOW:
+                raise RunError(f"tenant {self.tenant!r} has no OneRoster API flow {flow_name!r}"
+                               + ("" if flow is None else " (it is a CSV upload flow)"))
+            if (reason := not_ready_reason(flow)) is not None:
+                raise RunError(f"flow {flow_name!r} cannot run: {reason}")
+            run = self.start(db, [(flow, (flow.connector.settings or {}).get("baseUrl"), pulls.format_of(flow.connector))],
+                             trigger="cli")
+        return self.execute(run.id, progress=progress)[0]
 
     def start(self, db: Session, flows: list[tuple[InboundFlow, str | None, str | None]], *, trigger: str,
               started: datetime | None = None) -> Run:

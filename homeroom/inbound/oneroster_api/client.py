@@ -116,7 +116,7 @@ class OneRosterClient:
                 if attempt >= self.retries:
                     if not attempt:
                         raise
-                    raise TransientError(f"{exc.message} (after {attempt} {'retry' if attempt == 1 else 'retries'})",
+                    raise TransientError(f"{exc.message.removesuffix('.')} (after {attempt} {'retry' if attempt == 1 else 'retries'}).",
                                          system=SYSTEM, retry_after=exc.retry_after) from None
                 wait = exc.retry_after if exc.retry_after is not None else self.backoff * 2 ** attempt
                 self.sleep(min(wait, self.max_wait))
