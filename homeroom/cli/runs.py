@@ -165,3 +165,25 @@ def runs_discard(run_id: HeldRunId, tenant: TenantOption = "default") -> None:
     with errors_as_messages():
         run = _runner(tenant).discard(run_id)
     out.print(f"run {run.id}: {run.status}")
+
+
+def pull_command(
+    flow: Annotated[str, typer.Option(help="The OneRoster API flow (homeroom flows create-api).")],
+    tenant: TenantOption = "default",
+    json_output: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Run a OneRoster API flow now: pull the API (a delta after the first full pull), validate, update the lake.
+
+    Exit code 0 completed, 1 held or with errors, 2 failed (an incomplete pull fails and writes nothing)."""
+    from homeroom.runs.reports import run_json
+    from homeroom.findings.reports import dumps
+
+    with errors_as_messages():
+        runner = _runner(tenant)
+        outcome = runner.pull(flow, progress=lambda msg: err.print(f"[dim]{msg}...[/]") if not json_output else None)
+    if json_output:
+        sys.stdout.write(dumps(run_json(outcome.run)) + "\n")
+    else:
+        _print_run(outcome.run, outcome.activity)
+        out.print(f"findings: {runner.findings_file(outcome.run.id)}")
+    raise typer.Exit({"completed": 0, "completedWithWarnings": 0, "failed": 2}.get(outcome.run.status, 1))
