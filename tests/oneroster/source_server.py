@@ -16,7 +16,8 @@ against it, and it can misbehave on purpose:
   checked, tokens that expire (``token_lifetime``) or are revoked (``expire_tokens``); no or bad auth: 401;
 - faults (``Fault``), each for a collection and offset or for any request, a number of times: ``short`` pages,
   ``empty`` pages, a ``wrong_total``, a ``status`` (429 with ``Retry-After``, 500, 503), ``slow`` answers (longer
-  than the client's timeout), ``expire_token`` (the token dies just before the request), ``not_json``.
+  than the client's timeout), ``expire_token`` (the token dies just before the request), ``not_json``, and
+  ``shifted`` pages (starting ``value`` records early, as when a record was deleted and another added meanwhile).
 
 Every request is logged (``requests``) so that tests can say what the connector asked for.
 """
@@ -62,7 +63,7 @@ class Fault:
     (None: always). ``value``: how many records a short page lacks, how far the total is off, the HTTP status, the
     seconds a slow answer takes; ``retry_after``: the Retry-After of a 429/503."""
 
-    kind: str  # short | empty | wrong_total | status | slow | expire_token | not_json
+    kind: str  # short | empty | shifted | wrong_total | status | slow | expire_token | not_json
     collection: str | None = None
     offset: int | None = None
     times: int | None = 1
@@ -230,7 +231,8 @@ class OneRosterSource:
             view = self._view(name, params.get("filter", ""))
         except ValueError as exc:
             return _imsx(logged, 400, "invalid_filter_field", str(exc))
-        page = view.slice(offset, max(1, min(limit, self.max_limit)))
+        shift = int(fault.value) if (fault := self._fault("shifted", name, offset)) is not None else 0
+        page = view.slice(max(0, offset - shift), max(1, min(limit, self.max_limit)))
         total = view.len()
         if (fault := self._fault("short", name, offset)) is not None:
             page = page.head(max(0, page.len() - int(fault.value)))

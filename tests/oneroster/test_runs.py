@@ -61,6 +61,8 @@ FAULTS = {
     "slow": (Fault("slow", "courses", 0, times=None, value=3),
              "GET /courses at offset 0 failed: the OneRoster API {root}/courses?limit=100&offset=0&filter=status%3D%27active%27 did "
              "not answer within 2 seconds (after 2 retries)."),
+    "shifted page": (Fault("shifted", "enrollments", 200, value=1),
+                     "GET /enrollments: 1 record arrived twice (e.g. '{twice}'): the collection changed while it was read."),
     "not json": (Fault("not_json", "orgs", 0), "GET /orgs at offset 0: the answer is not JSON (unexpected character, expected a JSON value: line 1 column 1 (char 0))."),
 }
 
@@ -78,7 +80,8 @@ def test_an_incomplete_pull_fails_the_run_and_leaves_the_lake_and_the_high_water
         flow.connector.settings = {k: v for k, v in flow.connector.settings.items() if k != "pull"}
     outcome = runner.pull(FLOW)
     root = f"{address}/ims/oneroster/{'v1p1' if version == '1.1' else 'rostering/v1p2'}"
-    reason = FAULTS[fault][1].format(root=root)
+    twice = sorted(e["sourcedId"] for e in source.records("enrollments"))[199]  # the last of the page before, again
+    reason = FAULTS[fault][1].format(root=root, twice=twice)
     assert (outcome.run.status, outcome.activity.status) == ("failed", "failed")
     assert outcome.activity.blocking_error == {"code": "IncompletePull", "message": f"{reason} {KEPT}"}
     assert outcome.run.blocking_error == outcome.activity.blocking_error
