@@ -106,17 +106,23 @@ def pull(config: ConnectorConfig, settings: Settings, *, state: PullState | None
         config.root, config.credential, timeout=settings.oneroster_timeout_seconds, retries=settings.oneroster_retries,
         backoff=settings.oneroster_backoff_seconds, max_wait=settings.oneroster_max_wait_seconds,
         page_size=settings.oneroster_page_size, concurrency=settings.oneroster_concurrency)
+    files: dict[str, pl.DataFrame] = {}
+    counts: dict[str, int] = {}
+    modified: list[pl.DataFrame] = []
     try:
-        pulled = {c.path: client.collection(c, query) for c in collections}
+        for collection in collections:  # each collection's JSON frame is let go once it is CSV rows
+            records = client.collection(collection, query)
+            counts[collection.path] = records.height
+            modified.append(records.select(MODIFIED))
+            files.update(csv_files(collection, records, config, delta=since is not None))
     finally:
         if own:
             client.__exit__(None, None, None)
-    mark = _high_water_mark([*pulled.values()], since)
-    fmt = FORMATS[FORMAT_OF_VERSION[config.version]]
-    batch = to_batch(fmt, config, collections, pulled, delta=since is not None)
+    mark = _high_water_mark(modified, since)
+    batch = to_batch(FORMATS[FORMAT_OF_VERSION[config.version]], config, files, delta=since is not None)
     new_state = PullState(config.base_url, config.version, mark,
                           state.last_full_pull if since and state else now.strftime("%Y-%m-%dT%H:%M:%SZ"))
-    return Pull(batch, new_state, {path: frame.height for path, frame in pulled.items()}, client.requests)
+    return Pull(batch, new_state, counts, client.requests)
 
 
 def _high_water_mark(frames: list[pl.DataFrame], since: str | None) -> str | None:
@@ -130,19 +136,20 @@ def _high_water_mark(frames: list[pl.DataFrame], since: str | None) -> str | Non
     return None if not ranked.height else ranked.sort("__at").get_column(MODIFIED)[-1]
 
 
-def to_batch(fmt: CsvFormat, config: ConnectorConfig, collections: list[Collection], pulled: dict[str, pl.DataFrame], *,
-             delta: bool) -> Batch:
-    """The pulled records as the OneRoster CSV files they stand for, read by the format into a ``Batch``."""
-    frames: dict[str, pl.DataFrame] = {}
-    for collection in collections:
-        records = pulled[collection.path]
-        if not delta:  # a full snapshot: what the provider sent as deleted is simply not there
-            records = records.filter(~pl.col(STATUS).str.to_lowercase().is_in(["tobedeleted", "inactive"]).fill_null(False))
-        if collection.path == "users" and not config.contacts:
-            records = _without_contacts(records, config.version)
-        frames[collection.file] = to_csv_frame(collection, records).with_columns(records.get_column(POSITION))
-        if collection.path == "users" and config.version == "1.2":
-            frames["roles.csv"] = roles_v12(records)
+def csv_files(collection: Collection, records: pl.DataFrame, config: ConnectorConfig, *, delta: bool) -> dict[str, pl.DataFrame]:
+    """A collection's records as the rows of the OneRoster CSV file(s) it stands for, with each row's ``__position``."""
+    if not delta:  # a full snapshot: what the provider sent as deleted is simply not there
+        records = records.filter(~pl.col(STATUS).str.to_lowercase().is_in(["tobedeleted", "inactive"]).fill_null(False))
+    if collection.path == "users" and not config.contacts:
+        records = _without_contacts(records, config.version)
+    files = {collection.file: to_csv_frame(collection, records).with_columns(records.get_column(POSITION))}
+    if collection.path == "users" and config.version == "1.2":
+        files["roles.csv"] = roles_v12(records)
+    return files
+
+
+def to_batch(fmt: CsvFormat, config: ConnectorConfig, frames: dict[str, pl.DataFrame], *, delta: bool) -> Batch:
+    """The rows of the OneRoster CSV files (``csv_files``), read by the format into a ``Batch`` as a package's files."""
     raws = {MANIFEST: _manifest(config.version, {f: "delta" if delta else "bulk" for f in frames})}
     for file, frame in frames.items():
         if not delta:  # bulk files have no status or dateLastModified (the format warns when they do)
@@ -181,4 +188,4 @@ def _raw(frame: pl.DataFrame) -> RawTable:
     return RawTable(table.column_names, table, lines, frame.height, [], has_tab=True)
 
 
-__all__ = ["ConnectorConfig", "Pull", "PullState", "ROLES_HEADER", "delta_since", "pull", "to_batch"]
+__all__ = ["ConnectorConfig", "Pull", "PullState", "ROLES_HEADER", "csv_files", "delta_since", "pull", "to_batch"]
