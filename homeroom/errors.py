@@ -22,7 +22,8 @@ requests Homeroom refuses and for failures of the parts it talks to::
     │   └── PermissionMissing         the caller is authenticated but lacks the permission
     └── ExternalError             a system Homeroom talks to (a SIS API, a directory) failed
         ├── TransientError            worth retrying, after ``retry_after`` seconds when the system said so (429, 503)
-        └── PermanentError            retrying will not help (bad credentials, a refused write)
+        ├── PermanentError            retrying will not help (bad credentials, a refused write)
+        └── IncompletePull            a pull from a SIS API did not get every record (a short or failed page): nothing is written
 
 ``homeroom.api.errors`` maps each class to an HTTP status and a Graph error code, in one table; the CLI prints
 the message. A message says what is wrong and, where it can, what to do about it.
@@ -132,3 +133,13 @@ class TransientError(ExternalError):
 
 class PermanentError(ExternalError):
     """A failure that retrying will not mend: bad credentials, a missing permission, a refused write."""
+
+
+class IncompletePull(ExternalError):
+    """A pull from a SIS's API ended without every record: a page that failed after its retries, an empty or short
+    page, a total that does not match what arrived. Nothing of the pull may be used (it would deactivate what is
+    missing); ``collection`` and ``offset`` say where it broke."""
+
+    def __init__(self, message: str, *, system: str | None = None, collection: str | None = None, offset: int | None = None):
+        super().__init__(message, system=system)
+        self.collection, self.offset = collection, offset

@@ -5,6 +5,7 @@ Every setting has an embedded default, so Homeroom works with no configuration a
 
 import json
 from functools import lru_cache
+from typing import Literal
 from pathlib import Path
 
 from pydantic import Field
@@ -107,6 +108,35 @@ class Settings(BaseSettings):
     )
     connector_check_timeout_seconds: float = Field(
         default=10.0, description="How long a OneRoster connector's validate waits for each answer of the SIS (token, /orgs).",
+    )
+    oneroster_page_size: int = Field(
+        default=5000, ge=1, description="Records a OneRoster pull asks for per page (`limit`); the provider may send fewer per page.",
+    )
+    oneroster_timeout_seconds: float = Field(
+        default=60.0, description="How long a OneRoster pull waits for each answer of the SIS (a page, a token).",
+    )
+    oneroster_retries: int = Field(
+        default=5, ge=0, description="How often a OneRoster pull retries a page after a timeout, 429 or 5xx before the run fails.",
+    )
+    oneroster_backoff_seconds: float = Field(
+        default=1.0, description="The first wait before a retry of a OneRoster page; each further retry waits twice as long.",
+    )
+    oneroster_max_wait_seconds: float = Field(
+        default=120.0, description="The longest a OneRoster pull waits before one retry, also when the SIS's `Retry-After` asks for more.",
+    )
+    oneroster_concurrency: int = Field(
+        default=4, ge=1, description="Pages of one collection a OneRoster pull requests at the same time.",
+    )
+    oneroster_full_pull_days: float = Field(
+        default=7.0, description="A OneRoster connector's pull is a full one again when its last full pull is older than this "
+        "(in between, pulls are deltas: `dateLastModified>` the last pull's high-water mark). 0: always full.",
+    )
+    oneroster_oauth1_signature_method: Literal["HMAC-SHA256", "HMAC-SHA1"] = Field(
+        default="HMAC-SHA256", description="How OneRoster 1.1 requests are signed with an `oAuth1ClientCredential`.",
+    )
+    oneroster_token_client_auth: Literal["basic", "body"] = Field(
+        default="basic", description="How an `oAuth2ClientCredential` sends its client id and secret to the token endpoint: "
+        "HTTP Basic (RFC 6749 §2.3.1) or in the form body.",
     )
     upload_session_hours: float = Field(default=14.0, description="How long an upload session (its signed URL) accepts files.")
     upload_container_extra_hours: float = Field(

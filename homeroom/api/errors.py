@@ -66,6 +66,7 @@ STATUS_AND_CODE: dict[type[HomeroomError], tuple[int, str]] = {
     errors.PermissionMissing: (403, "Authorization_RequestDenied"),
     errors.TransientError: (503, "ServiceUnavailable"),
     errors.PermanentError: (502, "BadGateway"),
+    errors.IncompletePull: (502, "BadGateway"),
 }
 
 

@@ -1,10 +1,10 @@
 """The ``homeroom`` command line: this module builds the app; each command group has a module of its own.
 
 - ``validate``: check a package (exit code 0, 1 or 2 as the verdict).
-- ``runs``: ``run`` a package into the lake; ``runs list``, ``show``, ``approve`` and ``discard``.
+- ``runs``: ``run`` a package into the lake, ``pull`` a OneRoster API flow; ``runs list``, ``show``, ``approve`` and ``discard``.
 - ``lake``: ``lake query``, SQL over the lake's Delta tables.
-- ``apps``: ``apps`` and ``users``, who may call the API; ``flows``: ``flows create``, an inbound flow for uploads.
 - ``secrets``: ``secrets rotate``, the key that encrypts stored secrets.
+- ``apps``: ``apps`` and ``users``, who may call the API; ``flows``: ``flows create`` (uploads), ``flows create-api`` (OneRoster API).
 - ``serve``: the Graph-compatible API; ``upload``: its CSV upload loop, as School Data Sync clients run it.
 - ``targets``: ``targets add|list|check|snapshot``, the directories Homeroom reads; ``match``: ``match settings|run|report``.
 - ``generate``: ``generate`` and ``churn``, synthetic districts and their next snapshots.
@@ -28,6 +28,7 @@ app.command()(catalog.reference)
 app.command()(catalog.formats)
 app.command("settings")(catalog.settings_command)
 app.command("run")(runs.run_command)
+app.command("pull")(runs.pull_command)
 app.command()(serve.serve)
 app.command()(upload.upload)
 

@@ -57,6 +57,19 @@ def _print_run(run, activity) -> None:
         out.print(f"[red]{run.blocking_error['code']}:[/] {run.blocking_error['message']}")
 
 
+def _finish(runner, outcome, json_output: bool) -> None:
+    """Print a run (a summary, or JSON) and exit: 0 completed, 1 held or with errors, 2 failed."""
+    from homeroom.findings.reports import dumps
+    from homeroom.runs.reports import run_json
+
+    if json_output:
+        sys.stdout.write(dumps(run_json(outcome.run)) + "\n")
+    else:
+        _print_run(outcome.run, outcome.activity)
+        out.print(f"findings: {runner.findings_file(outcome.run.id)}")
+    raise typer.Exit({"completed": 0, "completedWithWarnings": 0, "failed": 2}.get(outcome.run.status, 1))
+
+
 def run_command(
     path: Annotated[Path, typer.Argument(help="The package: a folder of CSV files or a zip archive.")],
     flow: Annotated[str, typer.Option(help="The inbound flow's name (created with its source and year if new).")],
@@ -74,9 +87,6 @@ def run_command(
     json_output: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
 ) -> None:
     """Run a package: validate it, update the lake, record statistics. Exit code 0 completed, 1 held or with errors, 2 failed."""
-    from homeroom.runs.reports import run_json
-    from homeroom.findings.reports import dumps
-
     thresholds = {}
     for item in threshold or []:
         name, _, share = item.partition("=")
@@ -91,12 +101,7 @@ def run_command(
             options=format_options(student_domain, teacher_domain),
             progress=lambda msg: err.print(f"[dim]{msg}...[/]") if not json_output else None,
         )
-    if json_output:
-        sys.stdout.write(dumps(run_json(outcome.run)) + "\n")
-    else:
-        _print_run(outcome.run, outcome.activity)
-        out.print(f"findings: {runner.findings_file(outcome.run.id)}")
-    raise typer.Exit({"completed": 0, "completedWithWarnings": 0, "failed": 2}.get(outcome.run.status, 1))
+    _finish(runner, outcome, json_output)
 
 
 @runs_app.command("list")
@@ -165,3 +170,17 @@ def runs_discard(run_id: HeldRunId, tenant: TenantOption = "default") -> None:
     with errors_as_messages():
         run = _runner(tenant).discard(run_id)
     out.print(f"run {run.id}: {run.status}")
+
+
+def pull_command(
+    flow: Annotated[str, typer.Option(help="The OneRoster API flow (homeroom flows create-api).")],
+    tenant: TenantOption = "default",
+    json_output: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
+    """Run a OneRoster API flow now: pull the API (a delta after the first full pull), validate, update the lake.
+
+    Exit code 0 completed, 1 held or with errors, 2 failed (an incomplete pull fails and writes nothing)."""
+    with errors_as_messages():
+        runner = _runner(tenant)
+        outcome = runner.pull(flow, progress=lambda msg: err.print(f"[dim]{msg}...[/]") if not json_output else None)
+    _finish(runner, outcome, json_output)

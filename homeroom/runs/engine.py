@@ -21,23 +21,26 @@ import polars as pl
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from homeroom.errors import ConfigurationError, ExternalError, NotFoundError, RunError, RunInProgress
+from homeroom.errors import ConfigurationError, ExternalError, IncompletePull, NotFoundError, RunError, RunInProgress
 from homeroom.faults import FAULT_VARIABLE, fault as _fault  # noqa: F401 - FAULT_VARIABLE is imported from here by tests
 from homeroom.inbound.formats import FORMATS, file_format_code
+from homeroom.inbound.oneroster_api import DELTA_OWNERS, pull
 from homeroom.lake.changes import EntityChanges, apply_changes, deactivate_missing, diff_package
 from homeroom.lake.tables import CHANGES, Lake
 from homeroom.match.tables import DIRECTORY_TABLES
 from homeroom.model.entities import ENTITIES, ENTITY_BY_NAME
 from homeroom.model.statuses import SUCCESSFUL_RUN, ActivityStatus, RunStatus, worst_completion
-from homeroom.runs import holds
+from homeroom.runs import holds, pulls
+from homeroom.runs.readiness import not_ready_reason
 from homeroom.runs.folders import findings_path, pending_folder, run_folder
 from homeroom.runs.recovery import owner_alive, owner_id
 from homeroom.settings import Settings, get_settings
 from homeroom.store import service
 from homeroom.store.database import open_database
-from homeroom.store.models import FindingsSummary, InboundFlow, Run, RunActivity, utcnow
+from homeroom.store.models import API_FLOW, FindingsSummary, InboundFlow, Run, RunActivity, utcnow
 from homeroom.store.references import tenant_reference_data
-from homeroom.validate import validate_package
+from homeroom.validate import check, validate_package
+from homeroom.findings import Findings
 from homeroom.findings.reports import summary_by_rule, write_csv_report, write_jsonl_report
 
 #: The OData instance annotation of an activity's statistics that says how its people were matched: ``status``
@@ -141,6 +144,20 @@ class Runner:
         outcomes = self.execute(run.id, delta=delta, options=options, progress=progress)
         return outcomes[0]
 
+    def pull(self, flow_name: str, *, progress: Callable[[str], None] | None = None) -> Outcome:
+        """Run one OneRoster API flow now: pull its connector's API, then validate, diff and write as any run."""
+        self.recover()
+        with self.sessions.begin() as db:
+            flow = service.get_flow(db=db, tenant_id=self.tenant, display_name=flow_name)
+            if flow is None or flow.kind != API_FLOW:
+                raise RunError(f"tenant {self.tenant!r} has no OneRoster API flow {flow_name!r}"
+                               + ("" if flow is None else " (it is a CSV upload flow)"))
+            if (reason := not_ready_reason(flow)) is not None:
+                raise RunError(f"flow {flow_name!r} cannot run: {reason}")
+            run = self.start(db, [(flow, (flow.connector.settings or {}).get("baseUrl"), pulls.format_of(flow.connector))],
+                             trigger="cli")
+        return self.execute(run.id, progress=progress)[0]
+
     def start(self, db: Session, flows: list[tuple[InboundFlow, str | None, str | None]], *, trigger: str,
               started: datetime | None = None) -> Run:
         """Record a new run of ``flows`` — (flow, package or None, format or None) — for ``execute`` to carry out.
@@ -198,13 +215,27 @@ class Runner:
         with self.sessions.begin() as db:
             activity = db.get(RunActivity, activity_id)
             flow = db.get(InboundFlow, activity.flow_id)
-            package, format_name = Path(activity.package), activity.package_format
+            package, format_name = activity.package, activity.package_format
             flow_id, source_id, year = flow.id, flow.connector.source_system_id, flow.year.code
             thresholds = dict(flow.thresholds)
             reference = tenant_reference_data(db=db, tenant_id=self.tenant)  # codes the tenant added or disabled
+            api = flow.kind == API_FLOW
+            if api:
+                config, state = pulls.config_of(flow.connector, self.settings), pulls.state_of(flow.connector)
 
-        say("validating")
-        result = validate_package(package, format_name=format_name, reference=reference, settings=self.settings, options=options)
+        if api:
+            say("pulling from the OneRoster API")
+            try:
+                pulled = pull(config, self.settings, state=state)
+            except ExternalError as exc:  # an incomplete pull: nothing of it may be used
+                return self._pull_failed(run_id, activity_id, exc)
+            pulls.keep_state(self.run_dir(run_id) / activity_id, pulled.state)
+            say("validating")
+            result = check(pulled.batch, reference=reference, settings=self.settings)
+        else:
+            say("validating")
+            result = validate_package(Path(package), format_name=format_name, reference=reference, settings=self.settings,
+                                      options=options)
         files = sorted(result.files)
         self._keep_findings(run_id, activity_id, result.findings)
         _fault("after-validate")
@@ -222,7 +253,7 @@ class Runner:
         say("comparing with the lake")
         now = datetime.now(timezone.utc)
         changes = diff_package(self.lake, result.tables, source_system_id=source_id, year=year, run_id=run_id, now=now,
-                               delta=delta, owners=delta_owners(result.format))
+                               delta=delta, owners=DELTA_OWNERS if api else delta_owners(result.format))
         reasons = [] if delta else self._hold_reasons(flow_id, files, result, changes, thresholds)
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
@@ -240,6 +271,8 @@ class Runner:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
             activity.statistics = self._statistics(result, changes, directory)
             activity.status = self._final_status(activity.statistics)
+            if api:  # written: the connector's next pull is a delta from this one
+                pulls.commit_state(db.get(InboundFlow, flow_id).connector, self.run_dir(run_id) / activity_id)
         return Outcome(run, activity, changes)
 
     def _match_directory(self, run_id: str, activity_id: str, source_id: str, year: str, changes: dict[str, EntityChanges],
@@ -274,6 +307,18 @@ class Runner:
         first = results[0]
         return {"status": "matched", "targets": names, "target": first.target, "outcomes": first.outcomes,
                 "counts": first.counts()}
+
+    def _pull_failed(self, run_id: str, activity_id: str, exc: ExternalError) -> Outcome:
+        """End an activity whose pull did not get everything: failed with the reason, nothing written."""
+        self._keep_findings(run_id, activity_id, Findings().frame())  # no record was checked: the reports are empty
+        with self.sessions.begin() as db:
+            run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
+            activity.status = ActivityStatus.failed
+            activity.blocking_error = {"code": "IncompletePull" if isinstance(exc, IncompletePull) else "PullFailed",
+                                       "message": f"{exc.message} Nothing was written: the lake keeps the data of the last "
+                                                  "successful run."}
+            activity.statistics = self._statistics(None, {})
+            return Outcome(run, activity, {})
 
     def _conclude_in(self, db: Session, run_id: str) -> Run:
         """The run's status from its activities': held if any is held, else the worst of those that ran."""
@@ -333,7 +378,7 @@ class Runner:
         return holds.PendingData(pending_folder(self.settings, self.tenant, run_id, activity_id))
 
     def _statistics(self, result, changes: dict[str, EntityChanges], directory: dict | None = None) -> dict:
-        stats: dict = {"errors": result.count("error"), "warnings": result.count("warning")}
+        stats: dict = {"errors": result.count("error") if result else 0, "warnings": result.count("warning") if result else 0}
         for metric, entity in STATISTIC_ENTITIES.items():
             diff = changes.get(entity)
             stats[metric] = (
@@ -379,13 +424,13 @@ class Runner:
             activity = db.get(RunActivity, activity_id)
             flow = db.get(InboundFlow, activity.flow_id)
             source_id, year, flow_name = flow.connector.source_system_id, flow.year.code, activity.display_name
-            format_name = activity.package_format
+            format_name, api, flow_id = activity.package_format, flow.kind == API_FLOW, flow.id
         pending = self._pending(run_id, activity_id)
         tables, mode = pending.load()
         delta = mode == "delta"
         now = datetime.now(timezone.utc)
         changes = diff_package(self.lake, tables, source_system_id=source_id, year=year, run_id=run_id, now=now,
-                               delta=delta, owners=delta_owners(format_name))
+                               delta=delta, owners=DELTA_OWNERS if api else delta_owners(format_name))
         for reason in reasons:
             if reason["code"] == "FileMissing" and reason.get("flow", flow_name) == flow_name:
                 for name in entities_of_file(format_name, reason["file"]):
@@ -411,6 +456,8 @@ class Runner:
             activity.statistics = statistics
             activity.changes = {name: diff.counts() for name, diff in changes.items()}
             activity.status = self._final_status(statistics)
+            if api:
+                pulls.commit_state(db.get(InboundFlow, flow_id).connector, self.run_dir(run_id) / activity_id)
         pending.drop()
         return Outcome(run, activity, changes)
 

@@ -15,10 +15,11 @@ from typing import Any, Callable
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeroom.errors import ExternalError, NotFoundError, RunNotHeld
-from homeroom.inbound.oneroster_auth import OAUTH1, OAUTH2, OneRosterCredential, check_connection
+from homeroom.inbound.oneroster_api import OneRosterCredential, check_connection
 from homeroom.model.statuses import OperationStatus, RunStatus
 from homeroom.runs.engine import Runner
 from homeroom.runs.operations import CHECK_OPERATION, RUN_OPERATION, VALIDATE_OPERATION, finish_operation, start_operation
+from homeroom.runs.pulls import config_of
 from homeroom.runs.scheduler import check_start_limit, start_run
 from homeroom.settings import Settings
 from homeroom.store.models import DataConnector, Operation, Run, iso, utcnow
@@ -80,13 +81,10 @@ def begin_credential_check(db: Session, *, connector: DataConnector, location: s
                            status=OperationStatus.notStarted)
 
 
-def _checked(connector: DataConnector) -> tuple[str, OneRosterCredential]:
-    """The connector's base URL and credential (with its secret), as a check uses and compares them."""
-    settings, stored = connector.settings or {}, (connector.settings or {}).get("credential") or {}
-    kind = OAUTH1 if str(stored.get("@odata.type", "")).endswith(OAUTH1) else OAUTH2
-    return settings.get("baseUrl") or "", OneRosterCredential(
-        kind=kind, client_id=stored.get("clientId") or "", client_secret=(connector.secrets or {}).get("clientSecret") or "",
-        token_url=stored.get("tokenUrl"), scope=stored.get("scope"))
+def _checked(connector: DataConnector, settings: Settings) -> tuple[str, str, OneRosterCredential]:
+    """The connector's base URL, version and credential (with its secret), as a check uses and compares them."""
+    config = config_of(connector, settings)
+    return config.base_url, config.version, config.credential
 
 
 def run_credential_check(sessions: sessionmaker[Session], settings: Settings, *, operation_id: str, connector_id: str) -> None:
@@ -95,8 +93,10 @@ def run_credential_check(sessions: sessionmaker[Session], settings: Settings, *,
     _running(sessions, operation_id)
     try:
         with sessions.begin() as db:
-            base_url, credential = _checked(db.get(DataConnector, connector_id))
-        detail, valid = check_connection(base_url, credential, timeout=settings.connector_check_timeout_seconds), True
+            checked = _checked(db.get(DataConnector, connector_id), settings)
+        base_url, version, credential = checked
+        detail, valid = check_connection(base_url, credential, timeout=settings.connector_check_timeout_seconds,
+                                         version=version), True
     except ExternalError as exc:
         detail, valid = f"The credential check failed: {exc.message}", False
     except Exception as exc:  # noqa: BLE001 - the operation reports it
@@ -104,7 +104,7 @@ def run_credential_check(sessions: sessionmaker[Session], settings: Settings, *,
         return
     with sessions.begin() as db:
         connector = db.get(DataConnector, connector_id)
-        if connector is not None and _checked(connector) == (base_url, credential):  # not changed meanwhile
+        if connector is not None and _checked(connector, settings) == checked:  # not changed meanwhile
             stored = dict(connector.settings["credential"], isValid=valid)
             if valid:
                 stored["lastValidDateTime"] = iso(utcnow())

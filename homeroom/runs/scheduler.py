@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from homeroom.errors import NothingToRun, RunError, RunStartLimitReached
 from homeroom.model.statuses import SUCCESSFUL_RUN
 from homeroom.runs.engine import Runner
+from homeroom.runs import pulls
 from homeroom.runs.housekeeping import housekeep
 from homeroom.runs.readiness import not_ready_reason, readiness_status
 from homeroom.settings import Settings
@@ -39,7 +40,10 @@ def flows_to_run(db: Session, tenant_id: str, now: datetime | None = None) -> li
         if readiness_status(flow, now) != "ready" or utc(flow.effective) > now:
             continue
         connector = flow.connector
-        package = connector.current_package if flow.kind == FILE_FLOW else None
+        if flow.kind != FILE_FLOW:  # a OneRoster API flow pulls in its run: its "package" is the API it reads
+            chosen.append((flow, (connector.settings or {}).get("baseUrl"), pulls.format_of(connector)))
+            continue
+        package = connector.current_package
         if package is not None and not Path(package).is_dir():
             package = None  # removed from the data folder by hand: there is nothing to run
         chosen.append((flow, package, connector.current_package_format if package else None))
@@ -58,8 +62,6 @@ def nothing_to_run(db: Session, tenant_id: str, now: datetime | None = None) -> 
             reasons.append(f"{name} is notReady: {not_ready_reason(flow)}")
         elif utc(flow.effective) > now:
             reasons.append(f"{name} is not effective until {utc(flow.effective):%Y-%m-%dT%H:%M:%SZ}")
-        elif flow.kind != FILE_FLOW:
-            reasons.append(f"{name} reads a OneRoster API, which runs do not read yet")
         else:
             reasons.append(f"{name} has no validated data: upload files to the upload session of dataConnector "
                            f"'{flow.connector_id}' and validate them")

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from homeroom.errors import ConfigurationError
-from homeroom.store.models import FILE_CONNECTOR, DataConnector, InboundFlow, ProvisioningFlow, Run, SourceSystem, Tenant, Year, utcnow
+from homeroom.store.models import API_CONNECTOR, API_FLOW, FILE_CONNECTOR, DataConnector, InboundFlow, ProvisioningFlow, Run, SourceSystem, Tenant, Year, utcnow
 
 
 #: Tenant names the token endpoint reserves, as Entra ID does (``/common/oauth2/...``).
@@ -85,6 +85,39 @@ def ensure_file_flow(
     flow = InboundFlow(tenant_id=tenant_id, display_name=display_name, connector_id=connector.id, year_id=year.id)
     db.add(flow)
     db.flush()
+    return flow
+
+
+def ensure_api_flow(
+    *, db: Session, tenant_id: str, display_name: str, source_name: str, year_code: str, base_url: str, api_version: str,
+    credential: dict, client_secret: str | None, demographics: bool = False, contacts: bool = False,
+) -> InboundFlow:
+    """The tenant's OneRoster API flow of this name, created with its source system, year and ``oneRosterApiDataConnector``
+    if needed; an existing flow's connector takes the given settings (a secret of None keeps the stored one).
+
+    ``credential`` is stored as the Graph API stores it: ``@odata.type`` (``#microsoft.graph.industryData.oAuth1ClientCredential``
+    or ``...oAuth2ClientCredential``), ``displayName``, ``clientId`` and, for OAuth 2, ``tokenUrl`` and ``scope``."""
+    flow = get_flow(db=db, tenant_id=tenant_id, display_name=display_name)
+    if flow is not None and flow.kind != API_FLOW:
+        raise ConfigurationError(f"flow {display_name!r} is a CSV upload flow; use another name for a OneRoster API flow")
+    if flow is None:
+        source = ensure_source_system(db=db, tenant_id=tenant_id, display_name=source_name)
+        year = ensure_year(db=db, tenant_id=tenant_id, code=year_code)
+        connector = DataConnector(tenant_id=tenant_id, kind=API_CONNECTOR, display_name=f"{display_name} API",
+                                  source_system_id=source.id, settings={}, secrets={})
+        db.add(connector)
+        db.flush()
+        flow = InboundFlow(tenant_id=tenant_id, kind=API_FLOW, display_name=display_name, connector_id=connector.id, year_id=year.id)
+        db.add(flow)
+        db.flush()
+    connector = flow.connector
+    previous = dict(connector.settings or {})
+    stored = {"isValid": None, "lastValidDateTime": None, **credential}
+    connector.settings = {**previous, "apiFormat": "oneRoster", "baseUrl": base_url, "apiVersion": api_version,
+                          "isDemographicsEnabled": demographics, "isFlagsEnabled": False, "isContactsEnabled": contacts,
+                          "credential": stored}
+    if client_secret is not None:
+        connector.secrets = {**(connector.secrets or {}), "clientSecret": client_secret}
     return flow
 
 

@@ -146,7 +146,7 @@ def test_validate_of_a_oneroster_connector_checks_its_credential(admin, sis, kin
     assert patch.status_code == 204, patch.text
     op, stored = check(admin, connector["id"])
     reason = (f"HTTP 401 from the token endpoint {sis}/token: invalid_client (Client authentication failed.)."
-              if kind == "oAuth2" else f"HTTP 401 from the OneRoster API {sis}/ims/oneroster/v1p1/orgs?limit=1.")
+              if kind == "oAuth2" else f"HTTP 401 from the OneRoster API {sis}/ims/oneroster/v1p1/orgs?limit=1: Unauthorized.")
     assert (op["status"], op["statusDetail"]) == ("failed", f"The credential check failed: {reason}")
     assert stored["isValid"] is False
     assert stored["lastValidDateTime"] is None, "a replaced credential has not been valid yet"

@@ -342,7 +342,6 @@ def test_runs_start_refusals_name_each_flow_and_the_reason(api, admin):
     _flow(admin, "B expired", connector["id"], year["id"], expirationDateTime="2021-06-30T00:00:00Z")
     _flow(admin, "C later", connector["id"], year["id"], effectiveDateTime="2099-01-01T00:00:00Z")
     api_connector = make_api_connector(admin, make_source(admin, "OneRoster SIS")["id"])["id"]
-    _flow(admin, "D api", api_connector, year["id"], kind="inboundApiFlow")
     _flow(admin, "E no secret", api_connector, year["id"], kind="inboundApiFlow")
     from homeroom.store.models import DataConnector, InboundFlow
     with api.app.state.sessions.begin() as db:  # a connector whose secret is gone (as an old database may hold)
@@ -360,8 +359,8 @@ def test_runs_start_refusals_name_each_flow_and_the_reason(api, admin):
     assert refused.json()["error"]["message"] == (
         f"No inbound flow has data to run: inbound flow 'A waiting' has no validated data: upload files to the upload "
         f"session of dataConnector '{connector['id']}' and validate them; inbound flow 'B expired' expired at "
-        "2021-06-30T00:00:00Z; inbound flow 'C later' is not effective until 2099-01-01T00:00:00Z; inbound flow 'D api' "
-        "reads a OneRoster API, which runs do not read yet; inbound flow 'E no secret' is notReady: its dataConnector "
+        "2021-06-30T00:00:00Z; inbound flow 'C later' is not effective until 2099-01-01T00:00:00Z; "
+        "inbound flow 'E no secret' is notReady: its dataConnector "
         f"'{copy_id}' has no credential.clientSecret.")
 
 
