@@ -41,7 +41,7 @@ def small_plan(base: str, *, upper: bool = True) -> list[dict]:
         op(12, "create_user", "user", "tch-1", person("t.cho", "Carla", "Cho", staff), reason="UserUnmatchedCreate"),
         op(13, "create_user", "user", "stu-3", person("dee.ray", "Dee", "Ray", roosevelt, enabled=False)),
         op(14, "create_user", "user", "stu-4", person("a.name.far.too.long.for.ad", "Eve", "Long", roosevelt)),
-        op(20, "create_group", "group", "class-math", {"name": "math-101", "display_name": "Math 101",
+        op(20, "create_group", "group", "class-math", {"name": "algebra-1", "display_name": "Algebra 1",
                                                        "distinguished_name": lincoln}, groupKind="class"),
         op(21, "create_group", "group", "rolegroup:student", {"name": "all-students", "display_name": "All students",
                                                               "distinguished_name": staff}, groupKind="security"),

@@ -402,6 +402,9 @@ def start_samba(dc: SambaDC) -> SambaDC:
     tools = _need("samba")
     lock = _acquire(SAMBA_LOCK, SAMBA_LOCK_WAIT)
     try:
+        deadline = time.monotonic() + 20  # the workers of a DC just stopped may still be closing their sockets
+        while any(_port_open(dc.host, port) for port in (dc.port, dc.ldaps_port)) and time.monotonic() < deadline:
+            time.sleep(0.5)
         for port in (dc.port, dc.ldaps_port):
             if _port_open(dc.host, port):
                 raise ServerUnavailable(f"{dc.host}:{port} is taken by a server outside the Samba lock "
@@ -424,6 +427,9 @@ def stop_samba(dc: SambaDC) -> None:
     """Stop ``dc`` (its database stays, so it can start again) and let the next Samba on this machine run."""
     _stop(dc.process)
     dc.process = None
+    deadline = time.monotonic() + 20  # its forked workers exit after the main process: wait for the ports
+    while any(_port_open(dc.host, port) for port in (dc.port, dc.ldaps_port)) and time.monotonic() < deadline:
+        time.sleep(0.2)
     if dc.lock is not None:
         dc.lock.close()  # closing the file releases the flock
         dc.lock = None

@@ -76,7 +76,7 @@ def test_the_plan_applies_with_one_add_per_user_and_the_exact_directory_results(
         f"OU=Roosevelt Middle,OU=Schools,{BASE}": ("unit", "Roosevelt Middle", "Roosevelt Middle School",
                                                    "org-roosevelt", [ids[13]], []),
         f"OU=Staff,{BASE}": ("unit", "Staff", None, None, [ids[12]], []),
-        f"CN=math-101,{LINCOLN}": ("security", "math-101", "Math 101", "class-math", sorted([ids[10], ids[11]]), [ids[12]]),
+        f"CN=algebra-1,{LINCOLN}": ("security", "algebra-1", "Algebra 1", "class-math", sorted([ids[10], ids[11]]), [ids[12]]),
         f"CN=all-students,OU=Staff,{BASE}": ("security", "all-students", "All students", "rolegroup:student", students, []),
         f"CN=staff-news,OU=Staff,{BASE}": ("distribution", "staff-news", "Staff news", "staff-news",
                                            sorted([ids[20], ids[12]]), []),
@@ -118,7 +118,7 @@ def test_a_churn_makes_exactly_its_writes(samba_dc, applied):
         op(5, "update_user", "user", "tch-1", {"distinguished_name": LINCOLN}, accountId=ids[12]),
         op(6, "remove_member", "group", "class-math", accountId=ids[20], memberKey="stu-2", memberId=ids[11]),
         op(7, "remove_owner", "group", "class-math", accountId=ids[20], memberKey="tch-1", memberId=ids[12]),
-        op(8, "update_group", "group", "class-math", {"display_name": "Math 101 (period 2)"}, accountId=ids[20]),
+        op(8, "update_group", "group", "class-math", {"display_name": "Algebra 1 (period 2)"}, accountId=ids[20]),
         op(9, "remove_member", "group", "class-math", accountId=ids[20], memberKey="nobody"),
     ]
     usn = highest_usn(samba_dc)
@@ -131,8 +131,8 @@ def test_a_churn_makes_exactly_its_writes(samba_dc, applied):
     assert (accounts["ava.lee"]["enabled"], accounts["dee.ray"]["enabled"], accounts["dee.ray"]["mail"]) == (False, True, None)
     assert accounts["t.cho"]["distinguished_name"] == f"CN=Carla Cho,{LINCOLN}"
     assert (accounts["ben.ode"]["given_name"], accounts["ben.ode"]["display_name"]) == ("Benjamin", "Benjamin Ode")
-    math = groups[f"CN=math-101,{LINCOLN}"]
-    assert (math["display_name"], math["members"], math["owners"]) == ("Math 101 (period 2)", [ids[10]], [])
+    math = groups[f"CN=algebra-1,{LINCOLN}"]
+    assert (math["display_name"], math["members"], math["owners"]) == ("Algebra 1 (period 2)", [ids[10]], [])
     assert groups[LINCOLN]["display_name"] == "Lincoln High (renamed)"
     assert [r["writes"] for r in writer.apply(t, churn)] == [0] * 9
 

@@ -74,7 +74,7 @@ def test_the_plan_applies_and_the_directory_holds_exactly_it(slapd_server, appli
         roosevelt: ("unit", "Roosevelt Middle", "Roosevelt Middle School", "org-roosevelt", [ids[14]], []),
         f"ou=Staff,{BASE}": ("unit", "Staff", None, None, [ids[12]], []),
         DISABLED: ("unit", "Disabled", None, None, [ids[13]], []),
-        f"cn=math-101,{LINCOLN}": ("security", "math-101", "Math 101", "class-math", sorted([ids[10], ids[11]]), [ids[12]]),
+        f"cn=algebra-1,{LINCOLN}": ("security", "algebra-1", "Algebra 1", "class-math", sorted([ids[10], ids[11]]), [ids[12]]),
         f"cn=all-students,ou=Staff,{BASE}": ("security", "all-students", "All students", "rolegroup:student", students, []),
         f"cn=staff-news,ou=Staff,{BASE}": ("security", "staff-news", "Staff news", "staff-news",
                                            sorted([ids[20], ids[12]]), []),
@@ -112,10 +112,10 @@ def test_a_churn_makes_exactly_its_writes_and_a_group_emptied_keeps_its_placehol
     assert (accounts["ava.lee"]["enabled"], accounts["ava.lee"]["distinguished_name"]) == (False, f"cn=Ava Lee,{DISABLED}")
     assert (accounts["dee.ray"]["enabled"], accounts["dee.ray"]["distinguished_name"]) == (True, f"cn=Dee Ray,{LINCOLN}")
     assert (accounts["ben.ode"]["given_name"], accounts["ben.ode"]["mail"]) == ("Benjamin", None)
-    math = groups[f"cn=math-101,{LINCOLN}"]
+    math = groups[f"cn=algebra-1,{LINCOLN}"]
     assert (math["members"], math["owners"]) == ([], [])
     connection = slapd_server.connection()
-    connection.search(f"cn=math-101,{LINCOLN}", "(objectClass=*)", search_scope=ldap3.BASE, attributes=["member"])
+    connection.search(f"cn=algebra-1,{LINCOLN}", "(objectClass=*)", search_scope=ldap3.BASE, attributes=["member"])
     assert connection.response[0]["raw_attributes"]["member"] == [slapd_server.reader_dn.encode()]
     connection.unbind()
     assert [r["writes"] for r in writer.apply(t, churn)] == [0] * 6

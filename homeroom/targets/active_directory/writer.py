@@ -86,7 +86,7 @@ class AdWriter(DirectoryWriter):
         return self.created("user", key, dn)
 
     def update_user(self, entry: Entry, attributes: Mapping[str, Any]) -> Entry:
-        self.modify(entry.dn, self.changes(entry, self.user_attributes(attributes)))
+        self.modify(entry.dn, self.changes(entry, self.user_attributes(attributes)), entry)
         if "enabled" in attributes:
             entry = self.set_enabled(entry, bool(attributes["enabled"]), attributes)
         if attributes.get("distinguished_name"):

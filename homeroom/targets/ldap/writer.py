@@ -81,14 +81,18 @@ class DirectoryWriter:
         self.target, self.client, self.config = target, target.client, target.config
         self.writes = 0
         self._known: dict[tuple[str, str], Entry] = {}  # (objectKind, objectKey) -> entry, this apply
+        self._absent: set[tuple[str, str]] = set()  # keys looked up (in bulk) and not found
+        self._containers: set[str] = set()  # DN keys of containers known to exist
 
     # ----------------------------------------------------------------------------------------- the loop
 
     def apply(self, ops: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         """Apply ``ops`` in ``seq`` order; one result per operation (``seq``, ``status``, ``accountId``,
         ``error``, and ``writes``: how many writes it took, 0 when the directory already agreed)."""
+        ops = sorted(ops, key=lambda o: o["seq"])
+        self.prefetch(ops)
         results = []
-        for op in sorted(ops, key=lambda o: o["seq"]):
+        for op in ops:
             before = self.writes
             try:
                 entry = self._apply_one(op)
@@ -124,27 +128,53 @@ class DirectoryWriter:
     def id_attribute(self) -> str:
         return "entryUUID"
 
-    def _search_one(self, base: str, search_filter: str, scope: str = ldap3.SUBTREE) -> Entry | None:
+    def _search(self, base: str, search_filter: str, scope: str = ldap3.SUBTREE) -> list[Entry]:
         connection = self.client.connection()
         self.client._call(connection.search, base, search_filter, search_scope=scope,
                           attributes=[ldap3.ALL_ATTRIBUTES, self.id_attribute()], controls=self.read_controls())
         if connection.result["result"] == 32:  # noSuchObject: the base (an id looked up as a DN) is gone
-            return None
+            return []
         if connection.result["result"] != 0:
             raise self.client._result_error(connection.result, f"searching {base!r} for {search_filter}")
-        found = [e for e in connection.response if e["type"] == "searchResEntry"]
+        return [Entry(e["dn"], self.id_of(e["raw_attributes"]), e["raw_attributes"])
+                for e in connection.response if e["type"] == "searchResEntry"]
+
+    def _search_one(self, base: str, search_filter: str, scope: str = ldap3.SUBTREE) -> Entry | None:
+        found = self._search(base, search_filter, scope)
         if len(found) > 1:
             raise OperationFailed(f"{len(found)} objects match {search_filter} under {base!r}: "
-                                  f"{', '.join(e['dn'] for e in found[:3])}; make the anchor unique")
-        return Entry(found[0]["dn"], self.id_of(found[0]["raw_attributes"]), found[0]["raw_attributes"]) if found else None
+                                  f"{', '.join(e.dn for e in found[:3])}; make the anchor unique")
+        return found[0] if found else None
 
     def read_controls(self) -> list | None:
         return None
 
+    def prefetch(self, ops: list[Mapping[str, Any]], chunk: int = 50) -> None:
+        """Look up every key the operations name by its anchor, ``chunk`` keys to a search, so that each create
+        and membership does not search on its own."""
+        keys: dict[str, set[str]] = {"user": set(), "group": set(), "unit": set()}
+        for op in ops:
+            if op.get("objectKey") and op.get("objectKind") in keys and not op.get("accountId"):
+                keys[op["objectKind"]].add(op["objectKey"])
+            if op.get("memberKey") and not op.get("memberId"):
+                keys["user"].add(op["memberKey"])
+                keys["group"].add(op["memberKey"])
+        for kind, wanted in keys.items():
+            anchor = self.anchor_attribute(kind)
+            ordered = sorted(wanted)
+            for start in range(0, len(ordered), chunk):
+                part = ordered[start:start + chunk]
+                either = "".join(f"({anchor}={escape_filter_chars(k)})" for k in part)
+                for entry in self._search(self.config.base_dn, f"(&{self.object_filter(kind)}(|{either}))"):
+                    for value in texts(entry.raw, anchor):
+                        if value in part:
+                            self._known.setdefault((kind, value), entry)
+                self._absent.update((kind, k) for k in part if (kind, k) not in self._known)
+
     def find(self, object_kind: str, key: str) -> Entry | None:
-        """The object whose anchor attribute is ``key`` (first those created in this apply)."""
+        """The object whose anchor attribute is ``key`` (first those created or looked up in this apply)."""
         known = self._known.get((object_kind, key))
-        if known is not None:
+        if known is not None or (object_kind, key) in self._absent:
             return known
         search = f"(&{self.object_filter(object_kind)}({self.anchor_attribute(object_kind)}={escape_filter_chars(key)}))"
         found = self._search_one(self.config.base_dn, search)
@@ -208,9 +238,15 @@ class DirectoryWriter:
     def add(self, dn: str, object_class: str | list[str], attributes: dict[str, Any]) -> None:
         self.write(f"adding {dn!r}", ldap3.Connection.add, dn, object_class, attributes)
 
-    def modify(self, dn: str, changes: dict[str, list]) -> None:
-        if changes:
-            self.write(f"modifying {dn!r} ({', '.join(changes)})", ldap3.Connection.modify, dn, changes)
+    def modify(self, dn: str, changes: dict[str, list], entry: Entry | None = None) -> None:
+        """Modify ``dn``; ``entry``'s cached attributes follow replaced and deleted values."""
+        if not changes:
+            return
+        self.write(f"modifying {dn!r} ({', '.join(changes)})", ldap3.Connection.modify, dn, changes)
+        if entry is not None:
+            for attribute, [(operation, values)] in ((a, c) for a, c in changes.items() if len(c) == 1):
+                if operation in (ldap3.MODIFY_REPLACE, ldap3.MODIFY_DELETE) and not (operation == ldap3.MODIFY_DELETE and values):
+                    entry.raw[attribute] = [v if isinstance(v, bytes) else str(v).encode() for v in values]
 
     def changes(self, entry: Entry | None, desired: Mapping[str, Any]) -> dict[str, list]:
         """The modify changes that make ``entry``'s attributes equal ``desired`` (attribute -> value or None)."""
@@ -228,13 +264,17 @@ class DirectoryWriter:
         missing = []
         container = parent_of(dn)
         while container and dn_key(container).endswith(base) and len(dn_key(container)) >= len(base):
-            if self._search_one(container, "(objectClass=*)", scope=ldap3.BASE) is not None:
+            if dn_key(container) in self._containers or \
+                    self._search_one(container, "(objectClass=*)", scope=ldap3.BASE) is not None:
                 break
             missing.append(container)
             container = parent_of(container)
+        if container:
+            self._containers.add(dn_key(container))
         for ou in reversed(missing):
             attribute, value = rdn_of(ou)
             self.add(ou, self.UNIT_CLASS, {attribute: value})
+            self._containers.add(dn_key(ou))
 
     def move(self, entry: Entry, new_dn: str) -> Entry:
         """Move or rename ``entry`` to ``new_dn`` when it is elsewhere."""
@@ -244,7 +284,8 @@ class DirectoryWriter:
         attribute, value = rdn_of(new_dn)
         self.write(f"moving {entry.dn!r} to {new_dn!r}", ldap3.Connection.modify_dn, entry.dn,
                    f"{attribute}={escape_rdn(value)}", new_superior=parent_of(new_dn))
-        return Entry(new_dn, entry.id, entry.raw)
+        entry.dn = new_dn  # in place: the entry may be cached by its key
+        return entry
 
     def created(self, object_kind: str, key: str, dn: str) -> Entry:
         """The entry just added at ``dn`` (read back for its id), remembered for the rest of the apply."""
@@ -286,7 +327,7 @@ class DirectoryWriter:
         return self._update(entry, self.unit_attributes(attributes, None))
 
     def _update(self, entry: Entry, desired: Mapping[str, Any]) -> Entry:
-        self.modify(entry.dn, self.changes(entry, desired))
+        self.modify(entry.dn, self.changes(entry, desired), entry)
         return entry
 
     # ----------------------------------------------------------------------------------------- users
@@ -423,7 +464,7 @@ class LdapWriter(DirectoryWriter):
         desired = self.user_attributes(attributes)
         if "family_name" in attributes and not desired.get("sn"):
             desired["sn"] = text(entry.raw, "uid") or text(entry.raw, "cn")  # sn is required
-        self.modify(entry.dn, self.changes(entry, desired))
+        self.modify(entry.dn, self.changes(entry, desired), entry)
         if "enabled" in attributes:
             entry = self.set_enabled(entry, bool(attributes["enabled"]), attributes)
         if attributes.get("distinguished_name") and self._is_enabled(entry):
