@@ -11,6 +11,12 @@ What it implements (shapes as documented on learn.microsoft.com for Graph v1.0):
   and that link returns the users changed since, removed ones as ``{"id":..., "@removed":{"reason":"changed"}}``.
 - ``GET /v1.0/groups/{id}/members|owners``, ``/education/classes/{id}/members|teachers``,
   ``/directory/administrativeUnits/{id}/members``: directory objects (``id`` and ``@odata.type``), paged.
+- Writes (for the writer's tests): ``POST /users`` (``userPrincipalName`` unique, else 400), ``/groups``,
+  ``/education/classes``, ``/directory/administrativeUnits`` (201 with the object); ``PATCH /{collection}/{id}``
+  (204); ``POST /{collection}/{id}/{relation}/$ref`` with ``{"@odata.id": ".../directoryObjects/{id}"}`` (204; an
+  unknown object is 400 ``Request_BadRequest``, a member already there 400 "One or more added object references
+  already exist"); ``DELETE /{collection}/{id}/{relation}/{memberId}/$ref`` (204, 404 when not a member); list
+  GETs take ``$filter=<property> eq '<value>'``.
 - A missing or unknown bearer token is 401 ``InvalidAuthenticationToken``; a path the app has no permission for
   (``deny``) is 403 ``Authorization_RequestDenied``; ``throttle(n, retry_after)`` answers the next ``n`` requests with
   429 ``TooManyRequests`` and a ``Retry-After`` header.
@@ -128,6 +134,8 @@ def _handler(fake: FakeGraph):
 
         def do_POST(self):
             path = urlsplit(self.path).path
+            if path.startswith("/v1.0/"):
+                return self._write("POST", path.removeprefix("/v1.0/"))
             if not path.endswith("/oauth2/v2.0/token"):
                 return self._error(404, "NotFound", "no such endpoint in the fake")
             form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
@@ -170,6 +178,69 @@ def _handler(fake: FakeGraph):
                         return self._page(path, objects, query)
             self._error(400, "BadRequest", f"Resource not found for the segment '{path}'.")
 
+        def do_PATCH(self):
+            self._write("PATCH", urlsplit(self.path).path.removeprefix("/v1.0/"))
+
+        def do_DELETE(self):
+            self._write("DELETE", urlsplit(self.path).path.removeprefix("/v1.0/"))
+
+        def _write(self, method: str, path: str):
+            auth = self.headers.get("Authorization", "")
+            if not auth.startswith("Bearer ") or auth[7:] not in fake.tokens:
+                return self._error(401, "InvalidAuthenticationToken", "Access token is empty or invalid.")
+            fake.requests.append(f"{method} /v1.0/{path}")
+            remaining, retry_after = fake._throttle
+            if remaining:
+                fake._throttle = (remaining - 1, retry_after)
+                return self._error(429, "TooManyRequests", "Too many requests.", {"Retry-After": str(retry_after)})
+            length = int(self.headers.get("Content-Length", 0) or 0)
+            body = json.loads(self.rfile.read(length)) if length else {}
+            prefix = next((p for p in sorted(COLLECTIONS, key=len, reverse=True) if path == p or path.startswith(p + "/")), None)
+            if prefix is None:
+                return self._error(400, "BadRequest", f"Resource not found for the segment '{path}'.")
+            collection, rest = COLLECTIONS[prefix], [p for p in path[len(prefix):].split("/") if p]
+            store = getattr(fake, collection)
+            with fake.lock:
+                if method == "POST" and not rest:
+                    if collection == "users":
+                        if any(u.get("userPrincipalName", "").lower() == body.get("userPrincipalName", "").lower() for u in store.values()):
+                            return self._error(400, "Request_BadRequest", "Another object with the same value for property userPrincipalName already exists.")
+                        body.pop("passwordProfile", None)  # kept nowhere, as Graph never returns it
+                        user_id = str(uuid.uuid4())
+                        store[user_id] = {"id": user_id, **body}
+                        fake._touch(user_id)
+                        return self._send(201, store[user_id])
+                    new_id = fake.add_group(collection, **body)
+                    return self._send(201, store[new_id])
+                if not rest or rest[0] not in store:
+                    return self._error(404, "Request_ResourceNotFound", f"Resource '{rest[0] if rest else ''}' does not exist.")
+                if method == "PATCH" and len(rest) == 1:
+                    store[rest[0]].update(body)
+                    if collection == "users":
+                        fake._touch(rest[0])
+                    return self._send_empty()
+                if len(rest) >= 3 and rest[-1] == "$ref" and rest[1] in RELATIONS.get(collection, ()):
+                    members = fake.links.setdefault((collection, rest[0], rest[1]), [])
+                    if method == "POST" and len(rest) == 3:
+                        member = body.get("@odata.id", "").rsplit("/", 1)[-1]
+                        if member not in fake.users and member not in fake.groups:
+                            return self._error(400, "Request_BadRequest", f"Resource '{member}' does not exist or one of its queried reference-property objects are not present.")
+                        if member in members:
+                            return self._error(400, "Request_BadRequest", "One or more added object references already exist for the following modified properties: 'members'.")
+                        members.append(member)
+                        return self._send_empty()
+                    if method == "DELETE" and len(rest) == 4:
+                        if rest[2] not in members:
+                            return self._error(404, "Request_ResourceNotFound", f"Resource '{rest[2]}' does not exist.")
+                        members.remove(rest[2])
+                        return self._send_empty()
+            self._error(405, "Request_BadRequest", f"{method} is not supported on '{path}' by the fake.")
+
+        def _send_empty(self):
+            self.send_response(204)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def _select(self, item: dict, query: dict) -> dict:
             if "$select" not in query:
                 return item
@@ -177,6 +248,10 @@ def _handler(fake: FakeGraph):
             return {k: v for k, v in item.items() if k in keep or k.startswith("@")}
 
         def _page(self, path: str, items: list[dict], query: dict, extra: dict | None = None):
+            if "$filter" in query:
+                field, _, value = query["$filter"].partition(" eq ")
+                wanted = value.strip()[1:-1].replace("''", "'")
+                items = [i for i in items if i.get(field.strip()) == wanted]
             top = min(int(query.get("$top", 100)), 999)
             skip = int(query.get("$skiptoken", 0))
             body = {"@odata.context": f"{fake.base}/$metadata#{path}",

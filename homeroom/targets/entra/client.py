@@ -60,22 +60,26 @@ class EntraTarget:
 
     def get(self, url: str, params: dict | None = None) -> dict:
         """One Graph GET (a path under graph_url, or a full nextLink/deltaLink), retried when throttled."""
+        return self.send("GET", url, params=params)
+
+    def send(self, method: str, url: str, *, params: dict | None = None, body: dict | None = None) -> dict:
+        """One Graph request, retried when throttled (429/503/504, as ``Retry-After`` says); the answer's JSON ({} for 204)."""
         full = url if url.startswith("http") else f"{self.config.graph_url}{url}"
         for attempt in range(self.config.max_retries + 1):
             try:
-                response = self.http.get(full, params=params, headers={"Authorization": f"Bearer {self.token()}",
-                                                                        "ConsistencyLevel": "eventual"})
+                response = self.http.request(method, full, params=params, json=body, headers={
+                    "Authorization": f"Bearer {self.token()}", "ConsistencyLevel": "eventual"})
             except httpx.TransportError as exc:
                 raise TransientError(f"{self._where()}: cannot reach {self.config.graph_url} ({exc}); check graph_url and the network") from None
             if response.status_code in (429, 503, 504) and attempt < self.config.max_retries:
                 self.sleep(_retry_after(response, attempt))
                 continue
-            if response.status_code == 200:
-                return response.json()
-            self._raise(response, url)
+            if response.status_code < 300:
+                return response.json() if response.content else {}
+            self._raise(response, url, method)
         raise AssertionError("unreachable")
 
-    def _raise(self, response: httpx.Response, url: str) -> None:
+    def _raise(self, response: httpx.Response, url: str, method: str = "GET") -> None:
         error = _json(response).get("error") or {}
         code, message = error.get("code", response.status_code), error.get("message", response.reason_phrase)
         path = url.split("?")[0].removeprefix(self.config.graph_url)
@@ -87,9 +91,11 @@ class EntraTarget:
             raise PermanentError(f"{self._where()} refused the token for {path} ({code}: {message}); check the app registration")
         if response.status_code == 403:
             needed = next((p for prefix, p in NEEDS.items() if path.startswith(prefix)), "the read permissions")
-            raise PermanentError(f"{self._where()} may not read {path} ({code}: {message}); grant the app the application "
-                                 f"permission {needed} with admin consent")
-        raise ExternalError(f"{self._where()}: GET {path} failed ({response.status_code} {code}: {message})")
+            if method != "GET":
+                needed = needed.replace(".Read.All", ".ReadWrite.All")
+            raise PermanentError(f"{self._where()} may not {'read' if method == 'GET' else 'write'} {path} ({code}: {message}); "
+                                 f"grant the app the application permission {needed} with admin consent")
+        raise ExternalError(f"{self._where()}: {method} {path} failed ({response.status_code} {code}: {message})")
 
     def pages(self, path: str, params: dict | None = None) -> Iterator[tuple[list[dict], dict]]:
         """Every page of a collection, following ``@odata.nextLink``; yields (items, the page's body)."""
