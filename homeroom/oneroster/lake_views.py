@@ -1,0 +1,129 @@
+"""The OneRoster views of each tenant's lake, built once per lake version and kept while the lake is unchanged.
+
+A request asks for the versions a reader should see (``readable_versions``: while a run is writing, the versions
+of the last finished run; else the latest), and is answered from the views built at exactly those versions. The
+tables are read with ``scan_delta`` at those versions, filtered to the newest school year in the lake before
+anything is collected (the year is the partition column, so only that year's files are read). When several
+source systems feed the year, a record's active row wins over an inactive one, then the most recently changed.
+
+Within a set of views, the frames that a filter or a nested endpoint selects are kept too (a small LRU), so
+paging through a filtered collection filters once, not once per page.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+import polars as pl
+from sqlalchemy.orm import Session, sessionmaker
+
+from homeroom.lake.changes import LIFECYCLE, TIMESTAMP
+from homeroom.lake.tables import Lake
+from homeroom.model.entities import ENTITY_BY_NAME
+from homeroom.oneroster.views import TABLES, View, build_views
+from homeroom.runs.engine import readable_versions
+
+_LIFECYCLE_TYPES = {"isActive": pl.Boolean, "firstSeenDateTime": TIMESTAMP, "lastSeenDateTime": TIMESTAMP,
+                    "lastChangedDateTime": TIMESTAMP, "lastRunId": pl.String}
+
+
+def _empty(table: str) -> pl.DataFrame:
+    """A table that does not exist yet: its canonical columns, no rows."""
+    schema = dict(ENTITY_BY_NAME[table].polars_schema)
+    schema.update({c: _LIFECYCLE_TYPES[c] for c in LIFECYCLE})
+    return pl.DataFrame(schema=schema)
+
+
+class TenantViews:
+    """The views of one tenant's lake at one set of versions, both OneRoster versions, built on first use."""
+
+    def __init__(self, tables: dict[str, pl.DataFrame], selections: int = 32):
+        self._tables = tables
+        self._views: dict[str, dict[str, View]] = {}
+        self._selected: OrderedDict[Hashable, pl.DataFrame] = OrderedDict()
+        self._selections = selections
+        self._lock = threading.Lock()
+
+    def views(self, version: str) -> dict[str, View]:
+        """Every collection's view in OneRoster ``version`` (``1.1`` or ``1.2``)."""
+        with self._lock:
+            if version not in self._views:
+                self._views[version] = build_views(self._tables, version)
+            return self._views[version]
+
+    def selected(self, key: Hashable, select: Callable[[], pl.DataFrame]) -> pl.DataFrame:
+        """The frame ``select()`` gives, computed once for ``key`` while these views live."""
+        with self._lock:
+            found = self._selected.get(key)
+            if found is not None:
+                self._selected.move_to_end(key)
+                return found
+        frame = select()
+        with self._lock:
+            self._selected[key] = frame
+            while len(self._selected) > self._selections:
+                self._selected.popitem(last=False)
+        return frame
+
+
+class LakeViews:
+    """The views of the tenants served lately (at most ``tenants`` sets are kept in memory)."""
+
+    def __init__(self, lake_for: Callable[[str], Lake], sessions: sessionmaker[Session], tenants: int = 2):
+        self._lake_for = lake_for
+        self._sessions = sessions
+        self._tenants = tenants
+        self._kept: OrderedDict[tuple, TenantViews] = OrderedDict()
+        self._building: dict[tuple, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def versions(self, tenant: str) -> dict[str, int | None]:
+        """The version of each table a reader of the tenant's lake should read now (None: no such table)."""
+        lake = self._lake_for(tenant)
+        during_run = readable_versions(self._sessions, tenant)
+        return {t: (during_run.get(t) if during_run is not None and t in during_run else lake.version(t)) for t in TABLES}
+
+    def for_tenant(self, tenant: str) -> TenantViews:
+        """The tenant's views at the versions it should read now, built if they are not kept."""
+        versions = self.versions(tenant)
+        key = (tenant, tuple(sorted(versions.items(), key=lambda kv: kv[0])))
+        with self._lock:
+            if key in self._kept:
+                self._kept.move_to_end(key)
+                return self._kept[key]
+            building = self._building.setdefault(key, threading.Lock())
+        with building:  # one build per key, however many requests wait for it
+            with self._lock:
+                if key in self._kept:
+                    return self._kept[key]
+            views = TenantViews(self._read(tenant, versions))
+            with self._lock:
+                for stale in [k for k in self._kept if k[0] == tenant]:
+                    del self._kept[stale]
+                self._kept[key] = views
+                while len(self._kept) > self._tenants:
+                    self._kept.popitem(last=False)
+                self._building.pop(key, None)
+            return views
+
+    def _read(self, tenant: str, versions: dict[str, int | None]) -> dict[str, pl.DataFrame]:
+        lake = self._lake_for(tenant)
+        scans = {t: pl.scan_delta(lake.uri(t), version=v, storage_options=lake.storage_options)
+                 for t, v in versions.items() if v is not None}
+        years = [s.select(pl.col("year").max()).collect().item() for s in scans.values()]
+        year = max((y for y in years if y is not None), default=None)
+        tables: dict[str, pl.DataFrame] = {}
+        for table in TABLES:
+            scan = scans.get(table)
+            if scan is None or year is None:
+                tables[table] = _empty(table)
+                continue
+            frame = scan.filter(pl.col("year") == year).collect()
+            key = list(ENTITY_BY_NAME[table].key)
+            if frame.get_column("sourceSystemId").n_unique() > 1:
+                frame = (frame.sort(["isActive", "lastChangedDateTime"], descending=True, nulls_last=True)
+                         .unique(key, keep="first", maintain_order=True))
+            tables[table] = frame
+        return tables
