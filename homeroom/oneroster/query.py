@@ -21,7 +21,7 @@ from homeroom.oneroster.errors import InvalidData, InvalidFilter, InvalidSelecti
 
 PREDICATES = ("!=", ">=", "<=", "=", ">", "<", "~")
 _CLAUSE = re.compile(r"\s*(?P<field>[A-Za-z_][\w.]*)\s*(?P<op>!=|>=|<=|=|>|<|~)\s*'(?P<value>(?:[^']|'')*)'\s*")
-_JOIN = re.compile(r"(?P<join>AND|OR)(?=\s)")
+_JOIN = re.compile(r"(?P<join>AND|OR)(?=\s|$)")
 #: The most clauses one filter may join.
 MAX_CLAUSES = 2
 
@@ -60,11 +60,9 @@ def parse_filter(text: str) -> Filter:
         j = _JOIN.match(text, at)
         if j is None:
             raise InvalidFilter(f"filter {text!r}: expected AND or OR (upper case) at character {at + 1}.")
-        if join is not None and j.group("join") != join:
-            raise InvalidFilter(f"filter {text!r}: AND and OR cannot be mixed.")
-        join = j.group("join")
         if len(clauses) == MAX_CLAUSES:
             raise InvalidFilter(f"filter {text!r}: at most {MAX_CLAUSES} clauses can be joined.")
+        join = j.group("join")
         at = j.end()
 
 
