@@ -40,7 +40,9 @@ def _role(role: str) -> pl.Expr:
 
 COLLECTIONS: dict[str, Collection] = {c.path: c for c in (
     Collection("academicSessions", "academicSessions", "academicSessions", "academicSession"),
-    Collection("terms", "academicSessions", "academicSessions", "academicSession", pl.col("type") == "term"),
+    # A term is a session in which classes are taught ("other words for term could be ... Semester", 1.2 §4.2):
+    # every session that is neither a school year nor a grading period.
+    Collection("terms", "academicSessions", "academicSessions", "academicSession", ~pl.col("type").is_in(["schoolYear", "gradingPeriod"])),
     Collection("gradingPeriods", "academicSessions", "academicSessions", "academicSession", pl.col("type") == "gradingPeriod"),
     Collection("orgs", "orgs", "orgs", "org"),
     Collection("schools", "orgs", "orgs", "org", pl.col("type") == "school"),

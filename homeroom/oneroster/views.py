@@ -135,6 +135,12 @@ def _vocabulary(expr: pl.Expr, values: tuple[str, ...], mapping: dict[str, str] 
     return pl.when(mapped.is_in(values) | mapped.str.starts_with("ext:")).then(mapped).otherwise(pl.lit("ext:") + mapped)
 
 
+def _text(flag: pl.Expr) -> pl.Expr:
+    """A boolean as OneRoster's ``"true"``/``"false"`` (both versions: clients generated from the IMS 1.1 OpenAPI
+    parse these fields as text too)."""
+    return pl.when(flag).then(pl.lit("true")).when(~flag).then(pl.lit("false"))
+
+
 def _closed(expr: pl.Expr, mapping: dict[str, str], default: str | None) -> pl.Expr:
     """A 1.1 code: its mapping, or ``default``."""
     return expr.replace_strict(mapping, default=default, return_dtype=pl.String)
@@ -229,7 +235,7 @@ def enrollments_view(enrollments: pl.DataFrame, classes: pl.DataFrame, version: 
         pl.col("userSourcedId").alias("user"), pl.col("classSourcedId").alias("class"),
         _opt(enrollments, "schoolSourcedId").fill_null(pl.col("__school")).alias("school"),
         _enrollment_role(pl.col("role"), version).alias("role"),
-        (pl.when(primary).then(pl.lit("true")).when(~primary).then(pl.lit("false")) if version == "1.2" else primary).alias("primary"),
+        _text(primary).alias("primary"),
         _opt(enrollments, "beginDate", pl.Date).alias("beginDate"), _opt(enrollments, "endDate", pl.Date).alias("endDate"),
     ))
     return View(frame, ("sourcedId", "status", "dateLastModified", "metadata", "user", "class", "school", "role", "primary",
@@ -239,7 +245,7 @@ def enrollments_view(enrollments: pl.DataFrame, classes: pl.DataFrame, version: 
 
 def demographics_view(demographics: pl.DataFrame, version: str) -> View:
     races = pl.col("raceCodes").fill_null(_NO_TEXT)
-    flag = (lambda e: pl.when(e).then(pl.lit("true")).otherwise(pl.lit("false"))) if version == "1.2" else (lambda e: e)
+    flag = _text
     sex = pl.col("sex").replace({"notSelected": "unspecified"})
     frame = _sorted(demographics.select(
         pl.col("userSourcedId").alias("sourcedId"), *_common(demographics), "birthDate",
@@ -328,7 +334,7 @@ def users_view(users: pl.DataFrame, roles: pl.DataFrame, relationships: pl.DataF
     if version == "1.1":
         kept_role = _opt(frame, "role")
         frame = frame.select(
-            *common, *names, enabled.alias("enabledUser"), *people,
+            *common, *names, _text(enabled).alias("enabledUser"), *people,
             pl.when(kept_role.is_in(ROLES_V11)).then(kept_role).otherwise(primary).fill_null("student").alias("role"),
             *contact, pl.col("__orgs").fill_null(_NO_TEXT).alias("orgs"), grades.alias("grades"), *hidden)
         fields = ("sourcedId", "status", "dateLastModified", "metadata", "username", "userIds", "enabledUser", "givenName",
@@ -338,7 +344,7 @@ def users_view(users: pl.DataFrame, roles: pl.DataFrame, relationships: pl.DataF
     primary_org = role_list.list.eval(pl.element().filter(pl.element().struct.field("roleType") == "primary").struct.field("org")).list.first()
     frame = frame.select(
         *common, _opt(frame, "userMasterIdentifier").alias("userMasterIdentifier"), *names,
-        pl.when(enabled).then(pl.lit("true")).otherwise(pl.lit("false")).alias("enabledUser"), *people,
+        _text(enabled).alias("enabledUser"), *people,
         _opt(frame, "preferredGivenName").alias("preferredFirstName"), _opt(frame, "preferredMiddleName").alias("preferredMiddleName"),
         _opt(frame, "preferredFamilyName").alias("preferredLastName"), _opt(frame, "pronouns").alias("pronouns"),
         role_list.alias("roles"), _opt(frame, "primaryOrgSourcedId").fill_null(primary_org).alias("primaryOrg"),
