@@ -91,9 +91,9 @@ def _list_route(version: str, collection: Collection, nested: Nested | None = No
             tenant = state.oneroster_views.for_tenant(principal.tenant_id)
             page = select_page(tenant, version, collection, request.query_params, max_limit=state.settings.oneroster_max_limit,
                                nested=nested, ids=ids)
-            body = {collection.plural: page.view.json_rows(page.rows, _base_url(request, version), page.fields)}
-            return _json(body, headers={"X-Total-Count": str(page.total),
-                                        "Link": _link(request, page.total, page.limit, page.offset)})
+            objects = page.view.json_array(page.rows, _base_url(request, version), page.fields)
+            return Response(b'{"%s":%s}' % (collection.plural.encode(), objects), media_type="application/json",
+                            headers={"X-Total-Count": str(page.total), "Link": _link(request, page.total, page.limit, page.offset)})
 
         return await _call(request, scopes, work)
 
@@ -109,7 +109,8 @@ def _get_route(version: str, collection: Collection):
             view = views[collection.view]
             fields = selected_fields(request.query_params.get("fields"), view.fields)
             row = find(views, collection, sourcedId)
-            return _json({collection.singular: view.json_rows(row, _base_url(request, version), fields)[0]})
+            objects = view.json_array(row, _base_url(request, version), fields)
+            return Response(b'{"%s":%s}' % (collection.singular.encode(), objects[1:-1]), media_type="application/json")
 
         return await _call(request, scopes, work)
 
