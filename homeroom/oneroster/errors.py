@@ -1,12 +1,15 @@
 """OneRoster's error payload, ``imsx_StatusInfo``, and the errors of its query parameters.
 
-Every refusal of a OneRoster route is answered in this shape, with the HTTP status of the Graph API's table
-(``homeroom.api.errors.status_and_code``) and the codeMinor OneRoster 1.2 gives that status.
+Every refusal of a OneRoster route is answered in this shape: the domain errors of ``homeroom.errors`` with the
+statuses ``STATUS`` gives them (those of the Graph API), transport refusals (throttling) with their own status,
+each with the codeMinor OneRoster 1.2 gives that status.
 """
 
 from __future__ import annotations
 
-from homeroom.api.errors import status_and_code
+import math
+
+from homeroom import errors
 from homeroom.errors import HomeroomError
 
 
@@ -40,8 +43,13 @@ class UnknownObject(OneRosterError):
     code_minor = "unknownobject"
 
 
-#: The codeMinor of each HTTP status a domain error is answered with.
+#: The codeMinor of each HTTP status.
 _CODE_MINOR = {400: "invaliddata", 401: "unauthorisedrequest", 403: "forbidden", 404: "unknownobject", 429: "server_busy"}
+#: The HTTP status of the domain errors a OneRoster request can meet (the first class of an error's MRO decides).
+STATUS: dict[type[HomeroomError], int] = {
+    errors.InvalidToken: 401, errors.InvalidClient: 401, errors.PermissionMissing: 403, errors.NotFoundError: 404,
+    errors.SignInThrottled: 429, errors.ConfigurationError: 400, errors.TransientError: 503,
+}
 
 
 def imsx(code_minor: str, description: str) -> dict:
@@ -55,7 +63,14 @@ def error_answer(exc: HomeroomError) -> tuple[int, dict, dict[str, str]]:
     """The status, ``imsx_StatusInfo`` body and headers with which ``exc`` is answered."""
     if isinstance(exc, OneRosterError):
         return exc.status, imsx(exc.code_minor, exc.message), {}
-    status, _code, headers = status_and_code(exc)
+    # Transport refusals (homeroom.api.errors.GraphError: throttling) carry their status and headers.
+    status = getattr(exc, "status", None)
+    headers = dict(getattr(exc, "headers", None) or {})
+    if not isinstance(status, int):
+        status = next((STATUS[cls] for cls in type(exc).__mro__ if cls in STATUS), 500)
+    retry_after = getattr(exc, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(max(1, math.ceil(retry_after)))
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     return status, imsx(_CODE_MINOR.get(status, "internal_server_error"), exc.message), headers
