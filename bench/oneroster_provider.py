@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import httpx
+import orjson
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -118,7 +119,7 @@ def main() -> int:
                     while offset < total:
                         page = http.get(base + path, params={"limit": args.limit, "offset": offset}, headers=headers)
                         page.raise_for_status()
-                        records += len(page.json()["users"])
+                        records += len(orjson.loads(page.content)["users"])
                         size += len(page.content)
                         offset += args.limit
                     seconds = time.perf_counter() - t0
@@ -129,7 +130,7 @@ def main() -> int:
                 pages = -(-results["1.1"]["records"] // args.limit)
                 t0 = time.perf_counter()
                 for _ in range(pages):
-                    http.get(base + "/floor").json()
+                    orjson.loads(http.get(base + "/floor").content)
                 floor_seconds = time.perf_counter() - t0
                 rss = peak_rss_mb(server.pid)
         finally:

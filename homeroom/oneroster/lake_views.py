@@ -13,6 +13,7 @@ paging through a filtered collection filters once, not once per page.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 
@@ -71,10 +72,16 @@ class TenantViews:
 class LakeViews:
     """The views of the tenants served lately (at most ``tenants`` sets are kept in memory)."""
 
-    def __init__(self, lake_for: Callable[[str], Lake], sessions: sessionmaker[Session], tenants: int = 2):
+    def __init__(self, lake_for: Callable[[str], Lake], sessions: sessionmaker[Session], tenants: int = 2,
+                 recheck_seconds: float = 1.0, clock: Callable[[], float] = time.monotonic):
         self._lake_for = lake_for
         self._sessions = sessions
         self._tenants = tenants
+        #: Versions are looked up (a database query and one Delta log read per table) at most this often per tenant:
+        #: pages of one pull come seconds apart, and a finished run is served within this time.
+        self._recheck = recheck_seconds
+        self._clock = clock
+        self._seen: dict[str, tuple[float, dict[str, int | None]]] = {}
         self._kept: OrderedDict[tuple, TenantViews] = OrderedDict()
         self._building: dict[tuple, threading.Lock] = {}
         self._lock = threading.Lock()
@@ -87,7 +94,12 @@ class LakeViews:
 
     def for_tenant(self, tenant: str) -> TenantViews:
         """The tenant's views at the versions it should read now, built if they are not kept."""
-        versions = self.versions(tenant)
+        seen = self._seen.get(tenant)
+        if seen is not None and self._clock() - seen[0] < self._recheck:
+            versions = seen[1]
+        else:
+            versions = self.versions(tenant)
+            self._seen[tenant] = (self._clock(), versions)
         key = (tenant, tuple(sorted(versions.items(), key=lambda kv: kv[0])))
         with self._lock:
             if key in self._kept:

@@ -224,6 +224,30 @@ def test_deactivated_records_are_served_as_tobedeleted_for_deltas(tmp_path):
         assert int(active.headers["X-Total-Count"]) == users.height - gone.height
 
 
+def test_views_follow_the_lake_after_a_run_within_the_recheck_time(tmp_path):
+    from homeroom.oneroster.lake_views import LakeViews
+    from homeroom.runs import Runner
+    from homeroom.store.database import open_database
+
+    settings = Settings(data_dir=tmp_path / "data")
+    ingest_district(settings, "t", tmp_path / "d1", students=30)
+    now = [0.0]
+    views = LakeViews(lambda tenant: Lake.from_settings(settings, tenant), open_database(settings), clock=lambda: now[0])
+    first = views.for_tenant("t")
+    users = first.views("1.1")["users"].frame
+    assert users.filter(pl.col("status") == "tobedeleted").height == 0
+    churn_package(tmp_path / "d1", tmp_path / "d2", rate=0.1, seed=2)
+    Runner("t", settings=settings).run(tmp_path / "d2", flow_name="SIS", year="2026", format_name="sds-v2.1")
+    now[0] = 0.5
+    assert views.for_tenant("t") is first, "within the recheck time the versions are not looked up again"
+    now[0] = 1.5
+    second = views.for_tenant("t")
+    assert second is not first
+    gone = Lake.from_settings(settings, "t").read("users").filter(~pl.col("isActive")).get_column("sourcedId").sort()
+    assert second.views("1.1")["users"].frame.filter(pl.col("status") == "tobedeleted").get_column("sourcedId").to_list() == gone.to_list()
+    assert views.for_tenant("t") is second
+
+
 def test_fault_injection_does_what_it_says(provider):
     users = int(get(provider, "/users", limit=1).headers["X-Total-Count"])
     provider.faults.add(Fault("short_page", collection="users", offset=10, drop=2, times=1))
