@@ -99,7 +99,7 @@ class View:
         # with a null in this page, those inside list objects) are taken out of the text.
         frame = frame.select(c for c in frame.columns if frame.get_column(c).null_count() < frame.height or frame.height == 0)
         nullable = [c for c in frame.columns if frame.get_column(c).null_count()]
-        nullable += [f.name for c in self.nested_refs for f in frame.schema[c].inner.fields]  # type: ignore[attr-defined]
+        nullable += [f.name for c in self.nested_refs if c in frame.columns for f in frame.schema[c].inner.fields]  # type: ignore[attr-defined]
         if "metadata" in frame.columns:
             objects = frame.to_dicts()
             for obj in objects:

@@ -142,6 +142,8 @@ def test_sort_order_and_fields(provider):
     users = r.json()["users"]
     assert all(set(u) <= {"sourcedId", "familyName"} for u in users)
     assert [u["familyName"] for u in users] == sorted((u["familyName"] for u in users), reverse=True)
+    v12 = get(provider, "/users", "1.2", fields="sourcedId,givenName", limit=3)
+    assert v12.status_code == 200 and [set(u) for u in v12.json()["users"]] == [{"sourcedId", "givenName"}] * 3
     bad = get(provider, "/users", fields="sourcedId,shoeSize")
     assert (bad.status_code, code_minor(bad)) == (400, "invalid_selection_field")
     unsortable = get(provider, "/users", sort="agents")
