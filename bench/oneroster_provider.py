@@ -8,7 +8,8 @@ builds the tenant's views (read from the lake once per lake version); its time i
 
 The floor, measured in the same run against the same server: a minimal route of the same app answering a
 constant body of the same size as a page (no token, no lake, no JSON building): what HTTP and the client cost.
-Prints records/s, the share of the floor, and the server's peak memory. Goal (issue 14): at least 20,000
+Prints records/s, the share of the floor, the server's peak memory, and the records/s of the same pages built in
+process without HTTP (what one core spends on selecting and writing them). Goal (issue 14): at least 20,000
 records/s on one process at 1.1M students.
 
     flock /work/.heavy.lock .venv/bin/python bench/oneroster_provider.py                   # 1.1M students
@@ -136,6 +137,22 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(timeout=60)
+        # In process, without HTTP: what one core spends per page (select and write the JSON), after the views exist.
+        from homeroom.lake.tables import Lake
+        from homeroom.oneroster.collections import COLLECTIONS, select_page
+        from homeroom.oneroster.lake_views import LakeViews
+
+        views = LakeViews(lambda tenant: Lake.from_settings(settings, tenant), open_database(settings)).for_tenant("bench")
+        in_process = {}
+        for version in ("1.1", "1.2"):
+            views.views(version)
+            t0, records = time.perf_counter(), 0
+            for offset in range(0, results[version]["records"], args.limit):
+                page = select_page(views, version, COLLECTIONS["users"], {"limit": str(args.limit), "offset": str(offset)},
+                                   max_limit=args.limit)
+                page.view.json_array(page.rows, "http://127.0.0.1/ims/oneroster/v1p1", page.fields)
+                records += page.rows.height
+            in_process[version] = records / (time.perf_counter() - t0)
         floor_rate = results["1.1"]["records"] / floor_seconds
         print(f"floor: {pages} pages of {len(floor_file.read_bytes()) / 1e6:.2f} MB from a constant route: "
               f"{floor_rate:,.0f} records/s", flush=True)
@@ -144,8 +161,10 @@ def main() -> int:
                   f"{r['rate']:,.0f} records/s (goal 20,000: {'met' if r['rate'] >= 20_000 else 'NOT met'}); "
                   f"share of the floor {r['rate'] / floor_rate:.2f}; first page (builds the views) {r['cold']:.2f} s; "
                   f"page {r['page_bytes'] / 1e6:.2f} MB", flush=True)
+        for version, rate in in_process.items():
+            print(f"in process (no HTTP), {version}: {rate:,.0f} records/s", flush=True)
         print(f"server peak RSS: {rss:,.0f} MB")
-        print(json.dumps({"students": args.students, "floor_rate": floor_rate, "peak_rss_mb": rss, **results}))
+        print(json.dumps({"students": args.students, "floor_rate": floor_rate, "peak_rss_mb": rss, "in_process": in_process, **results}))
     return 0
 
 
