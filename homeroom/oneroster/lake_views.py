@@ -1,9 +1,9 @@
 """The OneRoster views of each tenant's lake, built once per lake version and kept while the lake is unchanged.
 
 A request asks for the versions a reader should see (``readable_versions``: while a run is writing, the versions
-of the last finished run; else the latest), and is answered from the views built at exactly those versions. The
-tables are read with ``scan_delta`` at those versions, filtered to the newest school year in the lake before
-anything is collected (the year is the partition column, so only that year's files are read). When several
+of the last finished run; else the latest; looked up at most once a second per tenant), and is answered from the
+views built at exactly those versions. A table is read when a view first needs it, with ``scan_delta`` at those
+versions, filtered to the newest school year in the lake before anything is collected (the year is the partition column, so only that year's files are read). When several
 source systems feed the year, a record's active row wins over an inactive one, then the most recently changed.
 
 Within a set of views, the frames that a filter or a nested endpoint selects are kept too (a small LRU), so
@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator, Mapping
 
 import polars as pl
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from homeroom.lake.changes import LIFECYCLE, TIMESTAMP
 from homeroom.lake.tables import Lake
 from homeroom.model.entities import ENTITY_BY_NAME
-from homeroom.oneroster.views import TABLES, View, build_views
+from homeroom.oneroster.views import TABLES, VIEWS, View, build_view
 from homeroom.runs.engine import readable_versions
 
 _LIFECYCLE_TYPES = {"isActive": pl.Boolean, "firstSeenDateTime": TIMESTAMP, "lastSeenDateTime": TIMESTAMP,
@@ -38,21 +38,27 @@ def _empty(table: str) -> pl.DataFrame:
 
 
 class TenantViews:
-    """The views of one tenant's lake at one set of versions, both OneRoster versions, built on first use."""
+    """The views of one tenant's lake at one set of versions, each table read and each view built on first use."""
 
-    def __init__(self, tables: dict[str, pl.DataFrame], selections: int = 32):
-        self._tables = tables
-        self._views: dict[str, dict[str, View]] = {}
+    def __init__(self, read: Callable[[str], pl.DataFrame], selections: int = 32):
+        self._read = read
+        self._tables: dict[str, pl.DataFrame] = {}
+        self._views: dict[str, _Views] = {}
         self._selected: OrderedDict[Hashable, pl.DataFrame] = OrderedDict()
         self._selections = selections
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
-    def views(self, version: str) -> dict[str, View]:
-        """Every collection's view in OneRoster ``version`` (``1.1`` or ``1.2``)."""
+    def table(self, name: str) -> pl.DataFrame:
+        """A canonical table, read from the lake once."""
         with self._lock:
-            if version not in self._views:
-                self._views[version] = build_views(self._tables, version)
-            return self._views[version]
+            if name not in self._tables:
+                self._tables[name] = self._read(name)
+            return self._tables[name]
+
+    def views(self, version: str) -> Mapping[str, View]:
+        """Every collection's view in OneRoster ``version`` (``1.1`` or ``1.2``), each built when first asked for."""
+        with self._lock:
+            return self._views.setdefault(version, _Views(self, version))
 
     def selected(self, key: Hashable, select: Callable[[], pl.DataFrame]) -> pl.DataFrame:
         """The frame ``select()`` gives, computed once for ``key`` while these views live."""
@@ -67,6 +73,25 @@ class TenantViews:
             while len(self._selected) > self._selections:
                 self._selected.popitem(last=False)
         return frame
+
+
+class _Views(Mapping[str, View]):
+    """The views of one version, built on first access (a request for /users builds neither enrollments nor orgs)."""
+
+    def __init__(self, tenant: TenantViews, version: str):
+        self._tenant, self._version, self._built = tenant, version, {}
+
+    def __getitem__(self, name: str) -> View:
+        with self._tenant._lock:
+            if name not in self._built:
+                self._built[name] = build_view(name, self._tenant.table, self._version)
+            return self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(VIEWS)
+
+    def __len__(self) -> int:
+        return len(VIEWS)
 
 
 class LakeViews:
@@ -110,7 +135,7 @@ class LakeViews:
             with self._lock:
                 if key in self._kept:
                     return self._kept[key]
-            views = TenantViews(self._read(tenant, versions))
+            views = TenantViews(self._reader(tenant, versions))
             with self._lock:
                 for stale in [k for k in self._kept if k[0] == tenant]:
                     del self._kept[stale]
@@ -120,22 +145,22 @@ class LakeViews:
                 self._building.pop(key, None)
             return views
 
-    def _read(self, tenant: str, versions: dict[str, int | None]) -> dict[str, pl.DataFrame]:
+    def _reader(self, tenant: str, versions: dict[str, int | None]) -> Callable[[str], pl.DataFrame]:
+        """How to read one of the tenant's tables at these versions, in the newest school year of the lake."""
         lake = self._lake_for(tenant)
         scans = {t: pl.scan_delta(lake.uri(t), version=v, storage_options=lake.storage_options)
                  for t, v in versions.items() if v is not None}
         years = [s.select(pl.col("year").max()).collect().item() for s in scans.values()]
         year = max((y for y in years if y is not None), default=None)
-        tables: dict[str, pl.DataFrame] = {}
-        for table in TABLES:
+
+        def read(table: str) -> pl.DataFrame:
             scan = scans.get(table)
             if scan is None or year is None:
-                tables[table] = _empty(table)
-                continue
+                return _empty(table)
             frame = scan.filter(pl.col("year") == year).collect()
-            key = list(ENTITY_BY_NAME[table].key)
             if frame.get_column("sourceSystemId").n_unique() > 1:
                 frame = (frame.sort(["isActive", "lastChangedDateTime"], descending=True, nulls_last=True)
-                         .unique(key, keep="first", maintain_order=True))
-            tables[table] = frame
-        return tables
+                         .unique(list(ENTITY_BY_NAME[table].key), keep="first", maintain_order=True))
+            return frame
+
+        return read

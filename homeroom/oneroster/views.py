@@ -17,6 +17,7 @@ roles) and never leave the server. What comes from where (docs/oneroster.md, "Ho
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import orjson
@@ -370,19 +371,21 @@ def users_view(users: pl.DataFrame, roles: pl.DataFrame, relationships: pl.DataF
                 {"roles": ("org", Ref("org", "orgs"))})
 
 
+#: Each collection's view: the canonical tables it reads and how it is built from them.
+VIEWS = {
+    "orgs": (("orgs",), orgs_view),
+    "academicSessions": (("academicSessions",), sessions_view),
+    "courses": (("courses",), courses_view),
+    "classes": (("classes",), classes_view),
+    "users": (("users", "roles", "relationships"), users_view),
+    "enrollments": (("enrollments", "classes"), enrollments_view),
+    "demographics": (("demographics",), demographics_view),
+}
 #: The canonical tables the views read.
 TABLES = ("orgs", "academicSessions", "courses", "classes", "users", "roles", "relationships", "enrollments", "demographics")
 
 
-def build_views(tables: dict[str, pl.DataFrame], version: str) -> dict[str, View]:
-    """Every collection's view of one version from the canonical tables (``TABLES``, each possibly empty)."""
-    t = tables
-    return {
-        "orgs": orgs_view(t["orgs"], version),
-        "academicSessions": sessions_view(t["academicSessions"], version),
-        "courses": courses_view(t["courses"], version),
-        "classes": classes_view(t["classes"], version),
-        "users": users_view(t["users"], t["roles"], t["relationships"], version),
-        "enrollments": enrollments_view(t["enrollments"], t["classes"], version),
-        "demographics": demographics_view(t["demographics"], version),
-    }
+def build_view(name: str, table: Callable[[str], pl.DataFrame], version: str) -> View:
+    """One collection's view of one version, from the canonical tables ``table(name)`` gives (possibly empty)."""
+    tables, build = VIEWS[name]
+    return build(*(table(t) for t in tables), version)
