@@ -279,3 +279,14 @@ def test_fault_injection_does_what_it_says(provider):
 def test_every_scope_is_a_known_permission():
     assert {s.rsplit("/", 1)[-1] for s in ONEROSTER} == {"roster-core.readonly", "roster.readonly", "roster-demographics.readonly"}
     assert len(ONEROSTER) == 6
+
+
+def test_a_client_over_its_call_budget_is_told_to_retry_later(tmp_path):
+    settings = Settings(data_dir=tmp_path / "data", oneroster_throttle_calls=3)
+    ingest_district(settings, "busy", tmp_path / "d", students=5)
+    with serve_provider(settings, "busy") as server:
+        headers = bearer(server)
+        answers = [httpx.get(server.base_url() + "/orgs", headers=headers) for _ in range(4)]
+        assert [a.status_code for a in answers] == [200, 200, 200, 429]
+        assert code_minor(answers[3]) == "server_busy" and int(answers[3].headers["Retry-After"]) >= 1
+        assert "Too many requests: 3 calls per 60 seconds" in answers[3].json()["imsx_description"]
