@@ -100,6 +100,15 @@ class Settings(BaseSettings):
         ),
     )
 
+    # --- the OneRoster provider (docs/oneroster.md) ---
+    oneroster_max_limit: int = Field(default=10_000, ge=1, description=(
+        "Largest page of the OneRoster provider: a larger `limit` is cut to it (`X-Total-Count` and `Link` say what is left)."))
+    oneroster_throttle_calls: int = Field(default=6000, ge=1, description=(
+        "OneRoster calls one client of one tenant may make per throttling window (`HOMEROOM_API_THROTTLE_WINDOW_SECONDS`); "
+        "more are answered 429 `server_busy` with `Retry-After`."))
+    oneroster_cached_tenants: int = Field(default=2, ge=1, description=(
+        "How many tenants' OneRoster views (the lake as OneRoster objects, built once per lake version) are kept in memory."))
+
     # --- upload sessions, validation and runs over the API (docs/automation.md) ---
     api_public_url: str | None = Field(
         default=None, json_schema_extra={"unset": "the URL of each request"},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -10,7 +11,7 @@ import re
 import uuid
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, unquote_plus
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -37,6 +38,9 @@ from homeroom.auth.lockout import SignInGuard
 from homeroom.auth.permissions import PERMISSIONS
 from homeroom.auth.tokens import ExternalIssuer, TokenService
 from homeroom.errors import HomeroomError, InvalidClient, OAuthRequestError
+from homeroom.lake.tables import Lake
+from homeroom.oneroster.lake_views import LakeViews
+from homeroom.oneroster.routes import oneroster_router
 from homeroom.runs.executors import ThreadExecutor
 from homeroom.runs.jobs import execute_run
 from homeroom.runs.engine import recover_runs
@@ -58,7 +62,8 @@ _CAST_ONLY_TYPES = {"industryDataConnector", "inboundFlow", "fileDataConnector",
 
 def _path_segments(routes: list) -> set[str]:
     """Every literal segment of these routes: what Graph's case-insensitive paths are canonicalised to."""
-    return {seg for route in routes for seg in getattr(route, "path", "").split("/") if seg and not seg.startswith("{")}
+    return {seg for route in routes if not getattr(route, "path", "").startswith("/ims/")  # OneRoster's paths are exact
+            for seg in getattr(route, "path", "").split("/") if seg and not seg.startswith("{")}
 
 
 def _type_names() -> set[str]:
@@ -159,6 +164,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _error_response(request, 500, "generalException", "An unexpected error occurred; see the server log.")
 
 
+def _basic_client(authorization: str | None) -> dict[str, str]:
+    """The client id and secret of HTTP Basic client authentication (RFC 6749 §2.3.1, as the 1EdTech security
+    framework and OneRoster consumers send them); nothing when the header is absent or not Basic."""
+    if not authorization or not authorization[:6].lower() == "basic ":
+        return {}
+    try:
+        client_id, _, secret = base64.b64decode(authorization[6:].strip(), validate=True).decode("utf-8").partition(":")
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidClient("The Authorization header's Basic credentials are not base64 of 'client_id:client_secret'.") from None
+    return {"client_id": unquote_plus(client_id), "client_secret": unquote_plus(secret)}
+
+
 def _install_token_endpoint(app: FastAPI) -> None:
     @app.post("/{tenant}/oauth2/v2.0/token", tags=["auth"], summary="OAuth 2.0 token endpoint", operation_id="getToken",
               openapi_extra={"requestBody": {"required": True, "content": {"application/x-www-form-urlencoded": {"schema": {
@@ -183,6 +200,7 @@ def _install_token_endpoint(app: FastAPI) -> None:
         v1 = not request.url.path.endswith("/v2.0/token")
 
         def issue() -> dict:
+            form.update(_basic_client(request.headers.get("authorization")))
             with state.sessions() as db:
                 return state.tokens.token(db=db, tenant_id=tenant, form=form, v1=v1)
 
@@ -266,6 +284,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # NextLinks' $skiptoken is signed with a key of its own, derived from the data folder's, so that tokens survive
     # restarts and every process serving the same data folder accepts them (homeroom.api.odata.page).
     app.state.skiptoken_key = hmac.new(app.state.sas_key, b"odata $skiptoken", hashlib.sha256).digest()
+    # The OneRoster provider: the lake served to learning apps (docs/oneroster.md).
+    app.state.oneroster_views = LakeViews(lambda tenant: Lake.from_settings(settings, tenant), app.state.sessions,
+                                          tenants=settings.oneroster_cached_tenants)
+    app.state.oneroster_throttle = Throttle(settings.oneroster_throttle_calls, settings.api_throttle_window_seconds)
+    app.include_router(oneroster_router())
     install_blob_routes(app)
     _install_error_handlers(app)
     _install_token_endpoint(app)
@@ -273,7 +296,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(graph)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
     app.add_middleware(GraphPaths, segments=_path_segments([*app.router.routes, *graph.routes]), type_names=_type_names(),
-                       namespaces=tuple(s.namespace for s in SURFACES), untouched_prefixes=(f"/{CONTAINER_ACCOUNT}/",))
+                       namespaces=tuple(s.namespace for s in SURFACES), untouched_prefixes=(f"/{CONTAINER_ACCOUNT}/", "/ims/"))
     # Outermost but for request ids: a call waits for its tenant's turn before its body is even read.
     app.add_middleware(FairShareMiddleware, share=FairShare(settings.api_tenant_concurrency, settings.api_tenant_queue),
                        tokens=app.state.tokens, exempt_prefixes=(f"/{CONTAINER_ACCOUNT}/",))

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from homeroom.auth.lockout import SignInGuard
-from homeroom.auth.permissions import PERMISSIONS
+from homeroom.auth.permissions import ONEROSTER, PERMISSIONS
 from homeroom.auth.registrations import get_app_registration, get_user, hash_secret, held_permissions, secret_matches
 from homeroom.errors import ConfigurationError, InvalidClient, InvalidToken, OAuthRequestError, PermissionMissing
 from homeroom.store import service
@@ -168,19 +168,29 @@ class TokenService:
         """The token endpoint's answer to a ``client_credentials`` grant."""
         if form.get("grant_type") != "client_credentials":
             raise OAuthRequestError("unsupported_grant_type", f"{form.get('grant_type')!r}; only client_credentials is supported.")
-        scope = form.get("scope", "")
-        if scope and not all(s.endswith("/.default") for s in scope.split()):
-            raise OAuthRequestError("invalid_scope", "client credentials tokens take a scope ending in '/.default'.")
+        items = form.get("scope", "").split()
+        unknown = [s for s in items if not s.endswith("/.default") and s not in ONEROSTER]
+        if unknown:
+            raise OAuthRequestError("invalid_scope", f"{unknown[0]!r}: client credentials tokens take a scope ending in "
+                                    "'/.default' or OneRoster scopes (https://purl.imsglobal.org/spec/or/...).")
         app = self._app(db, tenant_id, form, secret_required=True)
-        token = self.issue(tenant_id=tenant_id, client_id=app.id, roles=list(app.permissions))
+        roles = list(app.permissions)
+        answer: dict = {}
+        if items and not any(s.endswith("/.default") for s in items):
+            # OneRoster consumers ask for scopes by name: the token grants those the app holds (RFC 6749 §3.3).
+            roles = sorted(set(items) & set(app.permissions))
+            if not roles:
+                raise OAuthRequestError("invalid_scope", "the app holds none of the requested scopes.")
+            answer["scope"] = " ".join(roles)
+        token = self.issue(tenant_id=tenant_id, client_id=app.id, roles=roles)
         return {"token_type": "Bearer", "expires_in": self.lifetime_seconds, "ext_expires_in": self.lifetime_seconds,
-                "access_token": token}
+                "access_token": token, **answer}
 
     def _requested(self, scope: str) -> set[str] | None:
         """The permissions a delegated request asks for (None: ``.default``, everything granted)."""
         wanted: set[str] = set()
         for item in scope.split():
-            name = item.rsplit("/", 1)[-1] if item.startswith(("https://", "http://", "api://")) else item
+            name = item if item in PERMISSIONS else item.rsplit("/", 1)[-1] if item.startswith(("https://", "http://", "api://")) else item
             if name == ".default":
                 return None
             if name in _OIDC_SCOPES:
