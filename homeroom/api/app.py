@@ -1,4 +1,5 @@
-"""The FastAPI application: Graph's industryData API, the per-tenant token endpoint, errors in Graph's shape."""
+"""The FastAPI application: Graph's industryData API, the per-tenant token endpoint, errors in Graph's shape, and the
+dashboard under ``/admin`` (``homeroom.web``)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,7 @@ from homeroom.store.database import open_database
 from homeroom.uploads.sas import CONTAINER_ACCOUNT, load_sas_key
 from homeroom.uploads.sessions import recover_sessions
 from homeroom.uploads.storage import open_blob_store
+from homeroom.web import install_dashboard
 
 log = logging.getLogger(__name__)
 
@@ -270,9 +272,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_token_endpoint(app)
     graph = industry_data_router()
     app.include_router(graph)
+    install_dashboard(app)  # /admin: the pages of docs/dashboard.md
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
     app.add_middleware(GraphPaths, segments=_path_segments([*app.router.routes, *graph.routes]), type_names=_type_names(),
-                       namespaces=tuple(s.namespace for s in SURFACES), untouched_prefixes=(f"/{CONTAINER_ACCOUNT}/",))
+                       namespaces=tuple(s.namespace for s in SURFACES), untouched_prefixes=(f"/{CONTAINER_ACCOUNT}/", "/admin"))
     app.add_middleware(RequestIds)
     app.add_middleware(PreferenceApplied)
     return app

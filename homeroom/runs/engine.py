@@ -38,7 +38,7 @@ from homeroom.store.database import open_database
 from homeroom.store.models import FindingsSummary, InboundFlow, Run, RunActivity, utcnow
 from homeroom.store.references import tenant_reference_data
 from homeroom.validate import validate_package
-from homeroom.findings.reports import summary_by_rule, write_csv_report, write_jsonl_report
+from homeroom.findings.reports import summary_by_rule, write_csv_report, write_jsonl_report, write_parquet_report
 
 #: Which entity each Graph statistic counts.
 STATISTIC_ENTITIES = {"people": "users", "organizations": "orgs", "groups": "classes", "memberships": "enrollments"}
@@ -289,6 +289,7 @@ class Runner:
         (self.run_dir(run_id) / activity_id).mkdir(parents=True, exist_ok=True)
         write_csv_report(findings, self.findings_file(run_id, "csv", activity_id))
         write_jsonl_report(findings, self.findings_file(run_id, "jsonl", activity_id))
+        write_parquet_report(findings, self.findings_file(run_id, "parquet", activity_id))  # paged by the dashboard
         with self.sessions.begin() as db:
             for row in summary_by_rule(findings).iter_rows(named=True):
                 db.add(FindingsSummary(tenant_id=self.tenant, activity_id=activity_id, file=row["file"],
