@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from homeroom.findings.reports import REPORT_COLUMNS
 from homeroom.inbound.formats import FORMATS
 from homeroom.model.entities import Kind
-from homeroom.model.statuses import RunStatus
+from homeroom.model.statuses import SUCCESSFUL_RUN, RunStatus
 from homeroom.runs.folders import findings_path
 from homeroom.runs.readiness import readiness_status
 from homeroom.runs.scheduler import next_scheduled
@@ -269,9 +269,11 @@ def source_line(activity: RunActivity, file: str, number: int) -> SourceLine | N
 
 # --- trends -------------------------------------------------------------------------------------------------------
 def trend_series(db: Session, tenant_id: str, limit: int = TREND_RUNS) -> dict[str, list]:
-    """Per run (oldest first, of the latest ``limit`` that recorded statistics): errors, warnings, and active and
-    inactive people, organizations, groups and memberships, summed over the run's activities."""
-    recent = (select(Run.id, Run.started).where(Run.tenant_id == tenant_id).order_by(Run.started.desc()).limit(limit).subquery())
+    """Per run that wrote the lake (oldest first, of the latest ``limit``): errors, warnings, and active and inactive
+    people, organizations, groups and memberships, summed over the run's activities. Held, discarded and failed runs
+    are left out: they wrote no counts."""
+    recent = (select(Run.id, Run.started).where(Run.tenant_id == tenant_id, Run.status.in_(SUCCESSFUL_RUN))
+              .order_by(Run.started.desc()).limit(limit).subquery())
     rows = db.execute(select(recent.c.id, recent.c.started, RunActivity.statistics)
                       .join(RunActivity, RunActivity.run_id == recent.c.id).order_by(recent.c.started, recent.c.id)).all()
     names = ["errors", "warnings", *(f"{m}{s}" for m in STATISTIC_LABELS for s in ("Active", "Inactive"))]

@@ -196,14 +196,23 @@ def runs_list(request: Request, page: str | None = None):
     return _in_db(request, work)
 
 
+def _settling(db, viewer: Viewer, run: Run, approval: str | None) -> bool:
+    """Whether the run page should keep polling: the run is running, or its approval has not finished yet."""
+    if run.status == RunStatus.running:
+        return True
+    operation = queries.operation_of(db, viewer.tenant_id, approval) if approval else None
+    return operation is not None and operation.status not in FINISHED_OPERATION
+
+
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, run_id: str, page: str | None = None, level: str | None = None):
+def run_page(request: Request, run_id: str, page: str | None = None, level: str | None = None, approval: str | None = None):
     settings = request.app.state.settings
 
     def work(db, viewer):
         run = _run_or_404(db, viewer, run_id)
         level_filter = level if level in ("catastrophic", "error", "warning", "info") else None
-        return render(request, "run.html", viewer, run=run, graph=run_statistics(run),
+        return render(request, "run.html", viewer, run=run, graph=run_statistics(run), approval=approval,
+                      settling=_settling(db, viewer, run, approval),
                       levels=queries.level_counts(db, run), level=level_filter,
                       rules=queries.rule_counts_page(db, run, queries.page_number(page), level_filter),
                       has_log=queries.has_log(settings, run), entities=[e.name for e in ENTITIES])
@@ -211,12 +220,14 @@ def run_page(request: Request, run_id: str, page: str | None = None, level: str 
 
 
 @router.get("/runs/{run_id}/status", response_class=HTMLResponse)
-def run_status(request: Request, run_id: str):
-    """The run's status badge, polled while it runs; once it has finished, the page reloads to show the results."""
+def run_status(request: Request, run_id: str, approval: str | None = None):
+    """The run's status badge, polled while it runs (or its approval is waiting to start); once it has finished, the
+    page reloads to show the results."""
     def work(db, viewer):
         run = _run_or_404(db, viewer, run_id)
-        response = render(request, "_run_status.html", viewer, run=run)
-        if run.status != RunStatus.running:
+        settling = _settling(db, viewer, run, approval)
+        response = render(request, "_run_status.html", viewer, run=run, approval=approval, settling=settling)
+        if not settling:
             response.headers["HX-Refresh"] = "true"
         return response
     return _in_db(request, work)
@@ -297,7 +308,7 @@ async def approve(request: Request, run_id: str):
                                    run_id=run.id, location=_api_url(request, f"runs/{run.id}"))
     runner, found_id, operation_id = await run_in_threadpool(_in_db, request, work, write=True)
     state.executor.submit("runs", jobs.approve_run, state.sessions, runner, found_id, operation_id)
-    return _see_other(f"/admin/runs/{found_id}?approved=1")
+    return _see_other(f"/admin/runs/{found_id}?approval={operation_id}")
 
 
 @router.post("/runs/{run_id}/discard")
