@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from homeroom.api.cache import ReadCache
 from homeroom.api.errors import status_and_code
 from homeroom.errors import HomeroomError
 from homeroom.web.signin import PageError, SessionCookies, SignInRequired, session_key, viewer_of
@@ -78,6 +79,7 @@ def install_dashboard(app: FastAPI) -> None:
     state = app.state
     state.dashboard_cookies = SessionCookies(session_key(state.sas_key),
                                              secure_always=bool(state.public_url and state.public_url.startswith("https://")))
+    state.dashboard_pages = ReadCache()  # pages per session and tenant revision (homeroom.web.views._page)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=STATIC), name="dashboard-static")
     app.include_router(router)
     previous_http = app.exception_handlers[StarletteHTTPException]

@@ -13,10 +13,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
+import pyarrow.parquet as pq
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, noload, selectinload
 
-from homeroom.findings.reports import REPORT_COLUMNS
+from homeroom.findings.reports import REPORT_COLUMNS, parquet_ranges
 from homeroom.inbound.formats import FORMATS
 from homeroom.model.entities import Kind
 from homeroom.model.statuses import SUCCESSFUL_RUN, RunStatus
@@ -63,24 +64,35 @@ def page_number(value: str | None) -> int:
 
 
 # --- overview -----------------------------------------------------------------------------------------------------
-def flows_with_last_activity(db: Session, tenant_id: str) -> list[tuple[InboundFlow, str, RunActivity | None, Run | None]]:
-    """Every flow of the tenant with its readiness and its latest activity (and that activity's run)."""
+@dataclass(frozen=True)
+class LastActivity:
+    """A flow's latest activity: its status and its run."""
+
+    status: str
+    run_id: str
+    started: datetime
+
+
+def flows_with_last_activity(db: Session, tenant_id: str) -> list[tuple[InboundFlow, str, LastActivity | None]]:
+    """Every flow of the tenant with its readiness and its latest activity (columns only: one light query a flow)."""
     out = []
     for flow in db.scalars(select(InboundFlow).where(InboundFlow.tenant_id == tenant_id).order_by(InboundFlow.display_name)):
-        found = db.execute(select(RunActivity, Run).join(Run, Run.id == RunActivity.run_id)
+        found = db.execute(select(RunActivity.status, Run.id, Run.started).join(Run, Run.id == RunActivity.run_id)
                            .where(RunActivity.tenant_id == tenant_id, RunActivity.flow_id == flow.id)
                            .order_by(Run.started.desc()).limit(1)).first()
-        out.append((flow, readiness_status(flow), *(found or (None, None))))
+        out.append((flow, readiness_status(flow), None if found is None else LastActivity(*found)))
     return out
 
 
 def latest_run(db: Session, tenant_id: str) -> Run | None:
-    return db.scalars(select(Run).where(Run.tenant_id == tenant_id).order_by(Run.started.desc()).limit(1)).first()
+    return db.scalars(select(Run).options(noload(Run.activities)).where(Run.tenant_id == tenant_id)
+                      .order_by(Run.started.desc()).limit(1)).first()
 
 
 def held_runs(db: Session, tenant_id: str) -> list[Run]:
     """The tenant's held runs, oldest first (the first to decide on)."""
-    return list(db.scalars(select(Run).where(Run.tenant_id == tenant_id, Run.status == RunStatus.held).order_by(Run.started)))
+    return list(db.scalars(select(Run).options(selectinload(Run.activities).noload(RunActivity.findings))
+                           .where(Run.tenant_id == tenant_id, Run.status == RunStatus.held).order_by(Run.started)))
 
 
 def next_scheduled_run(db: Session, tenant_id: str, settings: Settings) -> datetime | None:
@@ -100,15 +112,21 @@ def next_scheduled_run(db: Session, tenant_id: str, settings: Settings) -> datet
 def runs_page(db: Session, tenant_id: str, number: int) -> Page:
     """The tenant's runs, newest first, one page."""
     total = db.scalar(select(func.count()).select_from(Run).where(Run.tenant_id == tenant_id)) or 0
-    rows = list(db.scalars(select(Run).where(Run.tenant_id == tenant_id).order_by(Run.started.desc())
+    rows = list(db.scalars(select(Run).options(noload(Run.activities)).where(Run.tenant_id == tenant_id).order_by(Run.started.desc())
                            .offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)))
     return Page(rows, number, PAGE_SIZE, total)
 
 
 # --- a run --------------------------------------------------------------------------------------------------------
 def run_of(db: Session, tenant_id: str, run_id: str) -> Run | None:
-    """The tenant's run (another tenant's run is not found)."""
-    return get_run(db=db, tenant_id=tenant_id, run_id=run_id)
+    """The tenant's run with its activities (another tenant's run is not found); a unique id prefix is accepted.
+    The activities' findings summaries are not loaded: pages read them aggregated (``findings_by_rule``)."""
+    query = select(Run).options(selectinload(Run.activities).noload(RunActivity.findings))
+    run = db.scalars(query.where(Run.id == run_id, Run.tenant_id == tenant_id)).first()
+    if run is None and len(run_id) >= 4:
+        found = get_run(db=db, tenant_id=tenant_id, run_id=run_id)
+        run = None if found is None else db.scalars(query.where(Run.id == found.id)).first()
+    return run
 
 
 @dataclass(frozen=True)
@@ -121,27 +139,28 @@ class RuleCount:
     count: int
 
 
-def level_counts(db: Session, run: Run) -> dict[str, int]:
-    """Findings of the run by level (from the summaries)."""
-    ids = [a.id for a in run.activities]
-    rows = db.execute(select(FindingsSummary.level, func.sum(FindingsSummary.count)).where(
-        FindingsSummary.tenant_id == run.tenant_id, FindingsSummary.activity_id.in_(ids)).group_by(FindingsSummary.level)).all()
-    return {level: int(n) for level, n in rows}
+@dataclass(frozen=True)
+class FindingsByRule:
+    """A run's findings counted by level, and one page of its counts by rule and file."""
+
+    levels: dict[str, int]
+    page: Page
 
 
-def rule_counts_page(db: Session, run: Run, number: int, level: str | None = None) -> Page:
-    """Findings of the run by rule and file, most frequent first, one page (from the summaries)."""
-    ids = [a.id for a in run.activities]
-    where = [FindingsSummary.tenant_id == run.tenant_id, FindingsSummary.activity_id.in_(ids)]
-    if level:
-        where.append(FindingsSummary.level == level)
-    groups = (select(FindingsSummary.rule, FindingsSummary.level, FindingsSummary.file,
-                     func.sum(FindingsSummary.count).label("n")).where(*where)
-              .group_by(FindingsSummary.rule, FindingsSummary.level, FindingsSummary.file))
-    total = db.scalar(select(func.count()).select_from(groups.subquery())) or 0
-    rows = db.execute(groups.order_by(func.sum(FindingsSummary.count).desc(), FindingsSummary.file, FindingsSummary.rule)
-                      .offset((number - 1) * PAGE_SIZE).limit(PAGE_SIZE)).all()
-    return Page([RuleCount(r, lvl, f, int(n)) for r, lvl, f, n in rows], number, PAGE_SIZE, total)
+def findings_by_rule(db: Session, run: Run, number: int, level: str | None = None) -> FindingsByRule:
+    """The run's findings by level, and by rule and file (most frequent first, one page), from the summaries: one
+    query, whose rows are bounded by rules x files, not by findings."""
+    rows = db.execute(select(FindingsSummary.rule, FindingsSummary.level, FindingsSummary.file, func.sum(FindingsSummary.count))
+                      .where(FindingsSummary.tenant_id == run.tenant_id,
+                             FindingsSummary.activity_id.in_([a.id for a in run.activities]))
+                      .group_by(FindingsSummary.rule, FindingsSummary.level, FindingsSummary.file)).all()
+    counts = [RuleCount(r, lvl, f, int(n)) for r, lvl, f, n in rows]
+    levels: dict[str, int] = {}
+    for c in counts:
+        levels[c.level] = levels.get(c.level, 0) + c.count
+    chosen = sorted((c for c in counts if level is None or c.level == level), key=lambda c: (-c.count, c.file, c.rule))
+    start = (number - 1) * PAGE_SIZE
+    return FindingsByRule(levels, Page(chosen[start:start + PAGE_SIZE], number, PAGE_SIZE, len(chosen)))
 
 
 def rule_total(db: Session, run: Run, rule: str | None, file: str | None) -> int:
@@ -154,15 +173,45 @@ def rule_total(db: Session, run: Run, rule: str | None, file: str | None) -> int
     return int(db.scalar(select(func.coalesce(func.sum(FindingsSummary.count), 0)).where(*where)) or 0)
 
 
-def _log_scan(settings: Settings, run: Run, activity_id: str) -> pl.LazyFrame | None:
-    """An activity's findings log as a lazy frame: the sorted Parquet log, or (runs before it existed) JSON lines."""
-    parquet = findings_path(settings, run.tenant_id, run.id, activity_id, "parquet")
-    if parquet.exists():
-        return pl.scan_parquet(parquet)
+def _jsonl_scan(settings: Settings, run: Run, activity_id: str) -> pl.LazyFrame | None:
+    """An activity's findings log as JSON lines (runs from before the Parquet log), lazily."""
     jsonl = findings_path(settings, run.tenant_id, run.id, activity_id, "jsonl")
     if jsonl.exists() and jsonl.stat().st_size:
         return pl.scan_ndjson(jsonl, schema={c: (pl.Int64 if c == "line" else pl.String) for c in REPORT_COLUMNS})
     return None
+
+
+class _ParquetLog:
+    """An activity's sorted Parquet findings log: the rows of one rule (in one file) are one contiguous range, so a
+    page is read from the row groups that hold it."""
+
+    def __init__(self, path: Path):
+        self.file = pq.ParquetFile(path)
+        self.ranges = parquet_ranges(self.file.schema_arrow.metadata)
+
+    def span(self, rule: str | None, file: str | None) -> tuple[int, int] | None:
+        """(first row, rows) of the findings of this rule (and file); None when a file alone is asked for (its rows
+        are spread over every rule)."""
+        if rule is None and file is None:
+            return 0, self.file.metadata.num_rows
+        if rule is None:
+            return None
+        chosen = [(start, rows) for r, f, start, rows in self.ranges if r == rule and (file is None or f == file)]
+        return (chosen[0][0], chosen[-1][0] + chosen[-1][1] - chosen[0][0]) if chosen else (0, 0)
+
+    def rows(self, start: int, stop: int) -> list[dict]:
+        """Rows ``start`` to ``stop`` (exclusive), reading only their row groups."""
+        groups, first, offset = [], None, 0
+        for i in range(self.file.num_row_groups):
+            n = self.file.metadata.row_group(i).num_rows
+            if offset + n > start and offset < stop:
+                groups.append(i)
+                first = offset if first is None else first
+            offset += n
+        if not groups:
+            return []
+        table = self.file.read_row_groups(groups, columns=REPORT_COLUMNS)
+        return table.slice(start - first, stop - start).to_pylist()
 
 
 def has_log(settings: Settings, run: Run) -> bool:
@@ -172,7 +221,7 @@ def has_log(settings: Settings, run: Run) -> bool:
 
 def findings_page(settings: Settings, run: Run, number: int, *, rule: str | None, file: str | None) -> Page:
     """One page of the run's listed findings (the log: at most 1,000 of each rule in each file), optionally of one
-    rule and one file, in the log's order; each row a dict with the activity id added."""
+    rule and one file, in the log's order (rule, file, line); each row a dict with the activity id added."""
     condition = pl.lit(True)
     if rule:
         condition &= pl.col("rule") == rule
@@ -180,15 +229,22 @@ def findings_page(settings: Settings, run: Run, number: int, *, rule: str | None
         condition &= pl.col("file") == file
     start, rows, total = (number - 1) * PAGE_SIZE, [], 0
     for activity in run.activities:
-        scan = _log_scan(settings, run, activity.id)
-        if scan is None:
-            continue
-        matching = scan.filter(condition)
-        n = int(matching.select(pl.len()).collect().item())
+        parquet = findings_path(settings, run.tenant_id, run.id, activity.id, "parquet")
+        log = _ParquetLog(parquet) if parquet.exists() else None
+        span = log.span(rule, file) if log is not None else None
+        if span is not None:
+            first, n = span
+            read = lambda a, b: log.rows(first + a, first + b)  # noqa: E731
+        else:
+            scan = pl.scan_parquet(parquet) if log is not None else _jsonl_scan(settings, run, activity.id)
+            if scan is None:
+                continue
+            matching = scan.filter(condition)
+            n = int(matching.select(pl.len()).collect().item())
+            read = lambda a, b: matching.slice(a, b - a).collect().to_dicts()  # noqa: E731
         if len(rows) < PAGE_SIZE and start < total + n:
             offset = max(0, start - total)
-            part = matching.slice(offset, PAGE_SIZE - len(rows)).collect()
-            rows += [{**r, "activityId": activity.id} for r in part.iter_rows(named=True)]
+            rows += [{**r, "activityId": activity.id} for r in read(offset, min(n, offset + PAGE_SIZE - len(rows)))]
         total += n
     return Page(rows, number, PAGE_SIZE, total)
 

@@ -23,9 +23,10 @@ from dataclasses import dataclass
 
 from fastapi import Request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from homeroom.auth.registrations import get_user
+from homeroom.store.models import Tenant, User
 
 SESSION_COOKIE = "homeroom_admin"
 CSRF_COOKIE = "homeroom_admin_csrf"
@@ -57,6 +58,8 @@ class Viewer:
     username: str
     permissions: frozenset[str]
     csrf: str
+    #: The tenant's data revision when the request was authenticated (``homeroom.store.revisions``).
+    revision: int = -1
 
     def may(self, accepted: tuple[str, ...]) -> bool:
         """Whether the user holds one of the accepted permissions."""
@@ -125,14 +128,18 @@ class SessionCookies:
 
 
 def viewer_of(request: Request, db: Session) -> Viewer | None:
-    """The signed-in user of this request, read from the database now, or None."""
+    """The signed-in user of this request, read from the database now (one light query, with the tenant's revision),
+    or None."""
     data = request.app.state.dashboard_cookies.session_of(request)
     if data is None:
         return None
-    user = get_user(db=db, tenant_id=data["t"], user_id=data["u"])
-    if user is None or user.disabled:
+    users, tenants = User.__table__, Tenant.__table__
+    row = db.execute(select(users.c.username, users.c.permissions, users.c.disabled, tenants.c.revision)
+                     .join(tenants, tenants.c.id == users.c.tenant_id)
+                     .where(users.c.tenant_id == data["t"], users.c.id == data["u"])).first()
+    if row is None or row.disabled:
         return None
-    return Viewer(user.tenant_id, user.id, user.username, frozenset(user.permissions), data["c"])
+    return Viewer(data["t"], data["u"], row.username, frozenset(row.permissions or ()), data["c"], int(row.revision))
 
 
 def check_csrf(request: Request, submitted: str | None, expected: str) -> None:

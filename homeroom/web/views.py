@@ -74,6 +74,30 @@ def _in_db(request: Request, work: Callable, *, write: bool = False):
         return result
 
 
+#: Headers of a page kept with it in the page cache.
+_KEPT_HEADERS = ("hx-refresh",)
+
+
+def _page(request: Request, work: Callable) -> Response:
+    """A GET page: ``work(db, viewer)``, or the same page rendered earlier for the same session while the tenant's
+    data revision is the one it was rendered at (and for at most a few seconds: ``homeroom.api.cache.ReadCache``).
+    A page view then costs one light query, like an API read of unchanged data."""
+    cache = request.app.state.dashboard_pages
+    with request.app.state.sessions() as db:
+        viewer = viewer_of(request, db)
+        if viewer is None:
+            raise SignInRequired()
+        key = (viewer.tenant_id, viewer.user_id, viewer.csrf, str(request.url), bool(request.headers.get("hx-request")))
+        if (kept := cache.get(key, viewer.revision)) is not None:
+            body, status, headers = kept
+            return HTMLResponse(body, status_code=status, headers=headers)
+        response = work(db, viewer)
+    if isinstance(response, HTMLResponse) and response.status_code == 200:
+        cache.put(key, viewer.revision, (bytes(response.body), response.status_code,
+                                         {k: v for k, v in response.headers.items() if k in _KEPT_HEADERS}))
+    return response
+
+
 async def _form(request: Request, viewer: Viewer | None = None, expected: str | None = None):
     """The posted form, its CSRF token checked against the session's (or the visitor's) nonce."""
     form = await request.form(max_files=64, max_fields=200)
@@ -185,7 +209,7 @@ def overview(request: Request):
             runs = None
         return render(request, "overview.html", viewer, flows=flows, runs=runs,
                       next_run=queries.next_scheduled_run(db, viewer.tenant_id, settings))
-    return _in_db(request, work)
+    return _page(request, work)
 
 
 @router.get("/runs", response_class=HTMLResponse)
@@ -193,7 +217,7 @@ def runs_list(request: Request, page: str | None = None):
     def work(db, viewer):
         viewer.require(RUNS.read, "see runs")
         return render(request, "runs.html", viewer, page=queries.runs_page(db, viewer.tenant_id, queries.page_number(page)))
-    return _in_db(request, work)
+    return _page(request, work)
 
 
 def _settling(db, viewer: Viewer, run: Run, approval: str | None) -> bool:
@@ -213,10 +237,9 @@ def run_page(request: Request, run_id: str, page: str | None = None, level: str 
         level_filter = level if level in ("catastrophic", "error", "warning", "info") else None
         return render(request, "run.html", viewer, run=run, graph=run_statistics(run), approval=approval,
                       settling=_settling(db, viewer, run, approval),
-                      levels=queries.level_counts(db, run), level=level_filter,
-                      rules=queries.rule_counts_page(db, run, queries.page_number(page), level_filter),
+                      findings=queries.findings_by_rule(db, run, queries.page_number(page), level_filter), level=level_filter,
                       has_log=queries.has_log(settings, run), entities=[e.name for e in ENTITIES])
-    return _in_db(request, work)
+    return _page(request, work)
 
 
 @router.get("/runs/{run_id}/status", response_class=HTMLResponse)
@@ -230,7 +253,7 @@ def run_status(request: Request, run_id: str, approval: str | None = None):
         if not settling:
             response.headers["HX-Refresh"] = "true"
         return response
-    return _in_db(request, work)
+    return _page(request, work)
 
 
 @router.get("/runs/{run_id}/findings", response_class=HTMLResponse)
@@ -244,7 +267,7 @@ def findings_list(request: Request, run_id: str, rule: str | None = None, file: 
         return render(request, name, viewer, run=run, rule=rule or "", file=file or "", listed=listed,
                       total=queries.rule_total(db, run, rule or None, file or None),
                       query=lambda **kw: urlencode({k: v for k, v in {"rule": rule, "file": file, **kw}.items() if v}))
-    return _in_db(request, work)
+    return _page(request, work)
 
 
 @router.get("/runs/{run_id}/line", response_class=HTMLResponse)
@@ -256,7 +279,7 @@ def finding_line(request: Request, run_id: str, activity: str, file: str, line: 
             raise PageError(404, f"Run {run.id} has no activity {activity}.")
         source = queries.source_line(found, file, line)
         return render(request, "line.html", viewer, run=run, activity=found, file=file, number=line, source=source)
-    return _in_db(request, work)
+    return _page(request, work)
 
 
 @router.get("/runs/{run_id}/log.{kind}")
@@ -283,7 +306,7 @@ def trends(request: Request):
         series = queries.trend_series(db, viewer.tenant_id)
         return render(request, "trends.html", viewer, series=series, labels=queries.STATISTIC_LABELS,
                       rows=list(zip(*[series[k] for k in series])) if series["runId"] else [], keys=list(series))
-    return _in_db(request, work)
+    return _page(request, work)
 
 
 # --- held runs: approve or discard ----------------------------------------------------------------------------------
@@ -292,7 +315,7 @@ def held(request: Request):
     def work(db, viewer):
         viewer.require(RUNS.read, "see runs")
         return render(request, "held.html", viewer, runs=queries.held_runs(db, viewer.tenant_id))
-    return _in_db(request, work)
+    return _page(request, work)
 
 
 @router.post("/runs/{run_id}/approve")
@@ -354,7 +377,7 @@ def match_report(request: Request, page: str | None = None):
                                        limit=queries.PAGE_SIZE)
         listed = None if report is None else queries.Page(report.cases, number, queries.PAGE_SIZE, report.cases_total)
         return render(request, "matching.html", viewer, report=report, listed=listed, table=matching.MATCH_TABLE)
-    return _in_db(request, work)
+    return _in_db(request, work)  # lake tables other stages write: not tied to the tenant's revision
 
 
 @router.get("/plans", response_class=HTMLResponse)
@@ -368,7 +391,7 @@ def provisioning_plans(request: Request, page: str | None = None):
                                    limit=queries.PAGE_SIZE)
         listed = None if report is None else queries.Page(report.operations, number, queries.PAGE_SIZE, report.total)
         return render(request, "plans.html", viewer, report=report, listed=listed, table=plans.PLAN_TABLE)
-    return _in_db(request, work)
+    return _in_db(request, work)  # lake tables other stages write: not tied to the tenant's revision
 
 
 # --- flows, connectors, thresholds ------------------------------------------------------------------------------------
@@ -392,7 +415,7 @@ def flows(request: Request):
         viewer.require(INBOUND_FLOWS.read, "see inbound flows")
         return render(request, "flows.html", viewer, flows=queries.flows_with_last_activity(db, viewer.tenant_id),
                       default_threshold=request.app.state.settings.deactivation_threshold)
-    return _in_db(request, work)
+    return _page(request, work)
 
 
 def _flow_page(request: Request, viewer: Viewer, flow: InboundFlow, *, status: int = 200, error: str | None = None,
@@ -408,7 +431,7 @@ def flow_page(request: Request, flow_id: str, saved: str | None = None):
     def work(db, viewer):
         viewer.require(INBOUND_FLOWS.read, "see inbound flows")
         return _flow_page(request, viewer, _flow_or_404(db, viewer, flow_id), saved=bool(saved))
-    return _in_db(request, work)
+    return _page(request, work)
 
 
 def _percent(value: str, name: str) -> float | None:
@@ -463,7 +486,7 @@ def connector_page(request: Request, connector_id: str, saved: str | None = None
     def work(db, viewer):
         viewer.require(DATA_CONNECTORS.read, "see data connectors")
         return _connector_page(request, viewer, _connector_or_404(db, viewer, connector_id), saved=bool(saved))
-    return _in_db(request, work)
+    return _page(request, work)
 
 
 @router.post("/connectors/{connector_id}", response_class=HTMLResponse)
@@ -494,7 +517,7 @@ def upload_page(request: Request, flow_id: str):
     def work(db, viewer):
         viewer.require(UPLOAD, "upload files")
         return render(request, "upload.html", viewer, flow=_flow_or_404(db, viewer, flow_id), error=None)
-    return _in_db(request, work)
+    return _page(request, work)
 
 
 @router.post("/flows/{flow_id}/upload", response_class=HTMLResponse)
@@ -547,7 +570,7 @@ def _operation_context(db, viewer: Viewer, operation_id: str) -> dict:
 def operation_page(request: Request, operation_id: str, flow: str | None = None):
     def work(db, viewer):
         return render(request, "operation.html", viewer, flow_id=flow, **_operation_context(db, viewer, operation_id))
-    return _in_db(request, work)
+    return _page(request, work)
 
 
 @router.get("/operations/{operation_id}/status", response_class=HTMLResponse)
@@ -558,5 +581,5 @@ def operation_status(request: Request, operation_id: str):
         if context["finished"]:
             response.headers["HX-Refresh"] = "true"
         return response
-    return _in_db(request, work)
+    return _page(request, work)
 
