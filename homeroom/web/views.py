@@ -266,7 +266,7 @@ def findings_list(request: Request, run_id: str, rule: str | None = None, file: 
         name = "_findings_table.html" if request.headers.get("hx-request") else "findings.html"
         return render(request, name, viewer, run=run, rule=rule or "", file=file or "", listed=listed,
                       total=queries.rule_total(db, run, rule or None, file or None),
-                      query=lambda **kw: urlencode({k: v for k, v in {"rule": rule, "file": file, **kw}.items() if v}))
+                      filters="".join(f"&{urlencode({k: v})}" for k, v in (("rule", rule), ("file", file)) if v))
     return _page(request, work)
 
 
@@ -366,32 +366,32 @@ async def start_run(request: Request):
 
 
 # --- the match report and provisioning plans (their data comes from other stages) -----------------------------------
-@router.get("/matching", response_class=HTMLResponse)
-def match_report(request: Request, page: str | None = None):
+def _lake_report(request: Request, page: str | None, *, accepted: tuple[str, ...], what: str, read: Callable,
+                 template: str, table: str, rows: str, total: str) -> Response:
+    """A page over a lake table another stage writes (``None`` from ``read``: not configured yet), one page of rows."""
     settings = request.app.state.settings
 
     def work(db, viewer):
-        viewer.require(RUNS.read, "see the match report")
+        viewer.require(accepted, what)
         number = queries.page_number(page)
-        report = matching.match_report(Lake.from_settings(settings, viewer.tenant_id), offset=(number - 1) * queries.PAGE_SIZE,
-                                       limit=queries.PAGE_SIZE)
-        listed = None if report is None else queries.Page(report.cases, number, queries.PAGE_SIZE, report.cases_total)
-        return render(request, "matching.html", viewer, report=report, listed=listed, table=matching.MATCH_TABLE)
+        report = read(Lake.from_settings(settings, viewer.tenant_id), offset=(number - 1) * queries.PAGE_SIZE,
+                      limit=queries.PAGE_SIZE)
+        listed = None if report is None else queries.Page(getattr(report, rows), number, queries.PAGE_SIZE,
+                                                           getattr(report, total))
+        return render(request, template, viewer, report=report, listed=listed, table=table)
     return _in_db(request, work)  # lake tables other stages write: not tied to the tenant's revision
+
+
+@router.get("/matching", response_class=HTMLResponse)
+def match_report(request: Request, page: str | None = None):
+    return _lake_report(request, page, accepted=RUNS.read, what="see the match report", read=matching.match_report,
+                        template="matching.html", table=matching.MATCH_TABLE, rows="cases", total="cases_total")
 
 
 @router.get("/plans", response_class=HTMLResponse)
 def provisioning_plans(request: Request, page: str | None = None):
-    settings = request.app.state.settings
-
-    def work(db, viewer):
-        viewer.require(OUTBOUND_FLOW_SETS.read, "see provisioning plans")
-        number = queries.page_number(page)
-        report = plans.plan_report(Lake.from_settings(settings, viewer.tenant_id), offset=(number - 1) * queries.PAGE_SIZE,
-                                   limit=queries.PAGE_SIZE)
-        listed = None if report is None else queries.Page(report.operations, number, queries.PAGE_SIZE, report.total)
-        return render(request, "plans.html", viewer, report=report, listed=listed, table=plans.PLAN_TABLE)
-    return _in_db(request, work)  # lake tables other stages write: not tied to the tenant's revision
+    return _lake_report(request, page, accepted=OUTBOUND_FLOW_SETS.read, what="see provisioning plans", read=plans.plan_report,
+                        template="plans.html", table=plans.PLAN_TABLE, rows="operations", total="total")
 
 
 # --- flows, connectors, thresholds ------------------------------------------------------------------------------------
