@@ -160,9 +160,11 @@ def test_upload_a_package_and_watch_it_validate_and_run(chromium, site, shots, t
     page.get_by_role("button", name="Upload and validate").click()
     page.locator("#validated-files").wait_for(timeout=60_000)
     assert page.locator("#operation-status .status").inner_text() == "succeeded"
+    _check("validation", page)
     _shot(page, shots, "validation")
     page.get_by_role("button", name="Start a run now").click()
     page.locator("#run-status .status", has_text="completed").wait_for(timeout=60_000)
+    _check("a run started from the browser", page)
     assert site.runner("northwind").lake.read("users").height == 8
     page.context.close()
 
