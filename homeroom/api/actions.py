@@ -7,9 +7,6 @@ resource the client polls.
 from __future__ import annotations
 
 from functools import partial
-from pathlib import Path
-from typing import Iterator
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
@@ -19,6 +16,7 @@ from homeroom.api.errors import BadRequest
 from homeroom.api.resources import DATA_CONNECTORS, INBOUND_FLOWS, INDUSTRY_DATA, OUTBOUND_FLOW_SETS, PROVISIONING_FLOWS, RUNS
 from homeroom.api.responses import GraphJSON
 from homeroom.errors import NotFoundError
+from homeroom.findings.reports import concatenated_logs
 from homeroom.runs import Runner, jobs
 from homeroom.runs.folders import findings_path
 from homeroom.store import service
@@ -153,7 +151,7 @@ def add_action_routes(router: APIRouter) -> None:
             return files
         files = await call(request, RUNS.read, work)
         media = "text/csv; charset=utf-8" if kind == "csv" else "application/x-ndjson"
-        return StreamingResponse(_concatenated(files, kind), media_type=media, headers={
+        return StreamingResponse(concatenated_logs(files, kind), media_type=media, headers={
             "Content-Disposition": f'attachment; filename="run-{key}-findings.{kind}"'})
 
     desc = "Permissions: IndustryData-DataConnector.Upload, IndustryData-DataConnector.ReadWrite.All."
@@ -199,14 +197,4 @@ def add_action_routes(router: APIRouter) -> None:
                          methods=["POST"], tags=["outboundProvisioningFlowSets"], summary="Reset a provisioning flow",
                          status_code=202, response_class=Response, responses={202: {"description": "Accepted, no body"}},
                          description="Permissions: IndustryData-OutboundFlow.ReadWrite.All.")
-
-
-def _concatenated(files: list[Path], kind: str) -> Iterator[bytes]:
-    """The findings of several activities as one file: CSV keeps the first file's BOM and header only."""
-    for i, path in enumerate(files):
-        with path.open("rb") as fh:
-            if i and kind == "csv":
-                fh.readline()  # BOM and header of a later activity's file
-            while chunk := fh.read(1 << 20):
-                yield chunk
 

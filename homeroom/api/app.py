@@ -1,4 +1,5 @@
-"""The FastAPI application: Graph's industryData API, the per-tenant token endpoint, errors in Graph's shape."""
+"""The FastAPI application: Graph's industryData API, the per-tenant token endpoint, errors in Graph's shape, and the
+dashboard under ``/admin`` (``homeroom.web``)."""
 
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ from homeroom.store.database import open_database
 from homeroom.uploads.sas import CONTAINER_ACCOUNT, load_sas_key
 from homeroom.uploads.sessions import recover_sessions
 from homeroom.uploads.storage import open_blob_store
+from homeroom.web import install_dashboard
 
 log = logging.getLogger(__name__)
 
@@ -294,12 +296,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_token_endpoint(app)
     graph = industry_data_router()
     app.include_router(graph)
+    install_dashboard(app)  # /admin: the pages of docs/dashboard.md
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
     app.add_middleware(GraphPaths, segments=_path_segments([*app.router.routes, *graph.routes]), type_names=_type_names(),
-                       namespaces=tuple(s.namespace for s in SURFACES), untouched_prefixes=(f"/{CONTAINER_ACCOUNT}/", "/ims/"))
+                       namespaces=tuple(s.namespace for s in SURFACES), untouched_prefixes=(f"/{CONTAINER_ACCOUNT}/", "/ims/", "/admin"))
     # Outermost but for request ids: a call waits for its tenant's turn before its body is even read.
     app.add_middleware(FairShareMiddleware, share=FairShare(settings.api_tenant_concurrency, settings.api_tenant_queue),
-                       tokens=app.state.tokens, exempt_prefixes=(f"/{CONTAINER_ACCOUNT}/",))
+                       tokens=app.state.tokens, exempt_prefixes=(f"/{CONTAINER_ACCOUNT}/", "/admin"))
     app.add_middleware(RequestIds)
     app.add_middleware(PreferenceApplied)
     return app

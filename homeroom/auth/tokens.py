@@ -27,7 +27,7 @@ from homeroom.auth.permissions import ONEROSTER, PERMISSIONS
 from homeroom.auth.registrations import get_app_registration, get_user, hash_secret, held_permissions, secret_matches
 from homeroom.errors import ConfigurationError, InvalidClient, InvalidToken, OAuthRequestError, PermissionMissing
 from homeroom.store import service
-from homeroom.store.models import AppRegistration, Tenant
+from homeroom.store.models import AppRegistration, Tenant, User
 from homeroom.store.service import RESERVED_TENANTS
 
 ALGORITHM = "RS256"
@@ -200,6 +200,19 @@ class TokenService:
             wanted.add(name)
         return wanted or None
 
+    def sign_in_user(self, *, db: Session, tenant_id: str, username: str, password: str) -> User | None:
+        """The tenant's enabled user with this username and password, or None; refused (``SignInThrottled``) while the
+        username has had too many failures. The password grant and the dashboard's sign-in share these counts."""
+        key = ("user", tenant_id, username.lower())
+        self.guard.check(key)
+        user = get_user(db=db, tenant_id=tenant_id, username=username)
+        # An unknown user costs the same key derivation as a known one: timing does not tell which names exist.
+        matches = secret_matches(password, user.password_hash if user is not None else _unmatchable_hash())
+        if user is None or user.disabled or not matches:
+            self.guard.failed(key)
+            return None
+        return user
+
     def _delegated(self, *, db: Session, tenant_id: str, form: dict[str, str]) -> dict:
         """``password`` and ``refresh_token`` grants: a token acting for a user, with ``scp`` permissions."""
         app = self._app(db, tenant_id, form, secret_required=False)
@@ -208,13 +221,8 @@ class TokenService:
             username, password = form.get("username"), form.get("password")
             if not username or not password:
                 raise OAuthRequestError("invalid_request", "username and password are required.")
-            key = ("user", tenant_id, username.lower())
-            self.guard.check(key)
-            user = get_user(db=db, tenant_id=tenant_id, username=username)
-            # An unknown user costs the same key derivation as a known one: timing does not tell which names exist.
-            matches = secret_matches(password, user.password_hash if user is not None else _unmatchable_hash())
-            if user is None or user.disabled or not matches:
-                self.guard.failed(key)
+            user = self.sign_in_user(db=db, tenant_id=tenant_id, username=username, password=password)
+            if user is None:
                 raise OAuthRequestError("invalid_grant", "the user name or password is incorrect.")
             ceiling = set(PERMISSIONS)
         else:

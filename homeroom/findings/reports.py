@@ -8,11 +8,12 @@ starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed w
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Protocol
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from homeroom.findings.rules import LEVELS, RULES, Rule, register, rule
 
@@ -110,6 +111,30 @@ def write_jsonl_report(findings: pl.DataFrame, path: Path, *, limit: int = EXAMP
     bounded(findings, limit).select(REPORT_COLUMNS).write_ndjson(path)
 
 
+def write_parquet_report(findings: pl.DataFrame, path: Path, *, limit: int = EXAMPLES_PER_RULE) -> None:
+    """Write the bounded findings (the rows of the CSV and JSON lines) as Parquet sorted by rule, file and line, in
+    small row groups, with where each rule's findings in each file start (``parquet_ranges``): one page of one rule
+    is read from the row groups that hold it, without reading the rest (the dashboard)."""
+    frame = bounded(findings, limit).select(REPORT_COLUMNS).sort(["rule", "file", "line"], nulls_last=False, maintain_order=True)
+    ranges = (frame.with_row_index("start").group_by("rule", "file", maintain_order=True)
+              .agg(pl.col("start").first(), pl.len().alias("rows")))
+    table = frame.to_arrow()
+    table = table.replace_schema_metadata({**(table.schema.metadata or {}), PARQUET_RANGES: json.dumps(ranges.rows())})
+    pq.write_table(table, path, row_group_size=PARQUET_ROW_GROUP)
+
+
+def parquet_ranges(metadata: Mapping[bytes, bytes] | None) -> list[tuple[str, str, int, int]]:
+    """(rule, file, first row, rows) of each rule in each file of a Parquet report, in the file's order."""
+    raw = (metadata or {}).get(PARQUET_RANGES.encode())
+    return [tuple(r) for r in json.loads(raw)] if raw else []
+
+
+#: Rows per row group of the Parquet report: a page read touches one or two groups.
+PARQUET_ROW_GROUP = 4096
+#: The Parquet report's metadata key for ``parquet_ranges``.
+PARQUET_RANGES = "homeroom.findings.ranges"
+
+
 def write_report(findings: pl.DataFrame, path: Path, *, limit: int = EXAMPLES_PER_RULE) -> None:
     """Write the findings; ``.jsonl``/``.json`` gives JSON lines, anything else CSV."""
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson"):
@@ -168,3 +193,13 @@ def summary_json(result: ValidatedPackage) -> dict:
 def dumps(summary: dict) -> str:
     """JSON text of a summary."""
     return json.dumps(summary, indent=2, ensure_ascii=False)
+
+
+def concatenated_logs(paths: Sequence[Path], kind: str) -> Iterator[bytes]:
+    """Several findings logs (one per activity of a run) as one download: CSV keeps the first file's BOM and header only."""
+    for i, path in enumerate(paths):
+        with path.open("rb") as fh:
+            if i and kind == "csv":
+                fh.readline()  # BOM and header of a later activity's file
+            while chunk := fh.read(1 << 20):
+                yield chunk

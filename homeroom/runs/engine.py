@@ -41,7 +41,7 @@ from homeroom.store.models import API_FLOW, FindingsSummary, InboundFlow, Run, R
 from homeroom.store.references import tenant_reference_data
 from homeroom.validate import check, validate_package
 from homeroom.findings import Findings
-from homeroom.findings.reports import summary_by_rule, write_csv_report, write_jsonl_report
+from homeroom.findings.reports import summary_by_rule, write_csv_report, write_jsonl_report, write_parquet_report
 
 #: The OData instance annotation of an activity's statistics that says how its people were matched: ``status``
 #: ``matched`` (with ``targets``, ``target`` and ``counts`` by role group and outcome), ``noDirectory`` or ``failed``.
@@ -369,6 +369,7 @@ class Runner:
         (self.run_dir(run_id) / activity_id).mkdir(parents=True, exist_ok=True)
         write_csv_report(findings, self.findings_file(run_id, "csv", activity_id))
         write_jsonl_report(findings, self.findings_file(run_id, "jsonl", activity_id))
+        write_parquet_report(findings, self.findings_file(run_id, "parquet", activity_id))  # paged by the dashboard
         with self.sessions.begin() as db:
             for row in summary_by_rule(findings if new is None else new).iter_rows(named=True):
                 db.add(FindingsSummary(tenant_id=self.tenant, activity_id=activity_id, file=row["file"],

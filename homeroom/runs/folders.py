@@ -13,7 +13,7 @@ def run_folder(settings: Settings, tenant: str, run_id: str) -> Path:
 
 
 def findings_path(settings: Settings, tenant: str, run_id: str, activity_id: str, kind: str = "csv") -> Path:
-    """The downloadable findings of one activity of a run (``csv`` or ``jsonl``)."""
+    """The findings of one activity of a run: the downloadable ``csv`` or ``jsonl``, or the ``parquet`` the dashboard pages."""
     return run_folder(settings, tenant, run_id) / activity_id / f"findings.{kind}"
 
 
