@@ -22,6 +22,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from homeroom.api.actions import QUALIFIED_PATHS
 from homeroom.api.blobs import install_blob_routes
 from homeroom.api.cache import ReadCache
+from homeroom.api.classic.resources import EDUCATION_SYNC
+from homeroom.api.classic.routes import classic_router
 from homeroom.api.calls import PreferenceApplied
 from homeroom.api.errors import status_and_code
 from homeroom.api.paths import GraphPaths
@@ -50,7 +52,7 @@ from homeroom.uploads.storage import open_blob_store
 log = logging.getLogger(__name__)
 
 #: The surfaces this app serves through the generic collection routes.
-SURFACES = (INDUSTRY_DATA,)
+SURFACES = (INDUSTRY_DATA, EDUCATION_SYNC)
 #: Types of Graph's hierarchy that appear only as casts in URLs (``.../microsoft.graph.industryData.fileDataConnector``).
 _CAST_ONLY_TYPES = {"industryDataConnector", "inboundFlow", "fileDataConnector", "apiDataConnector", "provisioningFlow"}
 
@@ -270,8 +272,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_token_endpoint(app)
     graph = industry_data_router()
     app.include_router(graph)
+    classic = classic_router()
+    app.include_router(classic)
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
-    app.add_middleware(GraphPaths, segments=_path_segments([*app.router.routes, *graph.routes]), type_names=_type_names(),
+    app.add_middleware(GraphPaths, segments=_path_segments([*app.router.routes, *graph.routes, *classic.routes]), type_names=_type_names(),
                        namespaces=tuple(s.namespace for s in SURFACES), untouched_prefixes=(f"/{CONTAINER_ACCOUNT}/",))
     app.add_middleware(RequestIds)
     app.add_middleware(PreferenceApplied)
