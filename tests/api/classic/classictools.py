@@ -71,3 +71,31 @@ def settled(client: Client, profile_id: str) -> dict:
         body = client.get(f"{PROFILES}/{profile_id}/profileStatus").json()
         return body if body.get("status") != "inProgress" else None
     return wait_until(check, f"profile {profile_id} to finish synchronizing")
+
+
+PUT_HEADERS = {"x-ms-blob-type": "BlockBlob", "x-ms-version": "2023-11-03"}
+
+
+def upload(client: Client, profile_id: str, folder) -> str:
+    """GET the profile's uploadUrl and Put Blob every file of ``folder`` there (Azure's protocol, plainly); the URL."""
+    r = client.get(f"{PROFILES}/{profile_id}/uploadUrl")
+    assert r.status_code == 200, r.text
+    url = r.json()["value"]
+    container, _, query = url.partition("?")
+    for path in sorted(folder.iterdir()):
+        put = client.http.put(f"{container}/{path.name}?{query}", content=path.read_bytes(), headers=PUT_HEADERS)
+        assert put.status_code == 201, put.text
+    return url
+
+
+def started_profile(client: Client, folder, body: dict | None = None) -> tuple[str, dict]:
+    """Create a profile (the spec's body by default), wait until provisioned, upload ``folder`` and start;
+    the profile id and start's answer."""
+    r = client.post(PROFILES, json=body or SPEC_BODY)
+    assert r.status_code == 201, r.text
+    profile_id = r.json()["id"]
+    provisioned(client, profile_id)
+    upload(client, profile_id, folder)
+    start = client.post(f"{PROFILES}/{profile_id}/start")
+    assert start.status_code == 200, start.text
+    return profile_id, start.json()
