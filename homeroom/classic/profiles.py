@@ -206,21 +206,23 @@ def run_sync(sessions: sessionmaker[Session], runner: Runner, profile_id: str, r
 
 
 def record_outcome(db: Session, profile: EducationSyncProfile, run: Run) -> None:
-    """The profile's status from its run: success, error (failed), or quarantined (held by a safety threshold)."""
+    """The profile's status from its run: success, error (failed), or quarantined (held by a safety threshold). A
+    profile paused while its synchronization ran stays paused; the outcome is what ``resume`` returns to."""
     errors = db.scalar(select(func.count()).select_from(EducationSyncError).where(EducationSyncError.profile_id == profile.id))
     now = utcnow()
     profile.last_activity = now
     if run.status == RunStatus.held:
-        profile.status = "quarantined"
-        profile.status_message = (f"The synchronization was held by a safety threshold: approve or discard run {run.id} "
-                                  f"(industryData runs/{run.id}/approve or /discard).")
+        status, message = "quarantined", (f"The synchronization was held by a safety threshold: approve or discard run {run.id} "
+                                          f"(industryData runs/{run.id}/approve or /discard).")
+    elif run.status == RunStatus.failed:
+        status, message = "error", f"The synchronization failed: {(run.blocking_error or {}).get('message', 'see run ' + run.id)}"
+    else:
+        status, profile.last_synchronization = "success", now
+        message = "Synchronized." + (f" {errors} record(s) could not be synchronized; see errors." if errors else "")
+    if profile.status == "paused":
+        profile.paused_status = status
         return
-    if run.status == RunStatus.failed:
-        profile.status = "error"
-        profile.status_message = f"The synchronization failed: {(run.blocking_error or {}).get('message', 'see run ' + run.id)}"
-        return
-    profile.status, profile.last_synchronization = "success", now
-    profile.status_message = "Synchronized." + (f" {errors} record(s) could not be synchronized; see errors." if errors else "")
+    profile.status, profile.status_message = status, message
 
 
 def after_inbound(sessions: sessionmaker[Session], profile_id: str, run_id: str) -> None:

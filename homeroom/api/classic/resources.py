@@ -26,7 +26,8 @@ from homeroom.api.resources import Navigation, Resource
 from homeroom.auth import permissions
 from homeroom.classic import identity, profiles, providers
 from homeroom.errors import ConfigurationError, NotFoundError
-from homeroom.store.models import EducationSyncError, EducationSyncProfile, iso, utcnow
+from homeroom.model.statuses import RunStatus
+from homeroom.store.models import EducationSyncError, EducationSyncProfile, Run, iso, utcnow
 
 #: Who may do what (spec §2.14): reads by delegated and application tokens, listing and the profile's own writes by
 #: delegated tokens only, the synchronization actions by both.
@@ -231,6 +232,8 @@ class ProfileStatusRow:
     profile: EducationSyncProfile
     error_count: int
     expired: bool
+    #: The status of a quarantined profile whose held run was approved or discarded since (None otherwise).
+    released: str | None = None
 
     @property
     def tenant_id(self) -> str:
@@ -240,7 +243,11 @@ class ProfileStatusRow:
 def status_of(db: Session, profile: EducationSyncProfile) -> ProfileStatusRow:
     """The ``profileStatus`` of a profile."""
     count = db.scalar(select(func.count()).select_from(EducationSyncError).where(EducationSyncError.profile_id == profile.id))
-    return ProfileStatusRow(profile, int(count or 0), profiles.is_expired(profile, utcnow().date()))
+    released = None
+    if profile.status == "quarantined" and profile.run_id and (run := db.get(Run, profile.run_id)) is not None:
+        released = {RunStatus.held: None, RunStatus.running: "inProgress", RunStatus.failed: "error",
+                    RunStatus.discarded: "error"}.get(run.status, "success")
+    return ProfileStatusRow(profile, int(count or 0), profiles.is_expired(profile, utcnow().date()), released)
 
 
 class ProfileStatuses(Resource):
@@ -253,8 +260,9 @@ class ProfileStatuses(Resource):
     def to_json(self, row: ProfileStatusRow) -> dict:
         p = row.profile
         message = (f"The profile expired on {p.expiration_date.isoformat()} and synchronizes no more." if row.expired
+                   else f"The held synchronization (run {p.run_id}) was approved or discarded." if row.released
                    else p.status_message)
-        return {"@odata.type": odata_type(self.type_name), "id": p.id, "status": p.status, "statusMessage": message,
+        return {"@odata.type": odata_type(self.type_name), "id": p.id, "status": row.released or p.status, "statusMessage": message,
                 "errorCount": row.error_count, "lastActivityDateTime": iso(p.last_activity),
                 "lastSynchronizationDateTime": iso(p.last_synchronization)}
 

@@ -53,7 +53,7 @@ def wait_until(check, what: str, seconds: float = 60.0):
         value = check()
         if value:
             return value
-        time.sleep(0.02)
+        time.sleep(0.05)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -61,7 +61,8 @@ def provisioned(client: Client, profile_id: str) -> dict:
     """The profile once its state is provisioned."""
     def check():
         body = client.get(f"{PROFILES}/{profile_id}").json()
-        return body if body.get("state") == "provisioned" else None
+        assert "error" not in body, body
+        return body if body["state"] == "provisioned" else None
     return wait_until(check, f"profile {profile_id} to be provisioned")
 
 
@@ -69,7 +70,8 @@ def settled(client: Client, profile_id: str) -> dict:
     """The profile's status once its synchronization is no longer in progress."""
     def check():
         body = client.get(f"{PROFILES}/{profile_id}/profileStatus").json()
-        return body if body.get("status") != "inProgress" else None
+        assert "error" not in body, body
+        return body if body["status"] != "inProgress" else None
     return wait_until(check, f"profile {profile_id} to finish synchronizing")
 
 

@@ -146,7 +146,8 @@ def test_pause_resume_and_reset(api, tmp_path):
     with api.app.state.sessions() as db:
         db.get(EducationSyncProfile, profile_id).status = "error"  # as if a synchronization had failed
         db.commit()
-    assert admin.post(f"{PROFILES}/{profile_id}/reset").status_code == 200
+    reset = admin.post(f"{PROFILES}/{profile_id}/reset")
+    assert reset.status_code == 200, reset.text
     status = settled(admin, profile_id)
     assert (status["status"], status["errorCount"]) == ("success", 1), "reset cleared the errors, the new sync found its own"
     assert _runs(api) == 3
@@ -216,3 +217,30 @@ def test_deferred_enrollments_and_a_future_start_date_keep_memberships_out(api, 
         run = db.get(Run, db.get(EducationSyncProfile, profile_id).run_id)
         totals = run_statistics(run)["inboundTotals"]
     assert (totals["memberships"], totals["people"]) == (0, 24), "no membership synced; every person did"
+
+
+def test_a_synchronization_held_by_a_safety_threshold_is_quarantined_until_approved(api, tmp_path):
+    v1 = V1Package(tmp_path / "package")
+    admin = delegated_client(api)
+    profile_id, _ = started_profile(admin, v1.root)
+    assert settled(admin, profile_id)["status"] == "success"
+    lines = v1.path("Student.csv").read_text().splitlines()
+    v1.write("Student.csv", "\r\n".join(lines[:3]) + "\r\n")  # 2 of 22 students left: most would be deactivated
+    v1.write("StudentEnrollment.csv", "Section SIS ID,SIS ID\r\n")
+    upload(admin, profile_id, v1.root)
+    assert admin.post(f"{PROFILES}/{profile_id}/start").json()["value"] == []
+    status = settled(admin, profile_id)
+    with api.app.state.sessions() as db:
+        run_id = db.get(EducationSyncProfile, profile_id).run_id
+    assert (status["status"], status["statusMessage"]) == ("quarantined", (
+        f"The synchronization was held by a safety threshold: approve or discard run {run_id} "
+        f"(industryData runs/{run_id}/approve or /discard)."))
+    runs = api.client("contoso", ["IndustryData-Run.Start"])
+    assert runs.post(f"/beta/external/industryData/runs/{run_id}/approve").status_code == 202
+
+    def released():
+        body = admin.get(f"{PROFILES}/{profile_id}/profileStatus").json()
+        return body if body["status"] not in ("quarantined", "inProgress") else None
+    from classictools import wait_until
+    status = wait_until(released, "the held run to be approved")
+    assert (status["status"], status["statusMessage"]) == ("success", f"The held synchronization (run {run_id}) was approved or discarded.")
