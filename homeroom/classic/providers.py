@@ -113,7 +113,7 @@ def check_provider(provider: dict[str, Any], secrets: dict[str, Any]) -> None:
         if not secrets.get("clientSecret"):
             missing.append("connectionSettings.clientSecret")
     if missing:
-        raise ConfigurationError(f"A {kind} needs {', '.join(f'dataProvider.{m}' for m in missing)}.")
+        raise ConfigurationError(f"An {kind} needs {', '.join(f'dataProvider.{m}' for m in missing)}.")
     url = provider["connectionUrl"]
     if not url.lower().startswith(("https://", "http://")):
         raise ConfigurationError(f"Invalid value for property 'dataProvider.connectionUrl': '{url}' is not an http(s) URL.")

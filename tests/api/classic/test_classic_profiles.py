@@ -3,7 +3,7 @@ collection-level PUT, DELETE, and what provisioning gives the engine (matching s
 
 from __future__ import annotations
 
-from classictools import PROFILES, SPEC_BODY, delegated_client, provisioned, spec_body, wait_until
+from classictools import PROFILES, SPEC_BODY, delegated_client, provisioned, spec_body
 from sqlalchemy import func, select
 
 from homeroom.store.models import DataConnector, EducationSyncProfile, InboundFlow, ProvisioningFlow, SourceSystem
@@ -180,7 +180,7 @@ def test_bodies_the_engine_cannot_honour_are_refused_with_a_message_naming_the_p
          "Property 'dataProvider.@odata.type' is required: one of #microsoft.graph.educationCsvDataProvider, "
          "#microsoft.graph.educationOneRosterApiDataProvider, #microsoft.graph.educationPowerSchoolDataProvider."),
         (spec_body(dataProvider={"@odata.type": "#microsoft.graph.educationPowerSchoolDataProvider", "connectionUrl": "https://ps"}),
-         "A educationPowerSchoolDataProvider needs dataProvider.clientId, dataProvider.schoolYear, dataProvider.clientSecret, "
+         "An educationPowerSchoolDataProvider needs dataProvider.clientId, dataProvider.schoolYear, dataProvider.clientSecret, "
          "dataProvider.schoolsIds."),
         (spec_body(identitySynchronizationConfiguration={
             "@odata.type": "#microsoft.graph.educationIdentityCreationConfiguration",
