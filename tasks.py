@@ -104,9 +104,29 @@ def upload_demo(homeroom: Path, out: Path) -> int:
         server.wait(timeout=30)
 
 
+#: The second, pinned environment that Microsoft's msgraph-beta-sdk 1.12.0 (the last with the classic
+#: education.synchronization_profiles builders) runs in for tests/api/classic/test_classic_sdk_loop.py.
+CLASSIC_SDK_REQUIREMENTS = ROOT / "tests" / "api" / "classic" / "msgraph-beta-sdk-1.12.txt"
+CLASSIC_SDK_VENV = VENV / "classic-sdk"
+
+
+def setup_classic_sdk() -> None:
+    """Create .venv/classic-sdk with the pinned requirements unless it is already up to date."""
+    python = CLASSIC_SDK_VENV / ("Scripts" if os.name == "nt" else "bin") / "python"
+    stamp = CLASSIC_SDK_VENV / ".installed"
+    digest = hashlib.sha256(CLASSIC_SDK_REQUIREMENTS.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest and python.exists():
+        return
+    print(f"+ creating {CLASSIC_SDK_VENV}", flush=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(CLASSIC_SDK_VENV)
+    run(python, "-m", "pip", "install", "--quiet", "--no-deps", "-r", CLASSIC_SDK_REQUIREMENTS)
+    stamp.write_text(digest)
+
+
 def test() -> int:
     """Run every test (pytest, two workers)."""
     setup("test")
+    setup_classic_sdk()
     args = sys.argv[2:]
     return run(PYTHON, "-m", "pytest", "-n", "2", *args, check=False)
 

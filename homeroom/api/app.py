@@ -24,6 +24,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from homeroom.api.actions import QUALIFIED_PATHS
 from homeroom.api.blobs import install_blob_routes
 from homeroom.api.cache import ReadCache
+from homeroom.api.classic.resources import EDUCATION_SYNC
+from homeroom.api.classic.routes import classic_router
 from homeroom.api.calls import PreferenceApplied
 from homeroom.api.errors import status_and_code
 from homeroom.api.fairness import FairShare, FairShareMiddleware
@@ -57,7 +59,7 @@ from homeroom.web import install_dashboard
 log = logging.getLogger(__name__)
 
 #: The surfaces this app serves through the generic collection routes.
-SURFACES = (INDUSTRY_DATA,)
+SURFACES = (INDUSTRY_DATA, EDUCATION_SYNC)
 #: Types of Graph's hierarchy that appear only as casts in URLs (``.../microsoft.graph.industryData.fileDataConnector``).
 _CAST_ONLY_TYPES = {"industryDataConnector", "inboundFlow", "fileDataConnector", "apiDataConnector", "provisioningFlow"}
 
@@ -296,9 +298,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _install_token_endpoint(app)
     graph = industry_data_router()
     app.include_router(graph)
+    classic = classic_router()
+    app.include_router(classic)
     install_dashboard(app)  # /admin: the pages of docs/dashboard.md
     app.openapi = lambda: _openapi_with_security(app)  # type: ignore[method-assign]
-    app.add_middleware(GraphPaths, segments=_path_segments([*app.router.routes, *graph.routes]), type_names=_type_names(),
+    app.add_middleware(GraphPaths, segments=_path_segments([*app.router.routes, *graph.routes, *classic.routes]), type_names=_type_names(),
                        namespaces=tuple(s.namespace for s in SURFACES), untouched_prefixes=(f"/{CONTAINER_ACCOUNT}/", "/ims/", "/admin"))
     # Outermost but for request ids: a call waits for its tenant's turn before its body is even read.
     app.add_middleware(FairShareMiddleware, share=FairShare(settings.api_tenant_concurrency, settings.api_tenant_queue),

@@ -127,7 +127,8 @@ def _location(loc: tuple) -> str:
     return ".".join(str(part) for part in loc if not isinstance(part, int)) or "body"
 
 
-def parse_body(model: type[Model], raw: bytes, *, required: tuple[str, ...] = (), type_name: str) -> Model:
+def parse_body(model: type[Model], raw: bytes, *, required: tuple[str, ...] = (), type_name: str,
+               namespace: str = NAMESPACE) -> Model:
     """The body validated against ``model``; a 400 naming the property otherwise. ``required`` are JSON names."""
     if not raw.strip():
         raise BadRequest("The request body is empty; a JSON object is required.")
@@ -145,7 +146,7 @@ def parse_body(model: type[Model], raw: bytes, *, required: tuple[str, ...] = ()
         first = exc.errors()[0]
         prop = _location(first["loc"])
         if first["type"] == "extra_forbidden":
-            raise BadRequest(f"Property '{prop}' does not exist on type '{NAMESPACE}.{type_name}' or is read-only.") from None
+            raise BadRequest(f"Property '{prop}' does not exist on type '{namespace}.{type_name}' or is read-only.") from None
         raise BadRequest(f"Invalid value for property '{prop}': {first['msg']}.") from None
     for name in required:
         if name not in document or document[name] is None:
@@ -153,14 +154,14 @@ def parse_body(model: type[Model], raw: bytes, *, required: tuple[str, ...] = ()
     return body
 
 
-def resolve_type(value: str | None, allowed: dict[str, str]) -> str | None:
+def resolve_type(value: str | None, allowed: dict[str, str], namespace: str = NAMESPACE) -> str | None:
     """The canonical type name for an ``@odata.type`` (any namespace, with or without '#', any case)."""
     if value is None:
         return None
     last = value.lstrip("#").rsplit(".", 1)[-1].lower()
     found = {name.lower(): name for name in allowed}.get(last)
     if found is None:
-        raise BadRequest(f"Invalid @odata.type '{value}': expected one of {', '.join(f'#{NAMESPACE}.{n}' for n in allowed)}.")
+        raise BadRequest(f"Invalid @odata.type '{value}': expected one of {', '.join(f'#{namespace}.{n}' for n in allowed)}.")
     return found
 
 

@@ -210,16 +210,17 @@ def add_collection_routes(router: APIRouter, surface: Surface, resource: Resourc
     path = f"{surface.base}/{resource.name}"
     body_model = resource.body
     tag = [resource.name]
+    list_read = resource.list_read or resource.read
 
     async def list_items(request: Request) -> JSONResponse:
         def work(db, principal):
             return collection_json(request, db, principal, surface, resource, resource.list(db=db, tenant_id=principal.tenant_id), resource.name)
-        return GraphJSON(await call(request, resource.read, work, cached=True))
+        return GraphJSON(await call(request, list_read, work, cached=True))
 
     async def count_items(request: Request) -> PlainTextResponse:
         def work(db, principal):
             return count_of(request, resource, resource.list(db=db, tenant_id=principal.tenant_id))
-        return PlainTextResponse(str(await call(request, resource.read, work, cached=True)))
+        return PlainTextResponse(str(await call(request, list_read, work, cached=True)))
 
     async def get_item(request: Request, key: str) -> JSONResponse:
         def work(db, principal):
@@ -229,10 +230,10 @@ def add_collection_routes(router: APIRouter, surface: Surface, resource: Resourc
 
     router.add_api_route(path, list_items, methods=["GET"], tags=tag, summary=f"List {resource.name}", responses=list_responses(resource),
                          openapi_extra={"parameters": LIST_OPTIONS},
-                         description=f"Permissions: {', '.join(resource.read)}. OData: $top $skip $count $filter $orderby $select $expand $search.")
+                         description=f"Permissions: {', '.join(list_read)}. OData: $top $skip $count $filter $orderby $select $expand $search.")
     router.add_api_route(f"{path}/$count", count_items, methods=["GET"], tags=tag, summary=f"Count {resource.name}",
                          response_class=PlainTextResponse, responses=COUNT_RESPONSES, openapi_extra={"parameters": COUNT_OPTIONS},
-                         description=f"Permissions: {', '.join(resource.read)}.")
+                         description=f"Permissions: {', '.join(list_read)}.")
     if resource.write:
         async def create_item(request: Request) -> JSONResponse:
             raw = await read_body(request)
@@ -241,6 +242,7 @@ def add_collection_routes(router: APIRouter, surface: Surface, resource: Resourc
                 row = resource.create(db=db, tenant_id=principal.tenant_id, raw=raw)
                 return entity_json(request, db, principal, surface, resource, row, resource.name)
             body = await call(request, resource.write, work)
+            resource.accepted(request.app.state, body["id"])
             location = surface.url(request, f"{resource.name}/{body['id']}")
             return GraphJSON(body, status_code=201, headers={"Location": location})
 
@@ -257,7 +259,8 @@ def add_collection_routes(router: APIRouter, surface: Surface, resource: Resourc
             def work(db, principal):
                 row = resource.get(db=db, tenant_id=principal.tenant_id, key=key)
                 resource.update(db=db, tenant_id=principal.tenant_id, row=row, raw=raw)
-            await call(request, resource.write, work)
+                return row.id
+            resource.accepted(request.app.state, await call(request, resource.write, work))
             return Response(status_code=204)
 
         async def delete_item(request: Request, key: str) -> Response:
@@ -265,13 +268,14 @@ def add_collection_routes(router: APIRouter, surface: Surface, resource: Resourc
                 row = resource.get(db=db, tenant_id=principal.tenant_id, key=key)
                 resource.delete(db=db, tenant_id=principal.tenant_id, row=row)
             await call(request, resource.write, work)
-            return Response(status_code=204)
+            return Response(status_code=resource.delete_status)
 
         router.add_api_route(f"{path}/{{key}}", update_item, methods=["PATCH"], tags=tag, summary=f"Update one of {resource.name}",
                              status_code=204, response_class=Response, responses=_NO_CONTENT,
                              openapi_extra=_body_schema(body_model), description=f"Permissions: {', '.join(resource.write)}.")
         router.add_api_route(f"{path}/{{key}}", delete_item, methods=["DELETE"], tags=tag, summary=f"Delete one of {resource.name}",
-                             status_code=204, response_class=Response, responses=_NO_CONTENT,
+                             status_code=resource.delete_status, response_class=Response,
+                             responses={**_NO_CONTENT, resource.delete_status: {"description": "Done"}},
                              description=f"Permissions: {', '.join(resource.write)} (referenceDefinitions: disables the code).")
     for nav_name, nav in resource.navigations.items():
         if nav.many:

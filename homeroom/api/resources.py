@@ -93,6 +93,11 @@ class Resource:
     #: Permissions that allow reading, and writing (None: the collection is read-only).
     read: tuple[str, ...] = ()
     write: tuple[str, ...] | None = None
+    #: Permissions that allow listing and counting, when they differ from ``read`` (the classic API lists for
+    #: delegated tokens only).
+    list_read: tuple[str, ...] | None = None
+    #: The status of a successful DELETE (the classic API deletes asynchronously: 202).
+    delete_status: int = 204
     #: The SQLAlchemy model (None for resources that are not plain tables).
     model: Any = None
     navigations: dict[str, Navigation] = {}
@@ -139,6 +144,9 @@ class Resource:
         """Delete a row (a DELETE)."""
         db.delete(row)
         db.flush()
+
+    def accepted(self, app_state: Any, row_id: str) -> None:
+        """Called after a create or an update of ``row_id`` was committed: background work it starts (none here)."""
 
     def json_list(self, *, db: Session, tenant_id: str) -> list[dict]:
         """Every row of the tenant as Graph JSON."""

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from homeroom.auth.lockout import SignInGuard
-from homeroom.auth.permissions import ONEROSTER, PERMISSIONS
+from homeroom.auth.permissions import ONEROSTER, PERMISSIONS, usable
 from homeroom.auth.registrations import get_app_registration, get_user, hash_secret, held_permissions, secret_matches
 from homeroom.errors import ConfigurationError, InvalidClient, InvalidToken, OAuthRequestError, PermissionMissing
 from homeroom.store import service
@@ -66,10 +66,16 @@ class Principal:
     permissions: frozenset[str]
     #: The tenant's data revision when the call was authenticated (homeroom.store.revisions); -1 when unknown.
     revision: int = -1
+    #: Whether the token acts for a user (``scp``) rather than as the app itself (``roles``).
+    delegated: bool = False
 
     def require(self, *accepted: str) -> None:
         """Raise ``PermissionMissing`` unless the token grants one of the accepted permissions."""
         if not self.permissions.intersection(accepted):
+            if accepted and not any(usable(p, delegated=self.delegated) for p in accepted):
+                token, other = ("a delegated", "an application") if self.delegated else ("an application", "a delegated (user)")
+                raise PermissionMissing(f"Missing permission: this operation requires one of {', '.join(accepted)}, which "
+                                        f"{token} token cannot carry; call it with {other} token.")
             raise PermissionMissing(f"Missing permission: this operation requires one of {', '.join(accepted)}.")
 
 
@@ -174,7 +180,7 @@ class TokenService:
             raise OAuthRequestError("invalid_scope", f"{unknown[0]!r}: client credentials tokens take a scope ending in "
                                     "'/.default' or OneRoster scopes (https://purl.imsglobal.org/spec/or/...).")
         app = self._app(db, tenant_id, form, secret_required=True)
-        roles = list(app.permissions)
+        roles = [p for p in app.permissions if usable(p, delegated=False)]
         answer: dict = {}
         if items and not any(s.endswith("/.default") for s in items):
             # OneRoster consumers ask for scopes by name: the token grants those the app holds (RFC 6749 §3.3).
@@ -196,7 +202,7 @@ class TokenService:
             if name in _OIDC_SCOPES:
                 continue
             if name not in PERMISSIONS:
-                raise OAuthRequestError("invalid_scope", f"{item!r} is not an industryData permission.")
+                raise OAuthRequestError("invalid_scope", f"{item!r} is not a permission of industryData or the education API.")
             wanted.add(name)
         return wanted or None
 
@@ -238,7 +244,7 @@ class TokenService:
             if user is None or user.disabled:
                 raise OAuthRequestError("invalid_grant", "the refresh token's user no longer exists or is disabled.")
             ceiling = set(str(claims.get("scp") or "").split())  # a refresh never widens the grant
-        allowed = set(user.permissions) & set(app.permissions) & ceiling
+        allowed = {p for p in set(user.permissions) & set(app.permissions) & ceiling if usable(p, delegated=True)}
         scopes = allowed if requested is None else requested & allowed
         if not scopes:
             raise OAuthRequestError("invalid_scope", "neither the user nor the app holds any of the requested permissions.")
@@ -311,14 +317,15 @@ class TokenService:
         scopes = str(claims.get("scp") or "").split()
         # A token can only use permissions the app (and its user) still hold: revoking takes effect at once.
         held = set(app_permissions)
-        if claims.get("idtyp") == "user" or scopes:
+        delegated = claims.get("idtyp") == "user" or bool(scopes)
+        if delegated:
             user = get_user(db=db, tenant_id=tenant_id, user_id=str(claims.get("sub") or ""))
             if user is None or user.disabled:
                 raise InvalidToken("Access token's user no longer exists or is disabled.")
             held &= set(user.permissions)
             roles = []  # a delegated token acts with its scopes only
-        granted = frozenset(p for p in [*roles, *scopes] if p in held)
-        return Principal(tenant_id=tenant_id, client_id=client_id, permissions=granted, revision=revision)
+        granted = frozenset(p for p in [*roles, *scopes] if p in held and usable(p, delegated=delegated))
+        return Principal(tenant_id=tenant_id, client_id=client_id, permissions=granted, revision=revision, delegated=delegated)
 
     def _verify_external(self, *, db: Session, token: str, issuer: ExternalIssuer) -> Principal:
         """The principal of a token from an external OpenID Connect issuer, checked against its JWKS."""
@@ -337,6 +344,7 @@ class TokenService:
         db.commit()
         roles = claims.get("roles") or []
         scopes = str(claims.get("scp") or "").split()
-        granted = frozenset(p for p in [*roles, *scopes] if p in PERMISSIONS)
+        delegated = bool(scopes)
+        granted = frozenset(p for p in [*roles, *scopes] if p in PERMISSIONS and usable(p, delegated=delegated))
         client_id = str(claims.get("azp") or claims.get("appid") or claims.get("client_id") or claims.get("sub") or "")
-        return Principal(tenant_id=tenant_id, client_id=f"{issuer.issuer}#{client_id}", permissions=granted)
+        return Principal(tenant_id=tenant_id, client_id=f"{issuer.issuer}#{client_id}", permissions=granted, delegated=delegated)

@@ -27,16 +27,23 @@ from homeroom.runs import pulls
 from homeroom.runs.housekeeping import housekeep
 from homeroom.runs.readiness import not_ready_reason, readiness_status
 from homeroom.settings import Settings
-from homeroom.store.models import FILE_FLOW, InboundFlow, Run, Tenant, utc, utcnow
+from homeroom.store.models import CLASSIC_PROFILE_KEY, FILE_FLOW, InboundFlow, Run, Tenant, utc, utcnow
 
 log = logging.getLogger(__name__)
+
+
+def _flows(db: Session, tenant_id: str) -> list[InboundFlow]:
+    """The tenant's flows that runs/start and the schedule run: not those of classic profiles, which synchronize
+    through their profile's ``start`` with the profile's options (homeroom.classic)."""
+    flows = db.scalars(select(InboundFlow).where(InboundFlow.tenant_id == tenant_id).order_by(InboundFlow.display_name))
+    return [f for f in flows if not (f.connector.settings or {}).get(CLASSIC_PROFILE_KEY)]
 
 
 def flows_to_run(db: Session, tenant_id: str, now: datetime | None = None) -> list[tuple[InboundFlow, str | None, str | None]]:
     """Every flow of the tenant that may run now — ready and effective — with its package (None: nothing validated yet)."""
     now = now or utcnow()
     chosen = []
-    for flow in db.scalars(select(InboundFlow).where(InboundFlow.tenant_id == tenant_id).order_by(InboundFlow.display_name)):
+    for flow in _flows(db, tenant_id):
         if readiness_status(flow, now) != "ready" or utc(flow.effective) > now:
             continue
         connector = flow.connector
@@ -54,7 +61,7 @@ def nothing_to_run(db: Session, tenant_id: str, now: datetime | None = None) -> 
     """Why no flow of the tenant has data to run now: one reason per flow, in words (``NothingToRun``'s message)."""
     now = now or utcnow()
     reasons = []
-    for flow in db.scalars(select(InboundFlow).where(InboundFlow.tenant_id == tenant_id).order_by(InboundFlow.display_name)):
+    for flow in _flows(db, tenant_id):
         name, status = f"inbound flow '{flow.display_name}'", readiness_status(flow, now)
         if status == "expired":
             reasons.append(f"{name} expired at {utc(flow.expiration):%Y-%m-%dT%H:%M:%SZ}")

@@ -15,6 +15,9 @@ from homeroom.store.sealed import SealedJSON
 #: The kinds of data connector and inbound flow (their Graph type names, stored in ``kind``).
 FILE_CONNECTOR, API_CONNECTOR = "azureDataLakeConnector", "oneRosterApiDataConnector"
 FILE_FLOW, API_FLOW = "inboundFileFlow", "inboundApiFlow"
+#: Where a file connector's settings name the classic profile it belongs to (``homeroom.classic``): such a
+#: connector's flow runs only through its profile's ``start``, with the profile's options.
+CLASSIC_PROFILE_KEY = "classicProfileId"
 
 
 def new_id() -> str:
@@ -301,3 +304,53 @@ class DirectoryTarget(Base):
     source_system_ids: Mapped[list[Any]] = mapped_column(default=list)
     created: Mapped[datetime] = mapped_column(default=utcnow)
     last_modified: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EducationSyncProfile(Base):
+    """A classic SDS synchronization profile (Graph's educationSynchronizationProfile, ``homeroom.classic``).
+
+    Its data runs on the same engine as everything else: provisioning gives it a source system (the matching
+    settings), a file connector (its uploads) and an inbound flow of its own, and an outbound flow set whose user
+    flow carries its licences. ``status`` is Graph's educationSynchronizationStatus of its last synchronization."""
+
+    __tablename__ = "education_sync_profiles"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    #: provisioning, provisioned, provisioningFailed, deleting, deletionFailed.
+    state: Mapped[str] = mapped_column(String(30), default="provisioning")
+    data_provider: Mapped[dict[str, Any]] = mapped_column(default=dict)  # Graph's JSON, canonical, secrets left out
+    secrets: Mapped[dict[str, Any]] = mapped_column(default=dict)  # a provider's clientSecret: write-only
+    identity: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    licenses: Mapped[list[Any]] = mapped_column(default=list)
+    expiration_date: Mapped[date | None] = mapped_column(Date)
+    handle_special_characters: Mapped[bool | None]
+    created: Mapped[datetime] = mapped_column(default=utcnow)
+    last_modified: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The rows provisioning made for it (null until provisioned).
+    flow_id: Mapped[str | None] = mapped_column(String(36))
+    flow_set_id: Mapped[str | None] = mapped_column(String(36))
+    status: Mapped[str] = mapped_column(String(30), default="paused")
+    status_message: Mapped[str | None] = mapped_column(Text)
+    last_synchronization: Mapped[datetime | None]
+    last_activity: Mapped[datetime | None]
+    #: The verified package its synchronizations read, and the run of its last one.
+    package: Mapped[str | None] = mapped_column(Text)
+    run_id: Mapped[str | None] = mapped_column(String(36))
+    #: Whether a pause is in force (``status`` then is ``paused``; ``paused_status`` what it was before).
+    paused_status: Mapped[str | None] = mapped_column(String(30))
+
+
+class EducationSyncError(Base):
+    """A record a profile's synchronization could not sync (Graph's educationSynchronizationError)."""
+
+    __tablename__ = "education_sync_errors"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    profile_id: Mapped[str] = mapped_column(ForeignKey("education_sync_profiles.id", ondelete="CASCADE"), index=True)
+    entry_type: Mapped[str] = mapped_column(String(40))
+    error_code: Mapped[str] = mapped_column(String(60))
+    error_message: Mapped[str] = mapped_column(Text)
+    joining_value: Mapped[str | None] = mapped_column(Text)
+    reportable_identifier: Mapped[str | None] = mapped_column(Text)
+    recorded: Mapped[datetime] = mapped_column(default=utcnow)

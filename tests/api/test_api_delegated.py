@@ -65,7 +65,7 @@ def test_delegated_refusals(api):
     scope = _password(api, client_id, scope="IndustryData-OutboundFlow.ReadWrite.All")
     assert (scope.status_code, scope.json()["error"]) == (400, "invalid_scope")
     assert _password(api, client_id, scope="User.Read.All").json()["error_description"] == (
-        "'User.Read.All' is not an industryData permission.")
+        "'User.Read.All' is not a permission of industryData or the education API.")
     other_tenant = _password(api, client_id).json()["access_token"]
     assert _token(api, "fabrikam", grant_type="password", client_id=client_id, username="it-admin@district.example",
                   password=PASSWORD).status_code == 401, "the client is not registered in another tenant"

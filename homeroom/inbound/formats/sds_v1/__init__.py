@@ -23,6 +23,9 @@ Options (``read_package(..., options={...})``, or ``validate_package``'s):
   or Graph's entity name ``"student"``) to the optional columns to carry (``["State ID", "Middle Name"]``),
   or ``None`` for all of them. Files not named carry all optional columns. Columns left out are
   read as blank: not carried, not checked.
+- ``deferred_files``: SDS's ``isSyncDeferred`` (and a future ``synchronizationStartDate``) of the membership files:
+  ``["StudentEnrollment.csv"]`` or Graph's ``["studentEnrollment", "teacherRoster"]``. Their rows are read and checked
+  at verification but not carried into the canonical tables: the run syncs none of those memberships yet.
 """
 
 import dataclasses

@@ -90,8 +90,9 @@ def sds_v1_sources(
             # district may share a course id between schools).
             sources.append(_distinct(parts["courses"], ["title", "code", "subjects"], findings))
 
+    deferred = {_file_key(str(name)) for name in options.get("deferred_files") or ()}
     for file, role in (("StudentEnrollment.csv", "student"), ("TeacherRoster.csv", "teacher")):
-        if file in per_file:
+        if file in per_file and _file_key(file) not in deferred:
             sources.append(_with(per_file[file]["enrollments"], pl.lit(role).alias("role")))
 
     if "User.csv" in per_file:
