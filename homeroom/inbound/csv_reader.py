@@ -8,8 +8,9 @@ lines into findings instead of failing:
 - a quoted value that is not closed on its line (``LineUnterminatedQuote``),
 - a quoted value that runs over a line break (``LineBreakInValue``).
 
-The rest of the file is always read. Clean files take a fast path (one multi-threaded PyArrow
-parse and one newline count); only a file with a broken line pays for the line-by-line path.
+The rest of the file is always read. Every file is parsed once, in parts side by side, by a parse that
+numbers its invalid rows; a clean file then needs only a newline count, a file with broken or blank
+lines a scan for the line numbers, and only a file with unbalanced quotes a second parse.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ import pyarrow.csv as pcsv
 UTF8_BOM = b"\xef\xbb\xbf"
 #: A physical line that opens a quote is joined with at most this many following lines.
 MAX_LINES_PER_RECORD = 20
-#: Files with broken lines at least this large are parsed in parts, side by side (see ``_numbered_read``).
-PARALLEL_MIN_BYTES = 32 * 1024 * 1024
+#: Files at least this large are parsed in parts, side by side (see ``_numbered_read``).
+PARALLEL_MIN_BYTES = 4 * 1024 * 1024
 
 
 class EncodingProblem(Exception):
@@ -99,7 +100,7 @@ def read_csv_body(body: memoryview, header: list[str], *, allow_line_breaks: boo
     check_utf8(body, first_line=2)
     if len(body) == 0 or (len(body) < 64 and not bytes(body).strip(b"\r\n")):
         return RawTable(header, _empty(header), np.empty(0, np.int64), 0, [])
-    raw = _fast_parse(body, header, names) or _line_by_line_parse(body, header, names, allow_line_breaks)
+    raw = _parse(body, header, names, allow_line_breaks)
     raw.has_tab = _contains_byte(body, 9)
     return raw
 
@@ -124,13 +125,12 @@ def _unique_names(header: list[str]) -> list[str]:
     return out
 
 
-def _arrow_read(
-    buffer: pa.Buffer, names: list[str], handler=None, threads: bool = True, ignore_empty_lines: bool = True
-) -> pa.Table:
+def _arrow_read(buffer: pa.Buffer, names: list[str], handler) -> pa.Table:
+    """Parse single-threaded, the only way PyArrow numbers invalid rows (by non-empty line: empty ones are skipped)."""
     return pcsv.read_csv(
         buffer,
-        read_options=pcsv.ReadOptions(column_names=names, use_threads=threads, block_size=1 << 24),
-        parse_options=pcsv.ParseOptions(invalid_row_handler=handler, ignore_empty_lines=ignore_empty_lines),
+        read_options=pcsv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 24),
+        parse_options=pcsv.ParseOptions(invalid_row_handler=handler, ignore_empty_lines=True),
         convert_options=pcsv.ConvertOptions(
             # An empty value is null; nothing else is ("NA" is a name, not a missing value).
             column_types={n: pa.string() for n in names}, null_values=[""], strings_can_be_null=True,
@@ -159,29 +159,26 @@ def _encoding_problem(body: memoryview, first_line: int) -> EncodingProblem:
     return EncodingProblem(first_line, "invalid UTF-8")
 
 
-def _fast_parse(body: memoryview, header: list[str], names: list[str]) -> RawTable | None:
-    """One threaded parse; ``None`` when the file needs the line-by-line path."""
-    invalid: list[str] = []
+def _parse(body: memoryview, header: list[str], names: list[str], allow_line_breaks: bool) -> RawTable:
+    """One parse, on every core, that numbers its invalid rows (``_numbered_read``).
 
-    def collect(row: pcsv.InvalidRow) -> str:
-        invalid.append(row.text)
-        return "skip"
-
-    buffer = pa.py_buffer(body)
+    A file whose every line is one valid record needs nothing more (its row ``i`` is line ``i + 2``).
+    Otherwise the careful path takes over, and reuses this parse unless some line's quotes do not balance
+    (those lines are blanked and the rest parsed again).
+    """
     try:
-        table = _arrow_read(buffer, names, collect)
+        first = _numbered_read(body, names)
     except pa.ArrowInvalid as exc:
         if "UTF8" in str(exc):
             raise _encoding_problem(body, 2) from None
-        return None
-    if invalid:
-        return None
-    newlines = _count_newlines(body)
-    expected_rows = newlines + (0 if bytes(body[-1:]) == b"\n" else 1)
-    if table.num_rows != expected_rows:
-        return None  # blank lines, quoted line breaks or lone CRs: line numbers need the slow path
-    table = table.rename_columns(_unique_names(header))
-    return RawTable(header, table, None, table.num_rows, [])
+        first = None
+    if first is not None and not first[1]:
+        table = first[0]
+        newlines = _count_newlines(body)
+        if table.num_rows == newlines + (0 if bytes(body[-1:]) == b"\n" else 1):
+            table = table.rename_columns(_unique_names(header))
+            return RawTable(header, table, None, table.num_rows, [])
+    return _line_by_line_parse(body, header, names, allow_line_breaks, first)
 
 
 def _count_newlines(body: memoryview) -> int:
@@ -189,6 +186,39 @@ def _count_newlines(body: memoryview) -> int:
     data = np.frombuffer(body, dtype=np.uint8)
     step = 1 << 26
     return sum(int(np.count_nonzero(data[i : i + step] == 10)) for i in range(0, len(data), step))
+
+
+def _nonempty_lines(body: memoryview) -> np.ndarray:
+    """0-based indices of the physical lines that hold more than their line break (\n, \r\n or a lone \r).
+
+    Counted in slices, so that the memory used is bounded by the lines kept, not by the file's line count
+    (a file of blank lines costs nothing but the scan).
+    """
+    data = np.frombuffer(body, dtype=np.uint8)
+    n = len(data)
+    has_cr = _contains_byte(body, 13)
+    found: list[np.ndarray] = []
+    line, start = 0, 0  # the index of the line that starts at byte ``start``
+    step = 1 << 20  # a slice's temporaries take at most a few dozen MB, whatever the line length
+    for at in range(0, n, step):
+        chunk = data[at : at + step]
+        ends = np.flatnonzero(chunk == 10) + at
+        if has_cr:
+            crs = np.flatnonzero(chunk == 13) + at
+            lone = crs[(crs + 1 >= n) | (data[np.minimum(crs + 1, n - 1)] != 10)]
+            if len(lone):
+                ends = np.sort(np.concatenate([ends, lone]))
+        if not len(ends):
+            continue
+        starts = np.concatenate([[start], ends[:-1] + 1])
+        length = ends - starts
+        if has_cr:  # \r\n: the content stops before the \r
+            length -= (length > 0) & (data[ends] == 10) & (data[np.maximum(ends - 1, 0)] == 13)
+        found.append(np.flatnonzero(length > 0) + line)
+        line, start = line + len(ends), int(ends[-1]) + 1
+    if start < n:  # the last line has no line break
+        found.append(np.array([line], dtype=np.int64))
+    return np.concatenate(found).astype(np.int64) if found else np.empty(0, np.int64)
 
 
 def _line_bounds(body: memoryview) -> tuple[np.ndarray, np.ndarray]:
@@ -240,12 +270,16 @@ def _first_field(text: str) -> str | None:
     return value or None
 
 
-def _line_by_line_parse(body: memoryview, header: list[str], names: list[str], allow_line_breaks: bool) -> RawTable:
+def _line_by_line_parse(
+    body: memoryview, header: list[str], names: list[str], allow_line_breaks: bool,
+    first: tuple[pa.Table, list[tuple[int, str, int]]] | None = None,
+) -> RawTable:
     """The careful path: exact line numbers for files with broken lines, blank lines or odd quotes.
 
     Lines whose quotes do not balance are found first (with numpy) and blanked out, so that
-    a single-threaded PyArrow parse sees one record per physical line and can report the line
-    number of every ragged record.
+    a numbered PyArrow parse sees one record per physical line and can report the line
+    number of every ragged record. ``first`` is the numbered parse of ``body`` already made, used
+    when no line had to be blanked.
     """
     ncols = len(header)
     findings: list[LineFinding] = []
@@ -287,22 +321,28 @@ def _line_by_line_parse(body: memoryview, header: list[str], names: list[str], a
                     findings.append(LineFinding("LineBreakInValue", i + 2, joined[1][0].strip() or None, {"last_line": last + 2}))
             data = memoryview(buffer)
 
-    try:
-        table, invalid = _numbered_read(data, names)
-    except pa.ArrowInvalid:
-        table, invalid = None, []
-    n_lines = _count_newlines(data) + (0 if bytes(data[-1:]) in (b"\n", b"\r") else 1)
-    if table is None or table.num_rows + len(invalid) < n_lines:  # some line was joined to another
+    if first is None or data is not body:
+        try:
+            first = _numbered_read(data, names)
+        except pa.ArrowInvalid:
+            first = None
+    if first is None:
+        return _python_parse(body, header, names, allow_line_breaks)
+    table, invalid = first
+    # PyArrow skips empty lines and numbers the others: the k-th of them is physical line nonempty[k - 1] + 1.
+    nonempty = _nonempty_lines(data)
+    if table.num_rows + len(invalid) != len(nonempty):  # some line was joined to another
         return _python_parse(body, header, names, allow_line_breaks)
     numbers = np.ones(table.num_rows + len(invalid) + 1, dtype=bool)
     numbers[0] = False
     for number, text, actual in invalid:
         numbers[number] = False
-        if number in blanked:
+        physical = int(nonempty[number - 1]) + 1
+        if physical in blanked:
             continue
-        findings.append(LineFinding("LineFieldCount", number + 1, _first_field(text), {"actual": actual, "expected": ncols}))
-    row_lines = np.flatnonzero(numbers).astype(np.int64) + 1
-    # Blank lines (and lines of nothing but separators) come back as rows with no value: drop them.
+        findings.append(LineFinding("LineFieldCount", physical + 1, _first_field(text), {"actual": actual, "expected": ncols}))
+    row_lines = nonempty[np.flatnonzero(numbers) - 1].astype(np.int64) + 2
+    # Lines of nothing but separators come back as rows with no value: drop them.
     empty = pc.is_null(table.column(0))
     for column in table.columns[1:]:
         empty = pc.and_(empty, pc.is_null(column))
@@ -322,7 +362,7 @@ def _line_by_line_parse(body: memoryview, header: list[str], names: list[str], a
 
 
 def _numbered_read(data: memoryview, names: list[str]) -> tuple[pa.Table, list[tuple[int, str, int]]]:
-    """Parse ``data`` (one record per physical line: lines with odd quotes were blanked) knowing the row number
+    """Parse ``data`` (lines with odd quotes may have been blanked) knowing the row number
     of every invalid row, which PyArrow reports only when it parses single-threaded: so the data is cut at line
     breaks into one part per core, parsed side by side (PyArrow releases the GIL), and the numbers offset."""
     cuts = [0]
@@ -346,7 +386,7 @@ def _numbered_read(data: memoryview, names: list[str]) -> tuple[pa.Table, list[t
         def collect(row: pcsv.InvalidRow) -> str:
             invalid.append((row.number, row.text, row.actual_columns))
             return "skip"
-        return _arrow_read(pa.py_buffer(data[start:end]), names, collect, threads=False, ignore_empty_lines=False), invalid
+        return _arrow_read(pa.py_buffer(data[start:end]), names, collect), invalid
 
     spans = [(a, b) for a, b in zip(cuts, cuts[1:]) if b > a]
     if len(spans) == 1:

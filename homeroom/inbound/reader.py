@@ -8,10 +8,12 @@ format turns the files into canonical source rows, for the validate stage's ``ch
 
 from __future__ import annotations
 
+import os
 import traceback
 import zipfile
 import zlib
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from homeroom.findings import Findings
@@ -20,9 +22,13 @@ from homeroom.inbound.batch import Batch, FileStats, Progress
 from homeroom.inbound.checks import check_file_names, check_header
 from homeroom.inbound.csv_reader import EncodingProblem, HeaderProblem, RawTable, read_csv_body, split_header, strip_bom
 from homeroom.inbound.detect import detect_format
-from homeroom.inbound.formats import FORMATS
-from homeroom.inbound.package import ArchiveLimitExceeded, open_package
+from homeroom.inbound.formats import FORMATS, FileSpec
+from homeroom.inbound.package import ArchiveLimitExceeded, PackageFile, open_package
 from homeroom.settings import Settings, get_settings
+
+
+#: How many files of a package are parsed at the same time (at most one per core).
+PARALLEL_FILES = 2
 
 
 def read_package(
@@ -120,22 +126,32 @@ def read_package(
 
     raws: dict[str, RawTable] = {}
     if not findings.has_catastrophic():
-        for spec in fmt.files:
-            if spec.name not in present or spec.skip_reason is not None:
-                continue
-            pf = present[spec.name]
-            report(spec.name, "reading", 0, pf.size)
+        todo = [(spec, present[spec.name]) for spec in fmt.files if spec.name in present and spec.skip_reason is None]
+
+        def parse(item: tuple[FileSpec, PackageFile]) -> RawTable | Exception:
+            spec, pf = item
             header, body = headers[pf.name]  # type: ignore[misc]
             try:
-                raws[spec.name] = read_csv_body(body, header, allow_line_breaks=fmt.allow_line_breaks)
-            except EncodingProblem as exc:
-                findings.add("InvalidEncoding", "catastrophic", spec.name, line=exc.line, detail=exc.detail)
+                return read_csv_body(body, header, allow_line_breaks=fmt.allow_line_breaks)
             except Exception as exc:  # noqa: BLE001 - a parser failure must become a finding, not a traceback
-                findings.add("InternalApplicationError", "catastrophic", spec.name, error=_describe(exc))
+                return exc
             finally:
                 headers.pop(pf.name, None)
                 data_cache.pop(pf.name, None)
-            report(spec.name, "reading", pf.size, pf.size)
+
+        # Files are parsed side by side (PyArrow and numpy release the GIL), their findings added in the format's order.
+        with ThreadPoolExecutor(max(1, min(os.cpu_count() or 1, PARALLEL_FILES))) as pool:
+            futures = [pool.submit(parse, item) for item in todo]
+            for (spec, pf), future in zip(todo, futures):
+                report(spec.name, "reading", 0, pf.size)
+                parsed = future.result()
+                if isinstance(parsed, EncodingProblem):
+                    findings.add("InvalidEncoding", "catastrophic", spec.name, line=parsed.line, detail=parsed.detail)
+                elif isinstance(parsed, Exception):
+                    findings.add("InternalApplicationError", "catastrophic", spec.name, error=_describe(parsed))
+                else:
+                    raws[spec.name] = parsed
+                report(spec.name, "reading", pf.size, pf.size)
         batch.mode = fmt.mode(raws)
         if fmt.check_package is not None and not findings.has_catastrophic():
             fmt.check_package(fmt, set(present), raws, findings)  # e.g. OneRoster's manifest

@@ -57,6 +57,13 @@ def _id_hash(values: pl.Series | pl.Expr):
     return values.hash(_ID_SEED)
 
 
+def _found_in(hashes: pl.Series, ids: pl.Series) -> pl.Series:
+    """Whether each of a few ``hashes`` is one of many ``ids``: a set of the few, probed by the many, is far
+    cheaper than a set of the many (``is_in`` builds its set on every call)."""
+    present = ids.filter(ids.is_in(hashes.implode()))
+    return hashes.is_in(present.implode())
+
+
 @dataclass
 class EntityKeys:
     """What later files need to know about an entity's records to resolve references to them."""
@@ -406,7 +413,7 @@ class RecordChecker:
                 missing = items.filter(~_id_hash(pl.col("__item")).is_in(target.valid_ids.implode()))
                 if missing.height == 0:
                     continue
-                missing = missing.with_columns(_id_hash(pl.col("__item")).is_in(target.all_ids.implode()).alias("__was_read"))
+                missing = missing.with_columns(_found_in(_id_hash(missing.get_column("__item")), target.all_ids).alias("__was_read"))
                 if OPEN_REFERENCES in df.columns:  # an open row's id that is not in the package is not checked
                     is_open = pl.col(OPEN_REFERENCES).fill_null(False)
                     missing = missing.join(df.select("__rid", OPEN_REFERENCES), on="__rid").filter(pl.col("__was_read") | ~is_open)
@@ -423,9 +430,10 @@ class RecordChecker:
                 if not unresolved.any():
                     continue
                 bad = df.filter(unresolved)
-                read = _id_hash(pl.col(f.name)).is_in(target.all_ids.implode())
+                read = _found_in(_id_hash(bad.get_column(f.name)), target.all_ids)
                 if OPEN_REFERENCES in df.columns:  # an open row's id that is not in the package is not checked
-                    bad = bad.filter(read | ~pl.col(OPEN_REFERENCES).fill_null(False))
+                    keep = read | ~bad.get_column(OPEN_REFERENCES).fill_null(False)
+                    bad, read = bad.filter(keep), read.filter(keep)
                 value = pl.col(f.name)
                 not_found, was_dropped = bad.filter(~read), bad.filter(read)
             if target.dropped_rows is not None and was_dropped.height:  # the referenced record is this very line
