@@ -191,7 +191,7 @@ class Provisioner:
             run = self._run(db, run_id)
             if run.status == RunStatus.held:
                 raise RunError(f"run {run_id} is held: {' '.join(r['message'] for r in run.held_reason or [])} "
-                               f"Approve it (homeroom runs approve {run_id}) or discard it.")
+                               f"Review it (homeroom plan show {run_id}), then approve or discard it (homeroom plan approve|discard {run_id}).")
             if run.status not in SUCCESSFUL_RUN:
                 raise RunError(f"run {run_id} is {run.status}: only a completed run's plan is applied")
             if any(a.kind == INBOUND_ACTIVITY and a.status not in (*SUCCESSFUL_RUN, ActivityStatus.skipped) for a in run.activities):

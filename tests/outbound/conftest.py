@@ -86,6 +86,13 @@ def make_flow_set(runner: Runner, name: str = "All schools", *, flows=FLOWS, fil
         return row.id
 
 
+def set_options(runner: Runner, options: dict, name: str = "All schools") -> None:
+    """Change a flow set's Homeroom options."""
+    with runner.sessions.begin() as db:
+        from sqlalchemy import select
+        db.scalar(select(OutboundFlowSet).where(OutboundFlowSet.display_name == name)).options = options
+
+
 class Snapshots:
     """Writes a directory double's state into the lake as a snapshot would (longitudinal columns per target)."""
 
