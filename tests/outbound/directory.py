@@ -67,7 +67,11 @@ class DirectoryDouble:
             if seq in self.failing:
                 results.append({"seq": seq, "status": "failed", "accountId": None, "error": f"refused op {seq}"})
                 continue
-            results.append({"seq": seq, "status": "done", "accountId": self._write(op), "error": None})
+            try:
+                results.append({"seq": seq, "status": "done", "accountId": self._write(op), "error": None})
+            except KeyError:  # the group or member is not there (its create failed)
+                results.append({"seq": seq, "status": "failed", "accountId": None, "error": f"no object for op {seq}"})
+                continue
             self.writes.append((seq, op["op"]))
             if self.crash_after is not None and len(self.writes) >= self.crash_after:
                 self.crash_after = None
@@ -102,13 +106,15 @@ class DirectoryDouble:
                                      "anchor": op["objectKey"], "members": [], "owners": []}
             return group_id
         group_id = op["accountId"] or self._group_by_anchor(op["objectKey"], unit)
-        group = self.groups[group_id]
+        group = self.groups[group_id] if group_id else self.groups[None]
         if kind in ("update_group", "update_unit"):
             for c in ("name", "display_name"):
                 if c in attrs:
                     group[c] = attrs[c]
             return group_id
         member = op["memberId"] or self._user_by_anchor(op["memberKey"])
+        if member is None:
+            raise KeyError(op["memberKey"])
         relation = "owners" if kind.endswith("owner") else "members"
         if kind.startswith("add_") and member not in group[relation]:
             group[relation].append(member)
