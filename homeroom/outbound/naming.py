@@ -95,12 +95,13 @@ def resolve_collisions(
     taken after ``rounds`` rounds keeps a null value and is reported with ``given`` null.
     """
     wanted = frame.select(pl.col(key).alias("__key"), pl.col(column).alias("__wanted"))
-    held = taken.select(pl.col("name").str.to_lowercase().alias("__lower"), pl.col("owner").alias("__owner")).unique("__lower")
+    held = taken.select(pl.col("name").str.to_lowercase().alias("__lower"), pl.col("owner").alias("__owner"),
+                        pl.lit(True).alias("__taken")).unique("__lower")
     # An object that holds its wanted name in the directory keeps it: it goes first among those wanting it.
     work = wanted.with_columns(pl.col("__wanted").str.to_lowercase().alias("__lower")).join(
         held, on="__lower", how="left").with_columns(
         (pl.col("__owner") == pl.col("__key")).fill_null(False).alias("__holds"),
-        (pl.col("__owner").is_not_null() & (pl.col("__owner") != pl.col("__key"))).fill_null(False).alias("__foreign"),
+        (pl.col("__taken").fill_null(False) & pl.col("__owner").ne_missing(pl.col("__key"))).alias("__foreign"),
     )
     work = work.with_columns(
         pl.struct(~pl.col("__holds"), pl.col("__key")).rank("ordinal").over("__lower").alias("__rank"))
