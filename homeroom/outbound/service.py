@@ -161,6 +161,10 @@ class Provisioner:
             run = holds.held(service.get_run(db=db, tenant_id=self.tenant, run_id=run_id), run_id, self.tenant)
             if any(a.kind == INBOUND_ACTIVITY and a.status == ActivityStatus.held for a in run.activities):
                 raise RunError(f"run {run_id} holds inbound data; approve it with `homeroom runs approve {run_id}` first")
+            if apply_options.get("writer") is None:  # a target that cannot be written is refused before approving
+                for a in run.activities:
+                    if a.kind == OUTBOUND_ACTIVITY:
+                        writer_for((a.statistics or {})["targetKind"])
             for a in run.activities:
                 if a.kind == OUTBOUND_ACTIVITY and a.status == ActivityStatus.held:
                     a.status = ActivityStatus.running
@@ -208,13 +212,15 @@ class Provisioner:
                     secrets[(a.statistics or {})["flowSetId"]] = dict(flow.secrets or {})
         if not sets:
             raise NotFoundError(f"run {run_id} has no provisioning plan to apply")
+        writers = {set_id: writer or writer_for(kind) for set_id, (_name, kind) in sets.items()}
+        open_target = open_target or open_directory_target
         plan = storage.read_plan(self.lake, run_id)
         reports = {}
         for set_id, (target_name, kind) in sets.items():
             ops = plan.filter(pl.col("flowSetId") == set_id)
-            target = open_target(target_name, kind) if open_target else None
+            target = open_target(target_name, kind) if writer is None else None
             report = apply_plan(
-                ops, writer or writer_for(kind), target, secrets=secrets.get(set_id, {}), batch_size=batch_size,
+                ops, writers[set_id], target, secrets=secrets.get(set_id, {}), batch_size=batch_size,
                 record=lambda results, s=set_id: storage.record_results(self.lake, run_id, s, results),
                 progress=progress, **({"sleep": sleep} if sleep else {}))
             reports[set_id] = report
@@ -236,6 +242,15 @@ class Provisioner:
                 a.statistics = stats
                 a.status = (ActivityStatus.completedWithErrors if applied.get("failed") or applied.get("pending")
                             else ActivityStatus.completed)
+
+
+def open_directory_target(name: str, kind: str) -> Any:
+    """The connection a writer writes through: the target's kind connects with its stored settings and secrets.
+
+    The stored directory targets come with the directory readers (issue 11); until they are wired in here, a target
+    cannot be opened for writing and this says so."""
+    raise ConfigurationError(f"target {name!r} ({kind}) cannot be opened for writing yet: its stored settings come with "
+                             "the directory targets (homeroom targets add)")
 
 
 def _flow_id(config: FlowSetConfig, kind: str) -> str | None:
