@@ -277,10 +277,7 @@ def _units(config: FlowSetConfig, orgs: pl.DataFrame, member_roles: pl.DataFrame
         memberships.append(member_roles.select(pl.col("orgSourcedId").alias("groupKey"), pl.lit("unit").alias("groupKind"),
                                                pl.col("userSourcedId").alias("memberKey"), pl.lit("member").alias("relation")))
     if flow.per_org_role_group:
-        pairs, people = _org_role_groups(orgs, member_roles, base_dn)
-        key = pl.concat_str([pl.lit("unit:"), pl.col("orgSourcedId"), pl.lit(":rolegroup:"), pl.col("roleGroup")])
-        groups.append(_group_frame(pairs, "unit", templates, "role_unit_display_name", "role_unit_name", "role_unit_dn", "unit", key))
-        memberships.append(people.select(key.alias("groupKey"), pl.lit("unit").alias("groupKind"), "memberKey", pl.lit("member").alias("relation")))
+        _add_org_role_groups(groups, memberships, orgs, member_roles, templates, base_dn, "unit", "unit:", "role_unit")
     return _concat(groups), _concat(memberships)
 
 
@@ -296,11 +293,17 @@ def _security_groups(config: FlowSetConfig, orgs: pl.DataFrame, member_roles: pl
         memberships.append(users.select(key.alias("groupKey"), pl.lit("security").alias("groupKind"),
                                         pl.col("objectKey").alias("memberKey"), pl.lit("member").alias("relation")))
     if flow.per_org_role_group:
-        pairs, people = _org_role_groups(orgs, member_roles, base_dn)
-        key = pl.concat_str([pl.lit("org:"), pl.col("orgSourcedId"), pl.lit(":rolegroup:"), pl.col("roleGroup")])
-        groups.append(_group_frame(pairs, "security", templates, "org_group_display_name", "org_group_name", "org_group_dn", "security", key))
-        memberships.append(people.select(key.alias("groupKey"), pl.lit("security").alias("groupKind"), "memberKey", pl.lit("member").alias("relation")))
+        _add_org_role_groups(groups, memberships, orgs, member_roles, templates, base_dn, "security", "org:", "org_group")
     return _concat(groups), _concat(memberships)
+
+
+def _add_org_role_groups(groups: list, memberships: list, orgs: pl.DataFrame, member_roles: pl.DataFrame, templates: Templates,
+                         base_dn: str | None, kind: str, prefix: str, template: str) -> None:
+    """A group (or unit) per org x role group with people, keyed ``<prefix><org>:rolegroup:<rg>``, and its members."""
+    pairs, people = _org_role_groups(orgs, member_roles, base_dn)
+    key = pl.concat_str([pl.lit(prefix), pl.col("orgSourcedId"), pl.lit(":rolegroup:"), pl.col("roleGroup")])
+    groups.append(_group_frame(pairs, kind, templates, f"{template}_display_name", f"{template}_name", f"{template}_dn", kind, key))
+    memberships.append(people.select(key.alias("groupKey"), pl.lit(kind).alias("groupKind"), "memberKey", pl.lit("member").alias("relation")))
 
 
 def _concat(frames: list[pl.DataFrame]) -> pl.DataFrame:
