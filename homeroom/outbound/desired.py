@@ -156,11 +156,14 @@ def _leavers(tables: Mapping[str, pl.DataFrame], config: FlowSetConfig) -> pl.Da
     if everyone.height == 0 or "isActive" not in everyone.columns:
         return pl.DataFrame(schema={"objectKey": pl.String, "orgSourcedId": pl.String})
     if roles.height == 0:
-        roles = pl.DataFrame(schema={"userSourcedId": pl.String, "orgSourcedId": pl.String, "isActive": pl.Boolean,
+        roles = pl.DataFrame(schema={"userSourcedId": pl.String, "orgSourcedId": pl.String, "role": pl.String, "isActive": pl.Boolean,
                                      "lastSeenDateTime": pl.Datetime("us", "UTC")})
     with_role = roles.filter(pl.col("isActive")).select(pl.col("userSourcedId").alias("objectKey"))
     still = everyone.filter(pl.col("isActive")).select(pl.col("sourcedId").alias("objectKey")).join(with_role, on="objectKey", how="semi")
-    gone = everyone.select(pl.col("sourcedId").alias("objectKey")).join(still, on="objectKey", how="anti")
+    # Only people who were ever provisioned (a role of a role group, any status): a guardian is never disabled.
+    provisioned = roles.filter(_role_group(pl.col("role")).is_not_null()).select(pl.col("userSourcedId").alias("objectKey")).unique()
+    gone = provisioned.join(everyone.select(pl.col("sourcedId").alias("objectKey")), on="objectKey", how="semi").join(
+        still, on="objectKey", how="anti")
     last_org = roles.sort("lastSeenDateTime").group_by("userSourcedId").agg(pl.col("orgSourcedId").last()).rename(
         {"userSourcedId": "objectKey"})
     leavers = gone.join(last_org, on="objectKey", how="left")

@@ -28,8 +28,8 @@ def roster(people, *, classes=(), enrollments=(), inactive_users=(), inactive_cl
         "orgs": frame([("sch-1", "North High"), ("sch-2", "South, Middle")], ["sourcedId", "name"]),
         "users": frame([(p[0], p[1], p[2], p[3], p[1]) for p in people], ["sourcedId", "username", "givenName", "familyName", "email"],
                        inactive_users),
-        "roles": frame([(p[0], p[4], p[5], "09", True) for p in people if p[0] not in inactive_users],
-                       ["userSourcedId", "orgSourcedId", "role", "grade", "isPrimary"]),
+        "roles": frame([(p[0], p[4], p[5], "09", True) for p in people if p[5] is not None],
+                       ["userSourcedId", "orgSourcedId", "role", "grade", "isPrimary"], inactive_users),
         "classes": frame([(c[0], c[1], c[2], [], None, None) for c in classes],
                          ["sourcedId", "orgSourcedId", "title", "sessionSourcedIds", "courseSourcedId", "code"], inactive_classes)
         if classes else pl.DataFrame(),
@@ -127,6 +127,12 @@ def test_a_person_no_longer_active_is_disabled_never_deleted_and_reenabled_when_
     back = plan(roster(PEOPLE[:1]), config(USERS), directory, links=links)
     assert back.ops.select("op", "reason", "attributes", "old").rows() == [
         ("update_user", "UserReenabled", '{"enabled":true}', '{"enabled":false}')]
+
+
+def test_a_matched_contact_without_a_role_is_never_disabled():
+    directory, links = _matched_directory()
+    guardian = [("p1", "jsmith@x.edu", "Jo", "Smith", "sch-1", None)]
+    assert plan(roster(guardian), config(USERS), directory, links=links).ops.height == 0
 
 
 def test_the_org_filter_keeps_other_schools_people_out_and_leaves_them_alone():
