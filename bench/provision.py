@@ -178,8 +178,12 @@ def main() -> None:
                               f"print(json.dumps(provision.setup(provision.Path({str(data_dir)!r}), provision.Path({str(first)!r}), "
                               f"provision.Path({str(second)!r}))))"], check=True, capture_output=True, text=True)
         print(out.stdout.strip().splitlines()[-1], flush=True)
-    floors = [run_stage("floor", data_dir) for _ in range(args.repeat)]
-    plans = [run_stage("plan", data_dir) for _ in range(args.repeat)]
+    floors, plans = [], []
+    for _ in range(args.repeat):
+        floors.append(run_stage("floor", data_dir))
+        print(f"floor: {floors[-1]['seconds']:.2f} s", flush=True)
+        plans.append(run_stage("plan", data_dir))
+        print(f"plan: {plans[-1]['seconds']:.2f} s", flush=True)
     floor = min(floors, key=lambda r: r["seconds"])
     best = min(plans, key=lambda r: r["seconds"])
     print(json.dumps({"students": args.students, "churn": args.churn, "floor": floor, "plan": best}, indent=2))

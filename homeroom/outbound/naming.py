@@ -103,13 +103,19 @@ def resolve_collisions(
         (pl.col("__owner") == pl.col("__key")).fill_null(False).alias("__holds"),
         (pl.col("__taken").fill_null(False) & pl.col("__owner").ne_missing(pl.col("__key"))).alias("__foreign"),
     )
-    work = work.with_columns(
-        pl.struct(~pl.col("__holds"), pl.col("__key")).rank("ordinal").over("__lower").alias("__rank"))
+    # Most names collide with nothing: only the names wanted twice, or held by someone else, are ranked.
+    shared = work.group_by("__lower").agg(pl.len().alias("__wanting")).filter(pl.col("__wanting") > 1).select("__lower")
+    contested = (pl.col("__foreign") | pl.col("__lower").is_in(shared["__lower"].implode())).fill_null(False)
+    clear = work.filter(~contested).with_columns(
+        pl.when(pl.col("__wanted").is_null()).then(pl.lit(0, pl.UInt32)).otherwise(pl.lit(1, pl.UInt32)).alias("__n"))
+    ranked = work.filter(contested).sort("__lower", "__holds", "__key", descending=[False, True, False]).with_columns(
+        pl.int_range(1, pl.len() + 1, dtype=pl.UInt32).over("__lower").alias("__rank"))
     # Rank 1 keeps the name unless a foreign account holds it; later ranks (and foreign-held firsts) need a suffix.
-    work = work.with_columns(
+    ranked = ranked.with_columns(
         pl.when(pl.col("__wanted").is_null()).then(pl.lit(0, pl.UInt32))
         .when(pl.col("__foreign")).then(pl.col("__rank") + 1)
-        .otherwise(pl.col("__rank")).cast(pl.UInt32).alias("__n"))
+        .otherwise(pl.col("__rank")).cast(pl.UInt32).alias("__n")).drop("__rank")
+    work = pl.concat([clear, ranked], how="vertical_relaxed")
     fixed = work.filter(pl.col("__n") <= 1).select("__key", pl.col("__wanted").alias("__given"))
     pending = work.filter(pl.col("__n") > 1).select("__key", "__wanted", "__n")
     used = pl.concat([held.select("__lower"), fixed.select(pl.col("__given").str.to_lowercase().alias("__lower")).drop_nulls()])
