@@ -8,8 +8,8 @@ import json
 import polars as pl
 import pytest
 
-from conftest import TARGET, make_flow_set, run_package
-from directory import DirectoryDouble
+from provisioning import TARGET, make_flow_set, run_package
+from directory_double import DirectoryDouble
 
 from homeroom.errors import ConfigurationError, TransientError
 from homeroom.outbound.apply import apply_plan, writer_for

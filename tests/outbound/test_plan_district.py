@@ -9,9 +9,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-import oracle
-from conftest import TARGET, make_flow_set, ops_count, run_package, set_options
-from directory import DirectoryDouble
+import plan_oracle as oracle
+from provisioning import TARGET, make_flow_set, ops_count, run_package, set_options
+from directory_double import DirectoryDouble
 
 from homeroom.errors import RunError
 from homeroom.synthetic.churn import churn_package

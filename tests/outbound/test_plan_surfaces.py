@@ -12,8 +12,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from conftest import TARGET, TENANT, make_flow_set, run_package
-from directory import DirectoryDouble
+from provisioning import TARGET, TENANT, make_flow_set, run_package
+from directory_double import DirectoryDouble
 
 from homeroom.runs import Runner
 from homeroom.settings import Settings

@@ -7,7 +7,7 @@ import json
 import polars as pl
 import pytest
 
-from directory import DirectoryDouble, LINK_SCHEMA
+from directory_double import DirectoryDouble, LINK_SCHEMA
 
 from homeroom.errors import ConfigurationError
 from homeroom.outbound.config import flow_set_config
