@@ -17,6 +17,8 @@ from homeroom.api.resources import DATA_CONNECTORS, INBOUND_FLOWS, INDUSTRY_DATA
 from homeroom.api.responses import GraphJSON
 from homeroom.errors import NotFoundError
 from homeroom.findings.reports import concatenated_logs
+from homeroom.outbound.export import plan_csv, plan_json, summary
+from homeroom.outbound.service import Provisioner
 from homeroom.runs import Runner, jobs
 from homeroom.runs.folders import findings_path
 from homeroom.store import service
@@ -154,6 +156,21 @@ def add_action_routes(router: APIRouter) -> None:
         return StreamingResponse(concatenated_logs(files, kind), media_type=media, headers={
             "Content-Disposition": f'attachment; filename="run-{key}-findings.{kind}"'})
 
+    async def plan(request: Request, key: str) -> Response:
+        kind = request.query_params.get("format", "json").lower()
+        if kind not in ("csv", "json"):
+            raise BadRequest(f"Invalid value for parameter 'format': {kind!r}; use csv or json.")
+        state = request.app.state
+
+        def work(db, principal):
+            RUNS.get(db=db, tenant_id=principal.tenant_id, key=key)  # another tenant's run is not found
+            return Provisioner(principal.tenant_id, state.settings, state.sessions).read(key)
+        frame = await call(request, OUTBOUND_FLOW_SETS.read, work)
+        if kind == "csv":
+            return Response(plan_csv(frame), media_type="text/csv; charset=utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="run-{key}-plan.csv"'})
+        return GraphJSON({"runId": key, "summary": summary(frame).to_dicts(), "value": plan_json(frame)})
+
     desc = "Permissions: IndustryData-DataConnector.Upload, IndustryData-DataConnector.ReadWrite.All."
     for path in ("getUploadSession", "getUploadSession/{params}"):
         router.add_api_route(f"{INDUSTRY_DATA.base}/dataConnectors/{{key}}/{path}", get_upload_session, methods=["GET"], tags=["dataConnectors"],
@@ -193,6 +210,16 @@ def add_action_routes(router: APIRouter) -> None:
                          openapi_extra={"parameters": [{"name": "format", "in": "query", "required": False,
                                                         "schema": {"type": "string", "enum": ["csv", "jsonl"]}}]},
                          description="Homeroom extension. Permissions: IndustryData-Run.Read.All, IndustryData-Run.Start.")
+    router.add_api_route(f"{INDUSTRY_DATA.base}/runs/{{key}}/plan", plan, methods=["GET"], tags=["runs"],
+                         summary="Get a run's provisioning plan",
+                         responses={200: {"description": "The plan: a summary by operation and reason, and every operation "
+                                                         "(JSON), or the operations as CSV",
+                                          "content": {"application/json": {}, "text/csv": {}}},
+                                    404: {"description": "No such run, or the run has no plan"}},
+                         openapi_extra={"parameters": [{"name": "format", "in": "query", "required": False,
+                                                        "schema": {"type": "string", "enum": ["json", "csv"]}}]},
+                         description="Homeroom extension (docs/provisioning.md). Permissions: "
+                         "IndustryData-OutboundFlow.Read.All, IndustryData-OutboundFlow.ReadWrite.All.")
     router.add_api_route(f"{INDUSTRY_DATA.base}/outboundProvisioningFlowSets/{{key}}/provisioningFlows/{{item}}/reset", reset,
                          methods=["POST"], tags=["outboundProvisioningFlowSets"], summary="Reset a provisioning flow",
                          status_code=202, response_class=Response, responses={202: {"description": "Accepted, no body"}},

@@ -50,6 +50,7 @@ from homeroom.store.models import (
     API_FLOW,
     FILE_CONNECTOR,
     FILE_FLOW,
+    OUTBOUND_ACTIVITY,
     DataConnector,
     InboundFlow,
     Operation,
@@ -600,7 +601,8 @@ class RunActivities(Resource):
 
     def to_json(self, row: RunActivity) -> dict:
         status, error = wire_status(row.status, row.blocking_error, ACTIVITY_STATUSES)
-        return {"@odata.type": odata_type(self.type_name), "id": row.id, "displayName": row.display_name,
+        type_name = "outboundFlowActivity" if row.kind == OUTBOUND_ACTIVITY else self.type_name
+        return {"@odata.type": odata_type(type_name), "id": row.id, "displayName": row.display_name,
                 "status": status, "blockingError": error}
 
 

@@ -2,6 +2,7 @@
 
 - ``validate``: check a package (exit code 0, 1 or 2 as the verdict).
 - ``runs``: ``run`` a package into the lake, ``pull`` a OneRoster API flow; ``runs list``, ``show``, ``approve`` and ``discard``.
+- ``plan``: a run's provisioning plan: ``plan make``, ``show``, ``export``, ``approve``, ``discard``, ``apply``.
 - ``lake``: ``lake query``, SQL over the lake's Delta tables.
 - ``secrets``: ``secrets rotate``, the key that encrypts stored secrets.
 - ``apps``: ``apps`` and ``users``, who may call the API; ``flows``: ``flows create`` (uploads), ``flows create-api`` (OneRoster API).
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import typer
 
-from homeroom.cli import apps, catalog, flows, generate, lake, match, runs, secrets, serve, targets, upload, validate
+from homeroom.cli import apps, catalog, flows, generate, lake, match, plan, runs, secrets, serve, targets, upload, validate
 
 app = typer.Typer(help="Homeroom: validate and sync school roster packages.", no_args_is_help=True, add_completion=False)
 # The order here is the order of `homeroom --help`.
@@ -33,6 +34,7 @@ app.command()(serve.serve)
 app.command()(upload.upload)
 
 app.add_typer(runs.runs_app, name="runs")
+app.add_typer(plan.plan_app, name="plan")
 app.add_typer(lake.lake_app, name="lake")
 app.add_typer(apps.apps_app, name="apps")
 app.add_typer(flows.flows_app, name="flows")

@@ -37,7 +37,7 @@ from homeroom.runs.recovery import owner_alive, owner_id
 from homeroom.settings import Settings, get_settings
 from homeroom.store import service
 from homeroom.store.database import open_database
-from homeroom.store.models import API_FLOW, FindingsSummary, InboundFlow, Run, RunActivity, utcnow
+from homeroom.store.models import API_FLOW, INBOUND_ACTIVITY, FindingsSummary, InboundFlow, Run, RunActivity, utcnow
 from homeroom.store.references import tenant_reference_data
 from homeroom.validate import check, validate_package
 from homeroom.findings import Findings
@@ -471,7 +471,11 @@ class Runner:
         return run
 
     def _held(self, db: Session, run_id: str) -> Run:
-        return holds.held(service.get_run(db=db, tenant_id=self.tenant, run_id=run_id), run_id, self.tenant)
+        run = holds.held(service.get_run(db=db, tenant_id=self.tenant, run_id=run_id), run_id, self.tenant)
+        if not any(a.status == ActivityStatus.held and a.kind == INBOUND_ACTIVITY for a in run.activities):
+            raise RunError(f"run {run.id} holds a provisioning plan, not inbound data: review it with `homeroom plan show "
+                           f"{run.id}`, then `homeroom plan approve|discard {run.id}`")
+        return run
 
 
 def _people_by_role(roles: EntityChanges | None, outcomes: pl.DataFrame) -> list[tuple[str, int, int]]:

@@ -29,6 +29,9 @@ class Guarded:
     name: str  #: what is counted: an entity (``users``), or a kind of object a plan touches
     affected: int  #: how many the change would deactivate (disable, remove)
     active_before: int  #: how many are active now
+    action: str = "deactivated"  #: what the change does to them, for the message (a plan's ``created``, ``disabled``)
+    code: str = "DeactivationThreshold"  #: the reason code when the threshold is passed
+    limit: int | None = None  #: an absolute number the change may not pass, whatever its share
 
 
 def check_thresholds(thresholds: Mapping[str, float], names: Iterable[str]) -> None:
@@ -40,8 +43,9 @@ def check_thresholds(thresholds: Mapping[str, float], names: Iterable[str]) -> N
 
 
 def threshold_reasons(guarded: Iterable[Guarded], thresholds: Mapping[str, float], default: float) -> list[dict]:
-    """A ``DeactivationThreshold`` reason for every quantity whose share taken away is above its threshold
-    (``thresholds[name]``, else ``thresholds["default"]``, else ``default``)."""
+    """A reason (``DeactivationThreshold``, or the quantity's ``code``) for every quantity whose share taken away is
+    above its threshold (``thresholds[name]``, else ``thresholds["default"]``, else ``default``), or whose number is
+    above its absolute ``limit``."""
     default = float(thresholds.get("default", default))
     reasons = []
     for g in guarded:
@@ -49,10 +53,15 @@ def threshold_reasons(guarded: Iterable[Guarded], thresholds: Mapping[str, float
         if g.active_before and g.affected / g.active_before > limit:
             share = g.affected / g.active_before
             reasons.append({
-                "code": "DeactivationThreshold", "entity": g.name, "deactivated": g.affected,
+                "code": g.code, "entity": g.name, g.action: g.affected,
                 "activeBefore": g.active_before, "threshold": limit,
                 "message": f"{g.affected:,} of {g.active_before:,} active {g.name} ({share:.1%}) would be "
-                f"deactivated, more than the threshold of {limit:.0%}.",
+                f"{g.action}, more than the threshold of {limit:.0%}.",
+            })
+        elif g.limit is not None and g.affected > g.limit:
+            reasons.append({
+                "code": g.code, "entity": g.name, g.action: g.affected, "activeBefore": g.active_before, "limit": g.limit,
+                "message": f"{g.affected:,} {g.name} would be {g.action}, more than the limit of {g.limit:,}.",
             })
     return reasons
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from homeroom.store.models import Run, iso
+from homeroom.store.models import OUTBOUND_ACTIVITY, Run, iso
 
 #: The totals of a run's statistics: counts summed over its activities, people by role merged.
 _COUNTS = ("groups", "memberships", "organizations", "people")
@@ -21,6 +21,8 @@ def run_totals(run: Run) -> dict:
     run's activities."""
     totals: dict = {"errors": 0, "warnings": 0, **{m: 0 for m in _COUNTS}, **{m: [] for m in _BY_ROLE}}
     for a in run.activities:
+        if a.kind == OUTBOUND_ACTIVITY:  # inbound totals: a provisioning flow's statistics are its own
+            continue
         stats = a.statistics or {}
         totals["errors"] += stats.get("errors", 0)
         totals["warnings"] += stats.get("warnings", 0)
@@ -38,7 +40,8 @@ def run_totals(run: Run) -> dict:
 
 def run_statistics(run: Run, *, run_status: Callable[[str], str] = str, activity_status: Callable[[str], str] = str) -> dict:
     """industryDataRunStatistics for a run: per activity, and totals of active entities; statuses through the mappers."""
-    activities = [{"@odata.type": "#microsoft.graph.industryData.inboundActivityResults", "activityId": a.id,
+    activities = [{"@odata.type": "#microsoft.graph.industryData." + (
+                       "outboundActivityResults" if a.kind == OUTBOUND_ACTIVITY else "inboundActivityResults"), "activityId": a.id,
                    "displayName": a.display_name, "status": activity_status(a.status), **(a.statistics or {})}
                   for a in run.activities]
     return {"@odata.type": "#microsoft.graph.industryData.industryDataRunStatistics", "runId": run.id,

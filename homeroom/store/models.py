@@ -145,14 +145,22 @@ class Run(Base):
     activities: Mapped[list["RunActivity"]] = relationship(back_populates="run", lazy="selectin", order_by="RunActivity.id")
 
 
+#: The kinds of run activity: an inbound flow's (Graph's inboundFlowActivity) or a provisioning flow's (outboundFlowActivity).
+INBOUND_ACTIVITY, OUTBOUND_ACTIVITY = "inbound", "outbound"
+
+
 class RunActivity(Base):
-    """One flow's part of a run, with its statistics (Graph's inboundFlowActivity and inboundActivityResults)."""
+    """One flow's part of a run, with its statistics (Graph's inboundFlowActivity and inboundActivityResults, or
+    an outboundFlowActivity: a provisioning flow's plan and apply, after the inbound flow ``flow_id`` it follows)."""
 
     __tablename__ = "run_activities"
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id"), index=True)
     flow_id: Mapped[str] = mapped_column(ForeignKey("inbound_flows.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), default=INBOUND_ACTIVITY, server_default=INBOUND_ACTIVITY)
+    #: For an outbound activity: the provisioning flow it ran (no foreign key: a deleted flow keeps its history).
+    provisioning_flow_id: Mapped[str | None] = mapped_column(String(36), index=True)
     display_name: Mapped[str] = mapped_column(String(100))
     status: Mapped[str] = mapped_column(String(30))
     blocking_error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -233,6 +241,10 @@ class OutboundFlowSet(Base):
     filter: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created: Mapped[datetime] = mapped_column(default=utcnow)
     last_modified: Mapped[datetime] = mapped_column(default=utcnow)
+    #: The directory target the set provisions (a ``directory_targets`` id).
+    target_id: Mapped[str | None] = mapped_column(String(36))
+    #: Homeroom's own options (``homeroom.outbound.config.OutboundOptions``): naming templates, policies, thresholds.
+    options: Mapped[dict[str, Any]] = mapped_column(default=dict, server_default="{}")
 
 
 class ProvisioningFlow(Base):
