@@ -1,6 +1,7 @@
 """The planted directory (tests/targets/planted.py) in the two LDAP targets' real servers, a Samba AD domain controller
 and OpenLDAP slapd: snapshotted through the targets' own readers, matched with settings that meet each directory's
-attributes, it gives exactly the planted matched/unmatched/ambiguous/conflicting counts and each person's outcome.
+attributes, it gives exactly the planted matched/unmatched/ambiguous/conflicting counts and each person's outcome;
+and a Homeroom run whose source system uses the target gives the same counts in its statistics and match report.
 
 Each planted account is mapped onto the server's attributes:
 
@@ -21,7 +22,14 @@ from pathlib import Path
 import ldap3
 import polars as pl
 import pytest
-from planted import SETTINGS, PlantedDirectory, expected_counts, planted_district, snapshot_and_match  # noqa: F401 - fixture
+from planted import (  # noqa: F401 - fixture
+    SETTINGS,
+    PlantedDirectory,
+    assert_runs_match_and_statistics_equal_the_report,
+    expected_counts,
+    planted_district,
+    snapshot_and_match,
+)
 
 from homeroom.targets import kind_of
 from tests.targets.ldap_loading import load_samba, load_slapd
@@ -137,3 +145,19 @@ def test_ldap_gives_exactly_the_planted_counts(slapd_server, planted_ldap, tmp_p
     target = kind_of("ldap").connect(LDAP_NAME, slapd_server.settings(base_dn=LDAP_BASE),
                                      {"password": slapd_server.reader_password})
     assert_planted_outcomes(target, package, planted, accounts, loaded, LDAP_TARGETS, tmp_path, "user_name")
+
+
+def test_a_run_with_the_active_directory_target_gives_statistics_equal_to_the_match_report(samba_dc, planted_ad, tmp_path):
+    package, planted, _accounts, _loaded = planted_ad
+    assert_runs_match_and_statistics_equal_the_report(
+        package, planted, tmp_path / "data", tenant="district-ad", name=AD_NAME, kind="active-directory",
+        settings=samba_dc.settings(base_dn=AD_BASE), secrets={"password": samba_dc.admin_password},
+        matching=retarget(AD_TARGETS))
+
+
+def test_a_run_with_the_ldap_target_gives_statistics_equal_to_the_match_report(slapd_server, planted_ldap, tmp_path):
+    package, planted, _accounts, _loaded = planted_ldap
+    assert_runs_match_and_statistics_equal_the_report(
+        package, planted, tmp_path / "data", tenant="district-ldap", name=LDAP_NAME, kind="ldap",
+        settings=slapd_server.settings(base_dn=LDAP_BASE), secrets={"password": slapd_server.reader_password},
+        matching=retarget(LDAP_TARGETS))
