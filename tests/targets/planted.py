@@ -169,6 +169,87 @@ def expected_counts(planted: PlantedDirectory) -> dict[str, dict[str, int]]:
     return dict(sorted(out.items()))
 
 
+def assert_runs_match_and_statistics_equal_the_report(package: Path, planted: PlantedDirectory, data_dir: Path, *,
+                                                     tenant: str, name: str, kind: str, settings: dict, secrets: dict,
+                                                     matching: list[dict] | None = None, load=None) -> None:
+    """Two Homeroom runs of ``package``: the first without a directory says so; then the directory target ``name``
+    (``kind``, ``settings``, ``secrets``; ``load()``, if given, plants ``planted``'s accounts in it) is configured for
+    the source system with the ``matching`` settings (default SETTINGS), and the second run's statistics, findings,
+    getStatistics and the match report (JSON and CSV, permissions, tenants) all give exactly the planted counts."""
+    import csv
+    import io
+    import json
+
+    from sqlalchemy import select
+
+    from homeroom.runs import Runner
+    from homeroom.settings import Settings
+    from homeroom.store.models import SourceSystem
+    from homeroom.targets import service
+    from tests.api.apitools import BASE, Api
+
+    app_settings = Settings(data_dir=data_dir)
+    runner = Runner(tenant, settings=app_settings)
+    first = runner.run(package, flow_name="SIS", year="2026")
+    stats = first.activity.statistics
+    assert (stats["matchedPeopleByRole"], stats["unmatchedPeopleByRole"]) == ([], [])
+    assert stats["@homeroom.matching"] == {"status": "noDirectory", "message": (
+        "No directory target is configured for this flow's source system; people were not matched "
+        "(homeroom targets add ... --source).")}
+
+    if load is not None:
+        load()
+    with runner.sessions.begin() as db:
+        source = db.scalars(select(SourceSystem).where(SourceSystem.tenant_id == tenant)).one()
+        source.user_matching_settings = matching or SETTINGS
+        service.add_target(db=db, tenant_id=tenant, name=name, kind=kind, settings=settings, secrets=secrets,
+                           source_systems=[source.display_name])
+    second = runner.run(package, flow_name="SIS", year="2026")
+    stats = second.activity.statistics
+    matching_stats = stats["@homeroom.matching"]
+    assert (matching_stats["status"], matching_stats["targets"], matching_stats["counts"]) == (
+        "matched", [name], expected_counts(planted))
+
+    # By role: each person counts once under each role they hold (the district's staff hold one role code each).
+    roles = pl.read_csv(package / "roles.csv", infer_schema=False).select("userSourcedId", "role").unique()
+    outcomes = pl.DataFrame({"userSourcedId": list(planted.outcomes()), "outcome": list(planted.outcomes().values())})
+    joined = roles.join(outcomes, on="userSourcedId")
+    expected_matched = dict(joined.filter(pl.col("outcome") == "matched").group_by("role").len().rows())
+    expected_unmatched = dict(joined.filter(pl.col("outcome") != "matched").group_by("role").len().rows())
+    assert {r["role"]: r["count"] for r in stats["matchedPeopleByRole"]} == expected_matched
+    assert {r["role"]: r["count"] for r in stats["unmatchedPeopleByRole"]} == expected_unmatched
+    summaries = {f.rule: f.count for f in second.activity.findings if f.file == f"directory:{name}"}
+    assert summaries == {"PersonMatched": 320, "PersonUnmatched": 6, "PersonMatchAmbiguous": 4, "PersonMatchConflicting": 8}
+
+    api = Api(app_settings)
+    reader = api.client(tenant, ["IndustryData-Run.Read.All"])
+    totals = reader.get(f"{BASE}/runs/{second.run.id}/getStatistics").json()["inboundTotals"]
+    report = reader.get(f"{BASE}/directoryTargets/{name}/matchReport")
+    assert report.status_code == 200
+    assert report.headers["content-disposition"] == f'attachment; filename="match-report-{name}.json"'
+    body = report.json()
+    total = next(c for c in body["counts"] if c["roleGroup"] == "total")
+    assert sum(r["count"] for r in totals["matchedPeopleByRole"] if r["role"] == "student") == next(
+        c["matched"] for c in body["counts"] if c["roleGroup"] == "students")
+    assert total["matched"] == len({p["personSourcedId"] for p in body["people"] if p["outcome"] == "matched"}) == 320
+    assert [p["outcome"] for p in body["people"]][:8] == ["ambiguous"] * 4 + ["conflicting"] * 4
+    people_by_role = joined.filter(pl.col("outcome") == "matched").group_by("role").len()
+    assert sorted((r["role"], r["count"]) for r in totals["matchedPeopleByRole"]) == sorted(people_by_role.rows())
+
+    as_csv = reader.get(f"{BASE}/directoryTargets/{name}/matchReport", params={"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    assert as_csv.headers["content-type"] == "text/csv; charset=utf-8" and len(rows) == len(planted.people)
+    assert [r["outcome"] for r in rows[:8]] == ["ambiguous"] * 4 + ["conflicting"] * 4
+
+    no_permission = api.client(tenant, ["IndustryData-DataConnector.Read.All"])
+    assert no_permission.get(f"{BASE}/directoryTargets/{name}/matchReport").status_code == 403
+    listed = no_permission.get(f"{BASE}/directoryTargets").json()["value"]
+    assert [(t["name"], t["kind"], t["secretsSet"]) for t in listed] == [(name, kind, sorted(secrets))]
+    assert not any(secret in json.dumps(listed) for secret in secrets.values())
+    other_tenant = api.client("other", ["IndustryData-Run.Read.All"])
+    assert other_tenant.get(f"{BASE}/directoryTargets/{name}/matchReport").status_code == 404
+
+
 @pytest.fixture(scope="session")
 def planted_district(tmp_path_factory) -> tuple[Path, PlantedDirectory]:
     """A generated district of 300 students (seed 11) and its planted directory (import it into a test module)."""

@@ -98,3 +98,10 @@ def test_a_certificate_from_an_unknown_ca_is_refused_with_the_fix(slapd_server):
     with pytest.raises(PermanentError, match=r"the TLS handshake failed \(\[SSL: CERTIFICATE_VERIFY_FAILED\] "
                                              r"certificate verify failed: .*\); set `ca_file`"):
         target(slapd_server, ca_file=None).check()
+
+
+def test_a_timeout_in_fractions_of_a_second_connects(slapd_server, district):
+    # A stored target's settings come back from JSON with a float timeout (15.0), which ldap3 could not pack.
+    t = target(slapd_server, timeout_seconds=2.5)
+    t.check()
+    assert sum(len(p) for p in t.read_accounts(page_size=50)) == 22

@@ -9,6 +9,7 @@ and never holds the password.
 
 from __future__ import annotations
 
+import math
 import re
 import ssl
 from collections.abc import Iterator, Sequence
@@ -66,7 +67,10 @@ class LdapClient:
         if not self._password:
             raise PermanentError(f"{self.where} has no password secret for {self.user!r}; set the target's "
                                  "`password` secret.", system=self.target)
-        connection = ldap3.Connection(self._server(), self.user, self._password, receive_timeout=s.timeout_seconds,
+        # Whole seconds: on Linux ldap3 packs the receive timeout into SO_RCVTIMEO with struct 'LL', which refuses a
+        # float, and a stored target's timeout comes back from JSON as one (15.0).
+        connection = ldap3.Connection(self._server(), self.user, self._password,
+                                      receive_timeout=math.ceil(s.timeout_seconds),
                                       raise_exceptions=False, read_only=False, auto_referrals=False)
         try:
             if not connection.open(read_server_info=False) and connection.closed:
