@@ -71,19 +71,22 @@ def _batches(ops: list[dict], size: int) -> list[list[dict]]:
 
 
 def _for_writer(op: dict, created: Mapping[tuple[str, str], str], secrets: Mapping[str, str]) -> dict:
-    """The op as the writer gets it: ids of objects created earlier filled in, the default password resolved."""
+    """The op as the writer gets it (the contract of ``homeroom/targets/base.py``): ids of objects created earlier
+    filled in, ``attributes`` and ``old`` as JSON objects (dicts; the plan table keeps them as JSON text), the
+    default password resolved."""
     op = {k: op.get(k) for k in OP_FIELDS}
     family = "user" if op["objectKind"] == "user" else op["objectKind"]
     if op["accountId"] is None and op["op"] not in ("create_user", "create_group", "create_unit"):
         op["accountId"] = created.get((family, op["objectKey"]))
     if op["memberKey"] is not None and op["memberId"] is None:
         op["memberId"] = created.get(("user", op["memberKey"]))
+    for field in ("attributes", "old"):
+        if isinstance(op.get(field), str):
+            op[field] = json.loads(op[field]) if op[field] else None
     if op["op"] == "create_user" and op["attributes"]:
-        attributes = json.loads(op["attributes"])
-        secret = attributes.pop("password_from", None)
+        secret = op["attributes"].pop("password_from", None)
         if secret is not None and secrets.get(secret) is not None:
-            attributes["password"] = secrets[secret]
-        op["attributes"] = json.dumps(attributes)
+            op["attributes"]["password"] = secrets[secret]
     return op
 
 

@@ -68,6 +68,18 @@ class Provisioner:
         self.sessions = sessions or open_database(self.settings)
         self.lake = Lake.from_settings(self.settings, tenant)
 
+    def open_stored_target(self, name: str, kind: str) -> Any:
+        """The connection a writer writes through: the tenant's stored target ``name`` (homeroom targets add),
+        opened with its settings and secrets; a target whose kind is not the plan's is refused."""
+        from homeroom.targets.service import connect, get_target
+
+        with self.sessions() as db:
+            row = get_target(db=db, tenant_id=self.tenant, name=name)
+        if row.kind != kind:
+            raise ConfigurationError(f"target {name!r} is a {row.kind} target, but the plan was made for a {kind} target: "
+                                     "make the plan again (homeroom plan make ... --target NAME)")
+        return connect(row)
+
     # --- planning ------------------------------------------------------------------------------------------
     def plan(self, run_id: str, flow_set: str, *, target: str, target_kind: str) -> PlanOutcome:
         """Plan a flow set's provisioning of ``target`` from a completed run, keep the plan with the run, and hold
@@ -213,7 +225,7 @@ class Provisioner:
         if not sets:
             raise NotFoundError(f"run {run_id} has no provisioning plan to apply")
         writers = {set_id: writer or writer_for(kind) for set_id, (_name, kind) in sets.items()}
-        open_target = open_target or open_directory_target
+        open_target = open_target or self.open_stored_target
         plan = storage.read_plan(self.lake, run_id)
         reports = {}
         for set_id, (target_name, kind) in sets.items():
@@ -242,15 +254,6 @@ class Provisioner:
                 a.statistics = stats
                 a.status = (ActivityStatus.completedWithErrors if applied.get("failed") or applied.get("pending")
                             else ActivityStatus.completed)
-
-
-def open_directory_target(name: str, kind: str) -> Any:
-    """The connection a writer writes through: the target's kind connects with its stored settings and secrets.
-
-    The stored directory targets come with the directory readers (issue 11); until they are wired in here, a target
-    cannot be opened for writing and this says so."""
-    raise ConfigurationError(f"target {name!r} ({kind}) cannot be opened for writing yet: its stored settings come with "
-                             "the directory targets (homeroom targets add)")
 
 
 def _flow_id(config: FlowSetConfig, kind: str) -> str | None:

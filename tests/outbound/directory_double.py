@@ -79,7 +79,7 @@ class DirectoryDouble:
         return results
 
     def _write(self, op: dict) -> str | None:
-        kind, attrs = op["op"], json.loads(op["attributes"] or "{}")
+        kind, attrs = op["op"], (op["attributes"] or {})
         unit = op["objectKind"] == "unit"
         if kind == "create_user":
             found = self._user_by_anchor(op["objectKey"])

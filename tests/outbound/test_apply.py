@@ -100,7 +100,7 @@ def test_the_default_password_reaches_the_writer_only(district, runner, provisio
         seen.extend(op for op in batch if op["op"] == "create_user")
         return [{"seq": op["seq"], "status": "done", "accountId": f"id-{op['seq']}", "error": None} for op in batch]
     provisioner.apply(run_id, writer=writer)
-    by_key = {op["objectKey"]: json.loads(op["attributes"]) for op in seen}
+    by_key = {op["objectKey"]: op["attributes"] for op in seen}
     assert by_key["stu-1"]["password"] == "Stud-Pa55!" and "password_from" not in by_key["stu-1"]
     staff = next(k for k in by_key if k.startswith("stf-"))
     assert by_key[staff]["password"] == "Staff-Pa55!"
