@@ -42,7 +42,9 @@ K = KEEP_PREFIX
 CONTACT_ROLES = ("parent", "guardian", "relative")
 #: Contact roles that are relationship roles as they are; any other becomes ``other`` (§6).
 RELATIONSHIP_ROLES = ("parent", "guardian", "relative", "aide")
-#: OneRoster 1.2 roles (lower-cased) -> ``RefRole`` codes; others are checked as they are.
+#: The prefix of a value OneRoster 1.2 allows outside its extensible vocabularies (``ext:officeStaff``).
+EXTENSION = "ext:"
+#: OneRoster 1.2 roles (lower-cased) -> ``RefRole`` codes; others are checked as they are (without ``ext:``).
 ROLE_CODES = {
     "counselor": "advisor",
     "districtadministrator": "administrator",
@@ -250,9 +252,10 @@ def _roles_v12(
     lower = pl.col("role").str.to_lowercase()
     role_type = pl.col("__roleType").str.to_lowercase()
     role_of = _role_of(_live(frame).select(pl.col("userSourcedId").alias("sourcedId"), lower.alias("__role"), (role_type == "primary").alias("__primary")))
+    bare = pl.col("role").str.strip_prefix(EXTENSION)  # 1.2's extensible vocabulary: "ext:officeStaff" is officeStaff
     frame = frame.filter(~lower.is_in(CONTACT_ROLES).fill_null(False)).with_columns(
         pl.col("role").alias(K + "oneRosterRole"),
-        lower.replace_strict(ROLE_CODES, default=pl.col("role"), return_dtype=pl.String).alias("role"),
+        bare.str.to_lowercase().replace_strict(ROLE_CODES, default=bare, return_dtype=pl.String).alias("role"),
     )
     bad = pl.col("__roleType").is_not_null() & ~role_type.is_in(["primary", "secondary"])
     package.report("InvalidEnumValue", "warning", spec.name, "roleType", frame.filter(bad), E.ROLES, pl.col("__roleType"),
