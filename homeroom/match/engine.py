@@ -77,54 +77,66 @@ def match_people(people: pl.DataFrame, accounts: pl.DataFrame, rules: list[Match
 
     ``people`` has ``personSourcedId``, ``roleGroup`` and the users columns the rules read; ``accounts`` the
     account columns (active accounts only).
+
+    Only the key joins compare strings: everything after them (best rank, candidates, claims) works on the row
+    numbers of people and accounts, which hash several times faster than ids, and ids come back at the end.
     """
-    # One long frame of (person, rule rank, key) for every rule, then one join per account attribute: the
+    # One long frame of (person row, rule, key) for every rule, then one join per account attribute: the
     # directory's keys are computed once per attribute however many role groups and ranks use it.
+    indexed = people.lazy().with_row_index("__p")
     keyed: dict[str, list[pl.LazyFrame]] = {}
     targets: dict[str, pl.Expr] = {}
+    names: list[str] = []
     for rule in rules:
         if rule.source_column not in people.columns:
             continue
         target = rule.account_column or f"extra:{rule.extra_key}"
         targets[target] = _account_key(rule)
+        names.append(rule.name)
         keyed.setdefault(target, []).append(
-            people.lazy().filter(pl.col("roleGroup") == rule.role_group)
-            .select("personSourcedId", _source_key(rule), pl.lit(rule.rank, pl.Int32).alias("rank"), pl.lit(rule.name).alias("matchedBy"))
+            indexed.filter(pl.col("roleGroup") == rule.role_group)
+            .select("__p", _source_key(rule), pl.lit(rule.rank, pl.Int32).alias("rank"),
+                    pl.lit(len(names) - 1, pl.UInt32).alias("__rule"))
         )
     found = []
     for target, sides in keyed.items():
-        directory = accounts.lazy().select("account_id", targets[target]).filter(_present)
+        directory = accounts.lazy().with_row_index("__a").select("__a", targets[target]).filter(_present)
         side = pl.concat(sides).filter(_present)
-        found.append(side.join(directory, on="__key").select("personSourcedId", "account_id", "rank", "matchedBy"))
-    schema = {"personSourcedId": pl.String, "account_id": pl.String, "rank": pl.Int32, "matchedBy": pl.String}
+        found.append(side.join(directory, on="__key").select("__p", "__a", "rank", "__rule"))
+    schema = {"__p": pl.UInt32, "__a": pl.UInt32, "rank": pl.Int32, "__rule": pl.UInt32}
     candidates = pl.concat(found) if found else pl.LazyFrame(schema=schema)
-    best = (
-        candidates
-        .filter(pl.col("rank") == pl.col("rank").min().over("personSourcedId"))
-        .group_by("personSourcedId")
-        .agg(pl.col("account_id").unique().sort().alias("candidates"), pl.col("matchedBy").first())
-    )
-    single = pl.col("candidates").list.len() == 1
-    best = best.with_columns(pl.when(single).then(pl.col("candidates").list.first()).alias("__claimed"))
+    # Each person's candidates at their best rank. Most people have exactly one: count and take it with scalar
+    # aggregations, and build candidate lists only for the few with several.
+    pairs = candidates.filter(pl.col("rank") == pl.col("rank").min().over("__p")).unique(["__p", "__a"])
+    counted = pairs.group_by("__p").agg(pl.len().alias("__n"), pl.col("__a").min().alias("__first"),
+                                        pl.col("__rule").min().alias("__rule"))
     claims = pl.len().over("__claimed")
-    decided = best.with_columns(
-        pl.when(~single).then(pl.lit("ambiguous"))
+    decided = counted.with_columns(pl.when(pl.col("__n") == 1).then(pl.col("__first")).alias("__claimed")).with_columns(
+        pl.when(pl.col("__n") > 1).then(pl.lit("ambiguous"))
         .when(claims > 1).then(pl.lit("conflicting"))
         .otherwise(pl.lit("matched")).alias("outcome")
-    )
-    decided = decided.with_columns(
-        pl.when(pl.col("outcome") == "matched").then(pl.col("__claimed")).alias("accountId"),
-        pl.when(pl.col("outcome") != "matched").then(pl.col("candidates")).alias("candidates"),
-    ).drop("__claimed")
+    ).collect()
+    ids = accounts.get_column("account_id")
+    unresolved = decided.filter(pl.col("outcome") != "matched").get_column("__p")
+    lists = pairs.filter(pl.col("__p").is_in(unresolved.implode())).collect()
+    lists = lists.with_columns(pl.Series("account_id", ids.gather(lists.get_column("__a")), dtype=pl.String))
+    several = lists.lazy().group_by("__p").agg(pl.col("account_id").sort().alias("candidates"))
+    matched = decided.filter(pl.col("outcome") == "matched")
+    matched = matched.with_columns(pl.Series("accountId", ids.gather(matched.get_column("__claimed")), dtype=pl.String))
+    rule_names = pl.Series("matchedBy", names, dtype=pl.String)
+    matched = matched.with_columns(pl.Series("matchedBy", rule_names.gather(matched.get_column("__rule")), dtype=pl.String))
     return (
-        people.lazy().select("personSourcedId", "roleGroup")
-        .join(decided, on="personSourcedId", how="left")
+        indexed.select("__p", "personSourcedId", "roleGroup")
+        .join(decided.lazy().select("__p", "outcome"), on="__p", how="left")
+        .join(matched.lazy().select("__p", "accountId", "matchedBy"), on="__p", how="left")
+        .join(several, on="__p", how="left")
+        .sort("__p")
         .select(
             "personSourcedId", "roleGroup",
             pl.col("outcome").fill_null("unmatched"),
             "accountId",
             pl.col("candidates").cast(pl.List(pl.String)),
-            pl.when(pl.col("outcome") == "matched").then(pl.col("matchedBy")).alias("matchedBy"),
+            "matchedBy",
         )
         .collect()
     )
