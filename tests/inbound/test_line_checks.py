@@ -146,5 +146,7 @@ def test_thirty_megabytes_of_blank_lines_take_bounded_memory(tmp_path, newline):
     rows_in_sample = rows.count(b"\n") + (0 if rows.endswith(b"\n") else 1)
     assert report["records"] == report["valid"] == rows_in_sample
     assert report["lines"] == []
-    # The data is 60 MB (it is read once into memory) and Python with Polars and PyArrow takes about 150 MB.
-    assert report["peak_mb"] < 600, report
+    # The data is 60 MB (it is read once into memory) and Python with Polars and PyArrow takes about 150 MB: alone
+    # this peaks near 230 MB, but under a loaded CI run (two workers, parser threads' allocator arenas) 1.1 GB was
+    # seen. Before the fix it was 2.3-2.4 GB: the bound sits between.
+    assert report["peak_mb"] < 1600, report

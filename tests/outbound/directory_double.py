@@ -79,7 +79,9 @@ class DirectoryDouble:
         return results
 
     def _write(self, op: dict) -> str | None:
-        kind, attrs = op["op"], (op["attributes"] or {})
+        kind, attrs = op["op"], op["attributes"] or {}
+        if isinstance(attrs, str):  # a plan row as stored (tests that hand plan rows straight to the double)
+            attrs = json.loads(attrs)
         unit = op["objectKind"] == "unit"
         if kind == "create_user":
             found = self._user_by_anchor(op["objectKey"])

@@ -123,5 +123,5 @@ def test_ids_of_created_objects_fill_later_ops(district, runner, provisioner):
 
 
 def test_a_kind_without_a_writer_says_so():
-    with pytest.raises(ConfigurationError, match="target kind 'entra' has no writer yet"):
-        writer_for("entra")
+    with pytest.raises(ConfigurationError, match="target kind 'google' has no writer yet"):
+        writer_for("google")

@@ -91,8 +91,9 @@ def test_cli_errors_are_one_line(planned):
     no_set = _cli("plan", "make", run_id, "--flow-set", "Nope", "--target", TARGET, "--kind", "entra", "--tenant", TENANT)
     assert no_set.exit_code == 2 and "no outbound flow set 'Nope'" in no_set.stderr
     _cli("plan", "make", run_id, "--flow-set", "All schools", "--target", TARGET, "--kind", "entra", "--tenant", TENANT)
-    no_writer = _cli("plan", "apply", run_id, "--tenant", TENANT)
-    assert no_writer.exit_code == 2 and "target kind 'entra' has no writer yet" in no_writer.stderr
+    no_target = _cli("plan", "apply", run_id, "--tenant", TENANT)  # the plan's target was never stored
+    assert no_target.exit_code == 2 and no_target.stderr == (
+        f"error: no target '{TARGET}' in tenant '{TENANT}'; its targets: none yet (homeroom targets add)\n")
 
 
 def test_the_api_serves_a_runs_plan_to_its_tenant_only(planned):
