@@ -1,4 +1,5 @@
-"""``homeroom targets``: the directories Homeroom reads (add, list, check, snapshot); secrets are write-only."""
+"""``homeroom targets``: the directories Homeroom reads (add, update, remove, list, check, snapshot); secrets are
+write-only."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from rich.table import Table
 from homeroom.cli.options import TenantOption
 from homeroom.cli.render import err, errors_as_messages, fail, out
 
-targets_app = typer.Typer(help="Directory targets: add, list, check and snapshot (Active Directory, LDAP, SCIM, Entra, Google).",
+targets_app = typer.Typer(help="Directory targets: add, update, remove, list, check and snapshot (Active Directory, LDAP, SCIM, Entra, Google).",
                           no_args_is_help=True)
 TargetName = Annotated[str, typer.Argument(help="The target's name.")]
 
@@ -91,6 +92,48 @@ def targets_add(
         return
     missing = [s for s in known.secrets if s not in shown["secretsSet"]]
     out.print(f"target [bold]{name}[/] ({kind}) added" + (f"; secrets not set: {', '.join(missing)}" if missing else ""))
+
+
+@targets_app.command("update")
+def targets_update(
+    name: TargetName,
+    tenant: TenantOption = "default",
+    setting: Annotated[Optional[list[str]], typer.Option("--set", help="Change a setting KEY=VALUE (repeat); KEY= removes it.")] = None,
+    secret: Annotated[Optional[list[str]], typer.Option(help="A secret to prompt for, hidden (repeat).")] = None,
+    secret_file: Annotated[Optional[list[str]], typer.Option(help="A secret NAME=PATH read from a file (repeat).")] = None,
+    secret_env: Annotated[Optional[list[str]], typer.Option(help="A secret NAME=VARIABLE read from the environment (repeat).")] = None,
+    clear_secret: Annotated[Optional[list[str]], typer.Option(help="Remove a secret (repeat).")] = None,
+    source: Annotated[Optional[list[str]], typer.Option(help="Replace the source systems matched against it (repeat).")] = None,
+) -> None:
+    """Change a target's settings, secrets or source systems; what is not given stays as it is."""
+    from homeroom.settings import get_settings
+    from homeroom.store.database import open_database
+    from homeroom.targets import service
+
+    changes = {k: (None if v == "" else v) for k, v in (_setting(s) for s in setting or [])}
+    with errors_as_messages():
+        with open_database(get_settings()).begin() as db:
+            row = service.get_target(db=db, tenant_id=tenant, name=name)
+            from homeroom.targets import kind_of
+
+            secrets: dict[str, str | None] = dict(_secrets(kind_of(row.kind).secrets, secret or [], secret_file or [], secret_env or []))
+            secrets.update({k: None for k in clear_secret or []})
+            service.update_target(db=db, tenant_id=tenant, target=row, settings=changes if setting else None,
+                                  secrets=secrets or None, source_systems=source)
+    out.print(f"target [bold]{name}[/] updated")
+
+
+@targets_app.command("remove")
+def targets_remove(name: TargetName, tenant: TenantOption = "default") -> None:
+    """Forget a target's configuration and secrets (its snapshots and links stay in the lake)."""
+    from homeroom.settings import get_settings
+    from homeroom.store.database import open_database
+    from homeroom.targets import service
+
+    with errors_as_messages():
+        with open_database(get_settings()).begin() as db:
+            service.delete_target(db=db, tenant_id=tenant, target=service.get_target(db=db, tenant_id=tenant, name=name))
+    out.print(f"target [bold]{name}[/] removed")
 
 
 @targets_app.command("list")

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import numpy as np
 import polars as pl
+import pyarrow.compute as pc
 
 from homeroom.match.settings import MatchRule
 from homeroom.match.tables import LINK_SCHEMA, TIMESTAMP
@@ -49,27 +51,42 @@ def role_groups(roles: pl.DataFrame) -> pl.DataFrame:
     return per_person.select("personSourcedId", group.alias("roleGroup")).filter(pl.col("roleGroup").is_not_null())
 
 
-def _normal(expr: pl.Expr) -> pl.Expr:
-    # Empty values are dropped with the nulls before joining (``_keys``): one pass less than a when/then.
-    return expr.cast(pl.String).str.strip_chars().str.to_lowercase()
+def normal_key(values: pl.Series) -> pl.Series:
+    """Values as matching compares them: trimmed and lowercased, empty as null.
+
+    Arrow's kernels do it several times faster than Polars' ``to_lowercase`` (an ASCII fast path when the whole
+    column is ASCII, as logins and ids nearly always are; Unicode lowercasing otherwise).
+    """
+    arrow = values.cast(pl.String).to_arrow()
+    if pc.all(pc.string_is_ascii(arrow)).as_py() is not False:
+        lowered = pc.ascii_lower(pc.ascii_trim_whitespace(arrow))
+    else:
+        lowered = pc.utf8_lower(pc.utf8_trim_whitespace(arrow))
+    key = pl.Series(values.name, lowered, dtype=pl.String)
+    return key.set(key.str.len_bytes() == 0, None) if key.len() else key
 
 
-_present = pl.col("__key").str.len_bytes() > 0  # false for null and empty keys
+def _hashed(key: pl.Series) -> tuple[pl.Series, np.ndarray]:
+    """Two 64-bit hashes of each key: the first (null for a missing key) is what the joins compare, and a joined
+    pair is kept only when the second agrees too, so two different keys pass for one with a chance of about
+    2^-128 instead of 2^-64."""
+    first = key.hash(seed=0).set(key.is_null(), None) if key.null_count() else key.hash(seed=0)
+    return first.alias("__k"), key.hash(seed=1).to_numpy()
 
 
-def _source_key(rule: MatchRule) -> pl.Expr:
-    value = _normal(pl.col(rule.source_column))
+def _source_key(people: pl.DataFrame, rule: MatchRule) -> pl.Series:
+    value = normal_key(people.get_column(rule.source_column))
     if rule.rewrite_domain:
         local = value.str.replace(r"@.*$", "")
-        value = pl.when(local.str.len_bytes() > 0).then(local + pl.lit("@" + rule.rewrite_domain))
-    return value.alias("__key")
+        value = pl.select(pl.when(local.str.len_bytes() > 0).then(local + pl.lit("@" + rule.rewrite_domain))).to_series()
+    return value
 
 
-def _account_key(rule: MatchRule) -> pl.Expr:
+def _account_key(accounts: pl.DataFrame, rule: MatchRule) -> pl.Series:
     if rule.account_column is not None:
-        return _normal(pl.col(rule.account_column)).alias("__key")
+        return normal_key(accounts.get_column(rule.account_column))
     path = "$." + rule.extra_key.replace('"', "")
-    return _normal(pl.col("extra").str.json_path_match(path)).alias("__key")
+    return normal_key(accounts.get_column("extra").str.json_path_match(path))
 
 
 def match_people(people: pl.DataFrame, accounts: pl.DataFrame, rules: list[MatchRule]) -> pl.DataFrame:
@@ -78,67 +95,115 @@ def match_people(people: pl.DataFrame, accounts: pl.DataFrame, rules: list[Match
     ``people`` has ``personSourcedId``, ``roleGroup`` and the users columns the rules read; ``accounts`` the
     account columns (active accounts only).
 
-    Only the key joins compare strings: everything after them (best rank, candidates, claims) works on the row
-    numbers of people and accounts, which hash several times faster than ids, and ids come back at the end.
+    Keys are normalised once per column and joined as 64-bit hashes (checked with a second hash); everything
+    after the joins (best rank, candidates, claims) works on the row numbers of people and accounts, and ids
+    come back at the end.
     """
     # One long frame of (person row, rule, key) for every rule, then one join per account attribute: the
-    # directory's keys are computed once per attribute however many role groups and ranks use it.
-    indexed = people.lazy().with_row_index("__p")
-    keyed: dict[str, list[pl.LazyFrame]] = {}
-    targets: dict[str, pl.Expr] = {}
+    # directory's keys are computed once per attribute however many role groups and ranks use it, and a source
+    # column once however many rules read it.
+    group = people.get_column("roleGroup")
+    rows = pl.int_range(0, people.height, dtype=pl.UInt32, eager=True).alias("__p")
+    sources: dict[tuple[str, str | None], tuple[pl.DataFrame, np.ndarray]] = {}
+    directory: dict[str, tuple[pl.LazyFrame, np.ndarray]] = {}
+    keyed: dict[tuple[str, tuple[str, str | None]], list[pl.LazyFrame]] = {}
     names: list[str] = []
     for rule in rules:
         if rule.source_column not in people.columns:
             continue
         target = rule.account_column or f"extra:{rule.extra_key}"
-        targets[target] = _account_key(rule)
+        if target not in directory:
+            key, check = _hashed(_account_key(accounts, rule))
+            frame = pl.DataFrame([key]).with_row_index("__a").filter(pl.col("__k").is_not_null())
+            directory[target] = frame.lazy(), check
+        source = (rule.source_column, rule.rewrite_domain)
+        if source not in sources:
+            key, check = _hashed(_source_key(people, rule))
+            sources[source] = pl.DataFrame([rows, key, group.alias("__g")]), check
         names.append(rule.name)
-        keyed.setdefault(target, []).append(
-            indexed.filter(pl.col("roleGroup") == rule.role_group)
-            .select("__p", _source_key(rule), pl.lit(rule.rank, pl.Int32).alias("rank"),
-                    pl.lit(len(names) - 1, pl.UInt32).alias("__rule"))
+        keyed.setdefault((target, source), []).append(
+            sources[source][0].lazy().filter((pl.col("__g") == rule.role_group) & pl.col("__k").is_not_null())
+            .select("__p", "__k", pl.lit(rule.rank, pl.Int32).alias("rank"), pl.lit(len(names) - 1, pl.UInt32).alias("__rule"))
         )
+    plans = [pl.concat(sides).join(directory[target][0], on="__k").drop("__k") for (target, _), sides in keyed.items()]
     found = []
-    for target, sides in keyed.items():
-        directory = accounts.lazy().with_row_index("__a").select("__a", targets[target]).filter(_present)
-        side = pl.concat(sides).filter(_present)
-        found.append(side.join(directory, on="__key").select("__p", "__a", "rank", "__rule"))
+    for ((target, source), _), joined in zip(keyed.items(), pl.collect_all(plans), strict=True):
+        same = sources[source][1][joined.get_column("__p").to_numpy()] == directory[target][1][joined.get_column("__a").to_numpy()]
+        found.append(joined.filter(pl.Series(same)).select("__p", "__a", "rank", "__rule"))
     schema = {"__p": pl.UInt32, "__a": pl.UInt32, "rank": pl.Int32, "__rule": pl.UInt32}
-    candidates = pl.concat(found) if found else pl.LazyFrame(schema=schema)
-    # Each person's candidates at their best rank. Most people have exactly one: count and take it with scalar
-    # aggregations, and build candidate lists only for the few with several.
-    pairs = candidates.filter(pl.col("rank") == pl.col("rank").min().over("__p")).unique(["__p", "__a"])
-    counted = pairs.group_by("__p").agg(pl.len().alias("__n"), pl.col("__a").min().alias("__first"),
-                                        pl.col("__rule").min().alias("__rule"))
-    claims = pl.len().over("__claimed")
-    decided = counted.with_columns(pl.when(pl.col("__n") == 1).then(pl.col("__first")).alias("__claimed")).with_columns(
-        pl.when(pl.col("__n") > 1).then(pl.lit("ambiguous"))
-        .when(claims > 1).then(pl.lit("conflicting"))
-        .otherwise(pl.lit("matched")).alias("outcome")
-    ).collect()
-    ids = accounts.get_column("account_id")
-    unresolved = decided.filter(pl.col("outcome") != "matched").get_column("__p")
-    lists = pairs.filter(pl.col("__p").is_in(unresolved.implode())).collect()
-    lists = lists.with_columns(pl.Series("account_id", ids.gather(lists.get_column("__a")), dtype=pl.String))
-    several = lists.lazy().group_by("__p").agg(pl.col("account_id").sort().alias("candidates"))
-    matched = decided.filter(pl.col("outcome") == "matched")
-    matched = matched.with_columns(pl.Series("accountId", ids.gather(matched.get_column("__claimed")), dtype=pl.String))
-    rule_names = pl.Series("matchedBy", names, dtype=pl.String)
-    matched = matched.with_columns(pl.Series("matchedBy", rule_names.gather(matched.get_column("__rule")), dtype=pl.String))
-    return (
-        indexed.select("__p", "personSourcedId", "roleGroup")
-        .join(decided.lazy().select("__p", "outcome"), on="__p", how="left")
-        .join(matched.lazy().select("__p", "accountId", "matchedBy"), on="__p", how="left")
-        .join(several, on="__p", how="left")
-        .sort("__p")
-        .select(
-            "personSourcedId", "roleGroup",
-            pl.col("outcome").fill_null("unmatched"),
-            "accountId",
-            pl.col("candidates").cast(pl.List(pl.String)),
-            "matchedBy",
+    candidates = pl.concat(found) if found else pl.DataFrame(schema=schema)
+    return _decide(people, accounts, candidates, names)
+
+
+_OUTCOMES = ("unmatched", "matched", "ambiguous", "conflicting")
+
+
+def _decide(people: pl.DataFrame, accounts: pl.DataFrame, candidates: pl.DataFrame, names: list[str]) -> pl.DataFrame:
+    """Each person's outcome from their (person row, account row, rank, rule) candidates.
+
+    Most people have exactly one candidate row, and it decides them: rows are counted per person with
+    ``bincount`` over the row numbers, and only the few people with several rows go through the best-rank and
+    distinct-account logic. Claims of one account by several people are counted the same way. Everything here is
+    arrays of row numbers; ids and rule names are gathered once at the end.
+    """
+    n = people.height
+    p, a = candidates.get_column("__p").to_numpy(), candidates.get_column("__a").to_numpy()
+    rank, rules = candidates.get_column("rank").to_numpy(), candidates.get_column("__rule").to_numpy()
+    chosen = np.full(n, -1, dtype=np.int64)  # a person's one account at their best rank
+    rule = np.zeros(n, dtype=np.int64)
+    ambiguous = np.zeros(n, dtype=bool)  # several accounts at the best rank
+    decided = np.zeros(n, dtype=bool)
+    several = []
+    # Rank by rank, best first: the people with candidates at this rank (and none better) are decided by it.
+    for level in np.unique(rank):
+        rows = np.flatnonzero((rank == level) & ~decided[p])
+        at = p[rows]
+        count = np.bincount(at, minlength=n)
+        one = rows[count[at] == 1]
+        chosen[p[one]], rule[p[one]] = a[one], rules[one]
+        multi = rows[count[at] > 1]
+        if multi.size:  # a handful: the same account found twice, or truly several accounts
+            pairs = pl.DataFrame({"__p": p[multi], "__a": a[multi], "__rule": rules[multi]}).unique(["__p", "__a"])
+            counted = pairs.group_by("__p").agg(pl.len().alias("__n"), pl.col("__a").min(), pl.col("__rule").min())
+            single = counted.filter(pl.col("__n") == 1)
+            chosen[single.get_column("__p").to_numpy()] = single.get_column("__a").to_numpy()
+            rule[single.get_column("__p").to_numpy()] = single.get_column("__rule").to_numpy()
+            many = counted.filter(pl.col("__n") > 1).get_column("__p")
+            ambiguous[many.to_numpy()] = True
+            several.append(pairs.filter(pl.col("__p").is_in(many.implode())).select("__p", "__a"))
+        decided[at] = True
+    several = pl.concat(several) if several else pl.DataFrame(schema={"__p": pl.UInt32, "__a": pl.UInt32})
+    claimed = chosen >= 0
+    claims = np.bincount(chosen[claimed], minlength=max(accounts.height, 1))
+    conflicting = claimed & (claims[np.where(claimed, chosen, 0)] > 1)
+    matched = claimed & ~conflicting
+    code = np.select([ambiguous, conflicting, matched], [2, 3, 1], 0).astype(np.uint32)
+    ids = accounts.get_column("account_id").cast(pl.String)
+    # The candidates of the ambiguous (their accounts at the best rank) and of the conflicting (their one account).
+    disputed = np.flatnonzero(conflicting).astype(np.uint32)
+    lists = pl.concat([several, pl.DataFrame({"__p": disputed, "__a": chosen[disputed].astype(np.uint32)})])
+    lists = (
+        lists.with_columns(ids.gather(lists.get_column("__a")).alias("__id"))
+        .group_by("__p").agg(pl.col("__id").sort().alias("candidates"))
+    )
+    account_row = pl.Series(np.where(matched, chosen, 0).astype(np.uint32)).set(pl.Series(~matched), None)
+    rule_row = pl.Series(rule.astype(np.uint32)).set(pl.Series(~matched), None)
+    result = pl.DataFrame([
+        people.get_column("personSourcedId"),
+        people.get_column("roleGroup"),
+        pl.Series("outcome", _OUTCOMES, dtype=pl.String).gather(pl.Series(code)).alias("outcome"),
+        ids.gather(account_row).alias("accountId"),
+        pl.Series("matchedBy", names or [""], dtype=pl.String).gather(rule_row).alias("matchedBy"),
+    ])
+    if lists.height:
+        candidates_col = (
+            pl.DataFrame({"__p": pl.int_range(0, n, dtype=pl.UInt32, eager=True)})
+            .join(lists, on="__p", how="left", maintain_order="left").get_column("candidates")
         )
-        .collect()
+    else:
+        candidates_col = pl.Series("candidates", [None] * n, dtype=pl.List(pl.String))
+    return result.with_columns(candidates_col.alias("candidates")).select(
+        "personSourcedId", "roleGroup", "outcome", "accountId", "candidates", "matchedBy"
     )
 
 

@@ -69,6 +69,47 @@ def set_source_systems(*, db: Session, tenant_id: str, target: DirectoryTarget, 
     target.last_modified = utcnow()
 
 
+def update_target(*, db: Session, tenant_id: str, target: DirectoryTarget, settings: Mapping[str, Any] | None = None,
+                  secrets: Mapping[str, str | None] | None = None, source_systems: list[str] | None = None) -> DirectoryTarget:
+    """Change what is given: ``settings`` are merged into the stored ones (a ``None`` value removes a setting) and
+    validated as a whole; ``secrets`` replace the named secrets (``None`` or ``""`` clears one); ``source_systems``
+    replaces the list. The kind and the name never change (the name names the target's lake partitions)."""
+    if settings is not None:
+        merged = {**(target.settings or {}), **settings}
+        target.settings = validated_settings(target.kind, {k: v for k, v in merged.items() if v is not None})
+    if secrets is not None:
+        known = kind_of(target.kind)
+        if unknown := sorted(set(secrets) - set(known.secrets)):
+            raise ConfigurationError(
+                f"{target.kind} targets have no secret {', '.join(unknown)}; their secrets: {', '.join(known.secrets) or 'none'}")
+        kept = dict(target.secrets or {})
+        for key, value in secrets.items():
+            if value:
+                kept[key] = value
+            else:
+                kept.pop(key, None)
+        target.secrets = kept
+    if source_systems is not None:
+        target.source_system_ids = _source_ids(db, tenant_id, source_systems)
+    target.last_modified = utcnow()
+    db.flush()
+    return target
+
+
+def delete_target(*, db: Session, tenant_id: str, target: DirectoryTarget) -> None:
+    """Forget a target's configuration and secrets. Refused while an outbound flow set provisions into it. Its
+    snapshots and match links stay in the lake (``target`` partitions), as every lake table keeps its history."""
+    from homeroom.store.models import OutboundFlowSet
+
+    users = db.scalars(select(OutboundFlowSet.display_name).where(
+        OutboundFlowSet.tenant_id == tenant_id, OutboundFlowSet.target_id == target.id)).all()
+    if users:
+        raise ConflictError(f"target {target.name!r} is the target of outbound flow set(s) {', '.join(sorted(users))}; "
+                            "change or delete those first")
+    db.delete(target)
+    db.flush()
+
+
 def list_targets(*, db: Session, tenant_id: str) -> list[DirectoryTarget]:
     """The tenant's targets, by name."""
     return list(db.scalars(select(DirectoryTarget).where(DirectoryTarget.tenant_id == tenant_id).order_by(DirectoryTarget.name)))

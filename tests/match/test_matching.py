@@ -69,6 +69,39 @@ def test_the_first_rule_that_matches_decides_and_lists_candidates():
     ]
 
 
+def test_keys_are_trimmed_and_lowercased_in_any_script_and_empty_keys_never_match():
+    people = _people(
+        ("p1", "students", "  Élève@École.Example ", None), ("p2", "students", "", None), ("p3", "students", None, None),
+        ("p4", "students", "ΣΟΦΙΑ@x", None), ("p5", "staff", "dup@x", None), ("p6", "staff", "dup2@x", None),
+    )
+    accounts = _accounts(
+        {"account_id": "a1", "user_principal_name": "élève@école.example"},
+        {"account_id": "a2", "user_principal_name": ""}, {"account_id": "a3", "user_principal_name": None},
+        {"account_id": "a4", "user_principal_name": "σοφια@X"},
+        {"account_id": "a5", "user_principal_name": "DUP@x", "mail": "dup2@x"},
+    )
+    rules = rules_from_settings([_rule("username", "userPrincipalName", priorityOrder=0),
+                                 _rule("username", "mail", priorityOrder=1)])
+    out = match_people(people, accounts, rules)
+    assert out.select("personSourcedId", "outcome", "accountId", "candidates", "matchedBy").rows() == [
+        ("p1", "matched", "a1", None, "username->userPrincipalName"),
+        ("p2", "unmatched", None, None, None),  # an empty username meets no empty userPrincipalName
+        ("p3", "unmatched", None, None, None),
+        ("p4", "matched", "a4", None, "username->userPrincipalName"),
+        # one account found for two people (by the first rule for p5, the second for p6): both conflicting
+        ("p5", "conflicting", None, ["a5"], None),
+        ("p6", "conflicting", None, ["a5"], None),
+    ]
+
+
+def test_no_rules_and_no_accounts_leave_everyone_unmatched():
+    people = _people(("p1", "students", "p1@x", None), ("p2", "staff", "p2@x", None))
+    for accounts, rules in ((_accounts(), rules_from_settings([])), (_accounts({"account_id": "a1"}), [])):
+        out = match_people(people, accounts, rules)
+        assert out.select("personSourcedId", "outcome", "accountId", "candidates").rows() == [
+            ("p1", "unmatched", None, None), ("p2", "unmatched", None, None)]
+
+
 def test_role_groups_follow_the_sds_rule_for_people_with_several_roles():
     roles = pl.DataFrame({"userSourcedId": ["a", "b", "b", "c", "c", "d"],
                           "role": ["student", "student", "teacher", "student", "aide", "teacher"],

@@ -49,6 +49,19 @@ def test_targets_and_match_commands(cli, scim_server, planted_district, monkeypa
         "--secret-file", f"bearer_token={tmp_path / 'wrong'}")
     refused = cli("targets", "check", "wrong", "--tenant", "d")
     assert refused.exit_code == 1 and "refused the bearer token (401)" in refused.output and "wrong-token" not in refused.output
+    # update: the right token from the environment, a setting changed, another removed; then remove the target
+    fixed = cli("targets", "update", "wrong", "--tenant", "d", "--secret-env", "bearer_token=SCIM_TOKEN",
+                "--set", "timeout_seconds=12", "--set", "verify_tls=")
+    assert fixed.exit_code == 0, fixed.output
+    assert cli("targets", "check", "wrong", "--tenant", "d").exit_code == 0
+    shown = next(t for t in json.loads(cli("targets", "list", "--tenant", "d", "--json").stdout) if t["name"] == "wrong")
+    assert (shown["settings"]["timeout_seconds"], shown["settings"]["verify_tls"], shown["secretsSet"]) == (12, True, ["bearer_token"])
+    bad_update = cli("targets", "update", "wrong", "--tenant", "d", "--set", "timeout_seconds=0")
+    assert bad_update.exit_code == 2 and "scim target settings are not valid: timeout_seconds:" in bad_update.output
+    assert cli("targets", "update", "wrong", "--tenant", "d", "--clear-secret", "bearer_token").exit_code == 0
+    assert cli("targets", "remove", "wrong", "--tenant", "d").exit_code == 0
+    gone = cli("targets", "remove", "wrong", "--tenant", "d")
+    assert gone.exit_code == 2 and "no target 'wrong' in tenant 'd'" in gone.output
     down = f"http://127.0.0.1:{free_port()}/v2"
     cli("targets", "add", "down", "--kind", "scim", "--tenant", "d", "--set", f"base_url={down}")
     unreachable = cli("targets", "snapshot", "down", "--tenant", "d")
