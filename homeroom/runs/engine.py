@@ -204,9 +204,22 @@ class Runner:
                                     f"({type(exc).__name__}: {exc}); the lake was restored to its state before the run."})
                 raise
         with self.sessions.begin() as db:
-            run = self._conclude_in(db, run_id)
+            completed = self._conclude_in(db, run_id).status in SUCCESSFUL_RUN
+        if completed:
+            self._provision(run_id, progress)
+        with self.sessions.begin() as db:
+            run = db.get(Run, run_id)
+            db.refresh(run)
             outcomes = [Outcome(run, db.get(RunActivity, o.activity.id), o.changes) for o in outcomes]
         return outcomes
+
+    def _provision(self, run_id: str, progress: Callable[[str], None] | None) -> None:
+        """The run's outbound part, once its inbound part completed: the flow sets provisioning the directories
+        it matched are planned and applied (``homeroom.outbound.service.Provisioner.provision_run``). The lake is
+        not rolled back if this stops: what the run wrote is a completed run's, and an apply resumes."""
+        from homeroom.outbound.service import Provisioner
+
+        Provisioner(self.tenant, self.settings, self.sessions).provision_run(run_id, progress=progress)
 
     def _run_activity(
         self, run_id: str, activity_id: str, *, delta: bool, options: dict | None, progress: Callable[[str], None] | None,
@@ -417,6 +430,12 @@ class Runner:
         with self.sessions.begin() as db:
             run = self._conclude_in(db, run_id)
             run.held_reason = reasons  # kept: why it was held, for the record
+            completed = run.status in SUCCESSFUL_RUN
+        if completed:
+            self._provision(run_id, None)
+        with self.sessions.begin() as db:
+            run = db.get(Run, run_id)
+            db.refresh(run)
             first = outcomes[0]
             return Outcome(run, db.get(RunActivity, first.activity.id), first.changes)
 
