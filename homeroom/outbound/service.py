@@ -225,14 +225,29 @@ class Provisioner:
             held = held or bool(outcome.reasons)
         if held:  # the whole run waits: approving applies every set's plan as shown
             return planned
-        for set_id in planned:
+        self._apply_sets(run_id, planned, open_target=open_target, progress=progress)
+        return planned
+
+    def _apply_sets(self, run_id: str, set_ids: list[str], *, open_target: Callable[[str, str], Any] | None = None,
+                    progress: Callable[[str], None] | None = None) -> None:
+        """Apply each set's plan on its own: one that cannot be applied fails its activities, not the others'."""
+        for set_id in set_ids:
             try:
                 self.apply(run_id, open_target=open_target, progress=progress, flow_sets=[set_id])
             except (HomeroomError, OSError) as exc:
                 code = "TargetUnavailable" if isinstance(exc, (ExternalError, OSError)) else "ApplyFailed"
                 self._fail_set(run_id, set_id, {"code": code, "message": f"The plan could not be applied: {exc} What was "
                                                 "applied is recorded; `homeroom plan apply` resumes the rest."})
-        return planned
+
+    def approve_run(self, run_id: str) -> None:
+        """Approve a run held by its provisioning plan, as ``runs/{id}/approve`` and ``homeroom runs approve`` do:
+        each flow set's plan is applied exactly as shown, a set that cannot be applied fails its activities."""
+        self._release(run_id, writer_given=False)
+        with self.sessions() as db:
+            run = self._run(db, run_id)
+            sets = list(dict.fromkeys((a.statistics or {}).get("flowSetId") for a in run.activities
+                                      if a.kind == OUTBOUND_ACTIVITY and a.status == ActivityStatus.running))
+        self._apply_sets(run_id, [s for s in sets if s])
 
     def _close(self, run_id: str, activity_id: str, set_id: str, target: str, kind: str, status: str, error: dict) -> None:
         """Activities for a flow set's flows that were not planned: ``skipped`` or ``failed``, with the reason."""
@@ -276,11 +291,16 @@ class Provisioner:
         Unlike an inbound hold (``holds.release``, which runs the run again), the run's inbound part has completed:
         approving gives the run back its inbound outcome at once and marks the plan's activities running, so an
         apply that is interrupted is resumed with ``apply`` and never mistaken for an interrupted run."""
+        self._release(run_id, writer_given=apply_options.get("writer") is not None)
+        return self.apply(run_id, **apply_options)
+
+    def _release(self, run_id: str, *, writer_given: bool) -> None:
+        """A held plan approved: its activities running again, the run back to its inbound outcome."""
         with self.sessions.begin() as db:
             run = holds.held(service.get_run(db=db, tenant_id=self.tenant, run_id=run_id), run_id, self.tenant)
             if any(a.kind == INBOUND_ACTIVITY and a.status == ActivityStatus.held for a in run.activities):
                 raise RunError(f"run {run_id} holds inbound data; approve it with `homeroom runs approve {run_id}` first")
-            if apply_options.get("writer") is None:  # a target that cannot be written is refused before approving
+            if not writer_given:  # a target that cannot be written is refused before approving
                 for a in run.activities:
                     if a.kind == OUTBOUND_ACTIVITY:
                         writer_for((a.statistics or {})["targetKind"])
@@ -289,7 +309,6 @@ class Provisioner:
                     a.status = ActivityStatus.running
                     a.statistics = {**(a.statistics or {}), "approvedDateTime": utcnow().isoformat()}
             run.status = worst_completion([a.status for a in run.activities if a.kind == INBOUND_ACTIVITY])
-        return self.apply(run_id, **apply_options)
 
     def discard(self, run_id: str) -> Run:
         """Discard a held plan: nothing of it is applied; the run keeps its inbound outcome."""

@@ -418,9 +418,17 @@ class Runner:
         return ActivityStatus.completedWithWarnings if statistics["warnings"] else ActivityStatus.completed
 
     # --- held runs -----------------------------------------------------------------------------------------
-    def approve(self, run_id: str) -> Outcome:
-        """Apply a held run: write what its held activities would change, including the deactivations that held them."""
+    def approve(self, run_id: str) -> Outcome | None:
+        """Apply a held run: write what its held activities would change, including the deactivations that held them.
+
+        A run held by its provisioning plan (its inbound part completed) is handed to the provisioning, which
+        applies the plan as shown (``Provisioner.approve_run``); that returns None."""
         self.recover()
+        if self._held_by_plan(run_id):
+            from homeroom.outbound.service import Provisioner
+
+            Provisioner(self.tenant, self.settings, self.sessions).approve_run(run_id)
+            return None
         with self.sessions.begin() as db:
             run = self._held(db, run_id)
             held = holds.release(run, owner_id())
@@ -481,8 +489,18 @@ class Runner:
         pending.drop()
         return Outcome(run, activity, changes)
 
+    def _held_by_plan(self, run_id: str) -> bool:
+        with self.sessions() as db:
+            run = holds.held(service.get_run(db=db, tenant_id=self.tenant, run_id=run_id), run_id, self.tenant)
+            return not any(a.status == ActivityStatus.held and a.kind == INBOUND_ACTIVITY for a in run.activities)
+
     def discard(self, run_id: str) -> Run:
-        """Discard a held run: nothing it would have changed is written."""
+        """Discard a held run: nothing it would have changed is written (a held provisioning plan: nothing of it
+        is applied, the run keeps its inbound outcome)."""
+        if self._held_by_plan(run_id):
+            from homeroom.outbound.service import Provisioner
+
+            return Provisioner(self.tenant, self.settings, self.sessions).discard(run_id)
         with self.sessions.begin() as db:
             run = self._held(db, run_id)
             holds.discard(run)

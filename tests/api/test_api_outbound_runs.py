@@ -217,3 +217,26 @@ def test_a_failed_provisioning_makes_its_flows_failed_until_reset_and_a_reset_pl
     assert _readiness(admin, set_id) == ["ready"] * 3
     fourth = _run(api, admin, connector_id)  # the reset is used up: display names are again written on create only
     assert [a[PROVISIONING]["plannedTotal"] for a in _outbound(admin, fourth)] == [0, 0, 0]
+
+
+def test_a_plan_held_in_a_run_is_applied_as_shown_when_the_run_is_approved_over_the_api(api, admin, scim_server):
+    connector_id, set_id = _district(api, admin, scim_server)
+    _bind(api, set_id, "scim")
+    with api.app.state.sessions.begin() as db:
+        db.get(OutboundFlowSet, set_id).options = {"thresholds": {"creates": {"share": None, "absolute": 2}}}
+    run_id = _run(api, admin, connector_id)
+    run = admin.get(f"{BASE}/runs/{run_id}").json()
+    assert run["status"] == "unknownFutureValue" and run["blockingError"]["code"] == "RunHeld"
+    assert "6 accounts" in run["blockingError"]["message"], run["blockingError"]
+    assert sorted(a["status"] for a in _outbound(admin, run_id)) == ["unknownFutureValue"] * 3
+    assert _directory(scim_server) == (0, 0), "a held plan writes nothing"
+
+    r = admin.post(f"{BASE}/runs/{run_id}/approve")
+    assert r.status_code == 202, r.text
+    assert _wait(admin, r.headers["Location"])["status"] == "succeeded"
+    assert admin.get(f"{BASE}/runs/{run_id}").json()["status"] == "completed"
+    assert _counts(_outbound(admin, run_id)) == [
+        ("All schools: class groups", "completed", {"create_group": 2, "add_member": 5}, {"done": 7}, 0),
+        ("All schools: security groups", "completed", {"create_group": 2, "add_member": 6}, {"done": 8}, 0),
+        ("All schools: users", "completed", {"create_user": 6}, {"done": 6}, 0)]
+    assert _directory(scim_server) == (6, 4)
