@@ -70,8 +70,9 @@ def latest_activity(db: Session, flow: ProvisioningFlow) -> RunActivity | None:
         .order_by(Run.started.desc()).limit(1)).first()
     if found is None or flow.reset_requested is None:
         return found
-    planned = (found.statistics or {}).get("plannedDateTime")
-    if planned is None or datetime.fromisoformat(planned) < _utc(flow.reset_requested):
+    stats = found.statistics or {}
+    recorded = stats.get("plannedDateTime") or stats.get("recordedDateTime")
+    if recorded is None or datetime.fromisoformat(recorded) < _utc(flow.reset_requested):
         return None
     return found
 

@@ -250,7 +250,8 @@ class Provisioner:
         self._apply_sets(run_id, [s for s in sets if s])
 
     def _close(self, run_id: str, activity_id: str, set_id: str, target: str, kind: str, status: str, error: dict) -> None:
-        """Activities for a flow set's flows that were not planned: ``skipped`` or ``failed``, with the reason."""
+        """Activities for a flow set's flows that were not planned: ``skipped`` or ``failed``, with the reason (and
+        no ``plannedDateTime``: a pending reset is still pending)."""
         with self.sessions.begin() as db:
             run = db.get(Run, run_id)
             name = db.get(OutboundFlowSet, set_id).display_name
@@ -262,7 +263,7 @@ class Provisioner:
                     tenant_id=self.tenant, run_id=run_id, flow_id=db.get(RunActivity, activity_id).flow_id, kind=OUTBOUND_ACTIVITY,
                     provisioning_flow_id=flow.id, display_name=f"{name}: {_FLOW_TITLES[flow.kind]}"[:100], status=status,
                     blocking_error=error, statistics={"flowSetId": set_id, "target": target, "targetKind": kind,
-                                                      "plannedDateTime": utcnow().isoformat()}))
+                                                      "recordedDateTime": utcnow().isoformat()}))
             db.flush()
             db.refresh(run)
             conclude(run)

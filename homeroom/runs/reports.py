@@ -41,7 +41,7 @@ def run_totals(run: Run) -> dict:
 #: The OData instance annotation holding an outbound activity's statistics: Graph defines none for outbound
 #: activities (their statistics are the abstract ``industryDataActivityStatistics``: id, name and status only).
 PROVISIONING_ANNOTATION = "@homeroom.provisioning"
-_PROVISIONING_KEYS = ("flowSetId", "target", "targetKind", "plannedDateTime", "planned", "plannedTotal", "collisions",
+_PROVISIONING_KEYS = ("flowSetId", "target", "targetKind", "plannedDateTime", "recordedDateTime", "planned", "plannedTotal", "collisions",
                       "counts", "applied", "errors", "failedOperations", "approvedDateTime", "reset")
 
 
