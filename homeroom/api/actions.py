@@ -18,10 +18,10 @@ from homeroom.api.responses import GraphJSON
 from homeroom.errors import NotFoundError
 from homeroom.findings.reports import concatenated_logs
 from homeroom.outbound.export import plan_csv, plan_json, summary
+from homeroom.outbound.service import reset_flow
 from homeroom.outbound.service import Provisioner
 from homeroom.runs import Runner, jobs
 from homeroom.runs.folders import findings_path
-from homeroom.store import service
 from homeroom.store.models import API_CONNECTOR, iso, utc
 from homeroom.uploads.sas import session_url
 from homeroom.uploads.sessions import current_session
@@ -134,7 +134,7 @@ def add_action_routes(router: APIRouter) -> None:
         def work(db, principal):
             owner = OUTBOUND_FLOW_SETS.get(db=db, tenant_id=principal.tenant_id, key=key)
             flow = PROVISIONING_FLOWS.get(db=db, tenant_id=principal.tenant_id, key=item, parent=owner)
-            service.reset_provisioning_flow(db=db, flow=flow)
+            reset_flow(db=db, flow=flow)
         await call(request, PROVISIONING_FLOWS.write, work)
         return Response(status_code=202)
 

@@ -40,7 +40,9 @@ from homeroom.api.calls import Surface
 from homeroom.api.entities import GraphValue, property_names
 from homeroom.api.errors import BadRequest, MethodNotAllowed
 from homeroom.api.statistics import ACTIVITY_STATUSES, RUN_STATUSES, wire_status
+from homeroom.outbound.readiness import readiness_status as _provisioning_readiness
 from homeroom.runs.readiness import readiness_status
+from homeroom.runs.reports import PROVISIONING_ANNOTATION, provisioning_statistics
 from homeroom.errors import ConflictError, NotFoundError
 from homeroom.auth import permissions
 from homeroom.model.reference import DEFAULT_ROLE_GROUPS, ReferenceDefinition
@@ -601,9 +603,12 @@ class RunActivities(Resource):
 
     def to_json(self, row: RunActivity) -> dict:
         status, error = wire_status(row.status, row.blocking_error, ACTIVITY_STATUSES)
-        type_name = "outboundFlowActivity" if row.kind == OUTBOUND_ACTIVITY else self.type_name
-        return {"@odata.type": odata_type(type_name), "id": row.id, "displayName": row.display_name,
-                "status": status, "blockingError": error}
+        if row.kind != OUTBOUND_ACTIVITY:
+            return {"@odata.type": odata_type(self.type_name), "id": row.id, "displayName": row.display_name,
+                    "status": status, "blockingError": error}
+        # Graph's outboundFlowActivity has no statistics of its own: Homeroom's are an instance annotation.
+        return {"@odata.type": odata_type("outboundFlowActivity"), "id": row.id, "displayName": row.display_name,
+                "status": status, "blockingError": error, PROVISIONING_ANNOTATION: provisioning_statistics(row)}
 
 
 class Runs(Resource):
@@ -743,8 +748,8 @@ def _role_group_json(group_id: str) -> dict | None:
 class ProvisioningFlows(Resource):
     """``/outboundProvisioningFlowSets/{id}/provisioningFlows``: at most one flow of each type per set.
 
-    Homeroom has no outbound engine behind these yet, so ``readinessStatus`` stays ``notReady`` (Graph's value
-    right after creation).
+    ``readinessStatus`` is computed from the flow's set, its directory target and its latest provisioning
+    (``homeroom.outbound.readiness``): ``notReady`` until the set provisions a target that can be written.
     """
 
     name, type_name, model = "provisioningFlows", "provisioningFlow", ProvisioningFlow
@@ -776,7 +781,7 @@ class ProvisioningFlows(Resource):
                 config["defaultPasswordSettings"] = {"@odata.type": odata_type("simplePasswordSettings"), "password": MASKED_PASSWORD}
         unset = dict.fromkeys(PROVISIONING_ENTITIES[row.kind].own_fields())  # Graph answers every property, null if unset
         return {"@odata.type": odata_type(row.kind), "id": row.id, "createdDateTime": iso(row.created),
-                "lastModifiedDateTime": iso(row.last_modified), "readinessStatus": "notReady", **unset, **settings}
+                "lastModifiedDateTime": iso(row.last_modified), "readinessStatus": provisioning_readiness(row), **unset, **settings}
 
     def _apply(self, db: Session, tenant_id: str, row: ProvisioningFlow, body: GraphInput) -> None:
         settings = dict(row.settings or {})
@@ -842,6 +847,14 @@ class ProvisioningFlows(Resource):
         if kind is not None and kind != row.kind:
             raise BadRequest(f"Invalid @odata.type: flow '{row.id}' is a {row.kind}, not a {kind}.")
         self._apply(db, tenant_id, row, body)
+
+
+def provisioning_readiness(row: ProvisioningFlow) -> str:
+    """A provisioning flow's readinessStatus, read in the session that loaded it."""
+    from sqlalchemy.orm import object_session
+
+    db = object_session(row)
+    return "notReady" if db is None else _provisioning_readiness(db, row)
 
 
 def _without_odata_types(value: Any) -> Any:

@@ -158,9 +158,17 @@ def runs_show(run_id: Annotated[str, typer.Argument(help="The run id (or a uniqu
 
 @runs_app.command("approve")
 def runs_approve(run_id: HeldRunId, tenant: TenantOption = "default") -> None:
-    """Apply a held run."""
+    """Apply a held run (held inbound data is written; a held provisioning plan is applied as shown)."""
     with errors_as_messages():
-        outcome = _runner(tenant).approve(run_id)
+        runner = _runner(tenant)
+        outcome = runner.approve(run_id)
+        if outcome is None:  # a provisioning plan was approved and applied
+            from homeroom.store import service
+
+            with runner.sessions() as db:
+                run = service.get_run(db=db, tenant_id=tenant, run_id=run_id)
+                out.print(f"run {run.id}: {run.status}; its provisioning plan was applied (homeroom plan show {run.id})")
+            return
     _print_run(outcome.run, outcome.activity)
 
 

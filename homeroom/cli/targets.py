@@ -1,4 +1,5 @@
-"""``homeroom targets``: the directories Homeroom reads (add, update, remove, list, check, snapshot); secrets are
+"""``homeroom targets``: the directories Homeroom reads (add, update, remove, list, provision, check,
+snapshot); secrets are
 write-only."""
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from rich.table import Table
 from homeroom.cli.options import TenantOption
 from homeroom.cli.render import err, errors_as_messages, fail, out
 
-targets_app = typer.Typer(help="Directory targets: add, update, remove, list, check and snapshot (Active Directory, LDAP, SCIM, Entra, Google).",
+targets_app = typer.Typer(help="Directory targets: add, update, remove, list, provision, check and snapshot (Active Directory, "
+                                       "LDAP, SCIM, Entra, Google).",
                           no_args_is_help=True)
 TargetName = Annotated[str, typer.Argument(help="The target's name.")]
 
@@ -156,6 +158,25 @@ def targets_list(
         table.add_row(t["name"], t["kind"], json.dumps(t["settings"]), ", ".join(t["secretsSet"]) or "-",
                       str(len(t["sourceSystemIds"])))
     out.print(table)
+
+
+@targets_app.command("provision")
+def targets_provision(
+    name: TargetName,
+    flow_set: Annotated[str, typer.Option("--flow-set", help="The outbound flow set (display name or id).")],
+    tenant: TenantOption = "default",
+) -> None:
+    """Make an outbound flow set provision this target: the runs that match their people against it then plan
+    and apply the set (NAME '-': the set provisions no target)."""
+    from homeroom.outbound.service import provision_target
+    from homeroom.settings import get_settings
+    from homeroom.store.database import open_database
+
+    with errors_as_messages():
+        with open_database(get_settings()).begin() as db:
+            row = provision_target(db=db, tenant_id=tenant, flow_set=flow_set, target=None if name == "-" else name)
+            set_name = row.display_name
+    out.print(f"flow set [bold]{set_name}[/] provisions " + ("no target" if name == "-" else f"target [bold]{name}[/]"))
 
 
 @targets_app.command("check")

@@ -52,9 +52,10 @@ def people_frame(users: pl.DataFrame, roles: pl.DataFrame) -> pl.DataFrame:
 
 
 def active_accounts(lake: Lake, target: str) -> pl.DataFrame:
-    """The target's active accounts from its last snapshot; refused if it was never snapshotted."""
+    """The target's active accounts from its last snapshot; refused if it was never snapshotted. A directory
+    snapshotted empty is a snapshot: nobody matches (its first provisioning creates every account)."""
     accounts = lake.read(DIRECTORY_ACCOUNTS.name, {"target": target})
-    if accounts is None or accounts.height == 0:
+    if accounts is None:
         raise ConfigurationError(f"target {target!r} has no snapshot yet; run `homeroom targets snapshot {target}` first")
     return accounts.filter(pl.col("isActive"))
 

@@ -37,16 +37,19 @@ OP_ORDER = ("create_unit", "update_unit", "create_user", "update_user", "disable
 @dataclass(frozen=True)
 class Capabilities:
     """What a kind of target can hold: group owners, and units that list members (Entra administrative units)
-    rather than contain them (AD/LDAP OUs, Google org units, where placement is the account's DN/path)."""
+    rather than contain them (AD/LDAP OUs, Google org units, where placement is the account's DN/path), and which
+    of a group's names it keeps apart: a plan compares only those, since what a target cannot keep never reads back
+    as written (a SCIM group has one name, its ``displayName``, which its reader reports as both)."""
 
     owners: bool
     unit_members: bool
+    group_attributes: tuple[str, ...] = ("name", "display_name")
 
 
 CAPABILITIES = {
     "active-directory": Capabilities(owners=False, unit_members=False),
     "ldap": Capabilities(owners=False, unit_members=False),
-    "scim": Capabilities(owners=False, unit_members=True),
+    "scim": Capabilities(owners=False, unit_members=True, group_attributes=("display_name",)),
     "entra": Capabilities(owners=True, unit_members=True),
     "google": Capabilities(owners=True, unit_members=False),
 }
@@ -135,7 +138,7 @@ def make_plan(desired: Desired, actual: Actual, config: FlowSetConfig, *, target
         parts.append(user_ops.with_columns(pl.lit(flow_ids["user"]).alias("flowId")))
     disables_by_org = _disables_by_org(desired, user_ops)
 
-    groups, group_ops, group_collisions = _plan_groups(desired, actual)
+    groups, group_ops, group_collisions = _plan_groups(desired, actual, caps)
     collisions += group_collisions
     parts.append(group_ops.with_columns(_flow_of(pl.col("groupKind"), flow_ids).alias("flowId")))
 
@@ -256,7 +259,7 @@ def _family(kind: pl.Expr) -> pl.Expr:
     return pl.when(kind == "unit").then(pl.lit("unit")).otherwise(pl.lit("group"))
 
 
-def _plan_groups(desired: Desired, actual: Actual):
+def _plan_groups(desired: Desired, actual: Actual, caps: Capabilities):
     groups = desired.groups.with_columns(_family(pl.col("groupKind")).alias("__family"))
     present = actual.groups.filter(pl.col("anchor").is_not_null()).select(
         pl.col("anchor").alias("objectKey"), _family(pl.col("kind")).alias("__family"), pl.col("group_id").alias("accountId"),
@@ -283,9 +286,11 @@ def _plan_groups(desired: Desired, actual: Actual):
                    reason=pl.when(is_unit).then(pl.lit("UnitCreate")).when(pl.col("groupKind") == "class").then(pl.lit("ClassGroupCreate"))
                    .otherwise(pl.lit("SecurityGroupCreate")))
     existing = groups.filter(pl.col("accountId").is_not_null())
-    d_name = pl.col("name").is_not_null() & ~pl.col("name").str.to_lowercase().eq_missing(pl.col("name__old").str.to_lowercase())
+    d_name = (pl.lit("name" in caps.group_attributes) & pl.col("name").is_not_null()
+              & ~pl.col("name").str.to_lowercase().eq_missing(pl.col("name__old").str.to_lowercase()))
     # writeDisplayNameOnCreateOnly keeps a display name after creation, except the mark of an ended class.
-    d_display = (pl.col("display_name").is_not_null() & ~pl.col("display_name").eq_missing(pl.col("display_name__old"))
+    d_display = (pl.lit("display_name" in caps.group_attributes) & pl.col("display_name").is_not_null()
+                 & ~pl.col("display_name").eq_missing(pl.col("display_name__old"))
                  & (~pl.col("displayNameOnCreateOnly") | pl.col("ended")))
     existing = existing.with_columns(d_name.alias("__d_name"), d_display.alias("__d_display_name"))
     changed = existing.filter(pl.col("__d_name") | pl.col("__d_display_name"))

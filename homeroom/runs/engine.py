@@ -204,9 +204,22 @@ class Runner:
                                     f"({type(exc).__name__}: {exc}); the lake was restored to its state before the run."})
                 raise
         with self.sessions.begin() as db:
-            run = self._conclude_in(db, run_id)
+            completed = self._conclude_in(db, run_id).status in SUCCESSFUL_RUN
+        if completed:
+            self._provision(run_id, progress)
+        with self.sessions.begin() as db:
+            run = db.get(Run, run_id)
+            db.refresh(run)
             outcomes = [Outcome(run, db.get(RunActivity, o.activity.id), o.changes) for o in outcomes]
         return outcomes
+
+    def _provision(self, run_id: str, progress: Callable[[str], None] | None) -> None:
+        """The run's outbound part, once its inbound part completed: the flow sets provisioning the directories
+        it matched are planned and applied (``homeroom.outbound.service.Provisioner.provision_run``). The lake is
+        not rolled back if this stops: what the run wrote is a completed run's, and an apply resumes."""
+        from homeroom.outbound.service import Provisioner
+
+        Provisioner(self.tenant, self.settings, self.sessions).provision_run(run_id, progress=progress)
 
     def _run_activity(
         self, run_id: str, activity_id: str, *, delta: bool, options: dict | None, progress: Callable[[str], None] | None,
@@ -405,9 +418,17 @@ class Runner:
         return ActivityStatus.completedWithWarnings if statistics["warnings"] else ActivityStatus.completed
 
     # --- held runs -----------------------------------------------------------------------------------------
-    def approve(self, run_id: str) -> Outcome:
-        """Apply a held run: write what its held activities would change, including the deactivations that held them."""
+    def approve(self, run_id: str) -> Outcome | None:
+        """Apply a held run: write what its held activities would change, including the deactivations that held them.
+
+        A run held by its provisioning plan (its inbound part completed) is handed to the provisioning, which
+        applies the plan as shown (``Provisioner.approve_run``); that returns None."""
         self.recover()
+        if self._held_by_plan(run_id):
+            from homeroom.outbound.service import Provisioner
+
+            Provisioner(self.tenant, self.settings, self.sessions).approve_run(run_id)
+            return None
         with self.sessions.begin() as db:
             run = self._held(db, run_id)
             held = holds.release(run, owner_id())
@@ -417,6 +438,12 @@ class Runner:
         with self.sessions.begin() as db:
             run = self._conclude_in(db, run_id)
             run.held_reason = reasons  # kept: why it was held, for the record
+            completed = run.status in SUCCESSFUL_RUN
+        if completed:
+            self._provision(run_id, None)
+        with self.sessions.begin() as db:
+            run = db.get(Run, run_id)
+            db.refresh(run)
             first = outcomes[0]
             return Outcome(run, db.get(RunActivity, first.activity.id), first.changes)
 
@@ -462,8 +489,18 @@ class Runner:
         pending.drop()
         return Outcome(run, activity, changes)
 
+    def _held_by_plan(self, run_id: str) -> bool:
+        with self.sessions() as db:
+            run = holds.held(service.get_run(db=db, tenant_id=self.tenant, run_id=run_id), run_id, self.tenant)
+            return not any(a.status == ActivityStatus.held and a.kind == INBOUND_ACTIVITY for a in run.activities)
+
     def discard(self, run_id: str) -> Run:
-        """Discard a held run: nothing it would have changed is written."""
+        """Discard a held run: nothing it would have changed is written (a held provisioning plan: nothing of it
+        is applied, the run keeps its inbound outcome)."""
+        if self._held_by_plan(run_id):
+            from homeroom.outbound.service import Provisioner
+
+            return Provisioner(self.tenant, self.settings, self.sessions).discard(run_id)
         with self.sessions.begin() as db:
             run = self._held(db, run_id)
             holds.discard(run)

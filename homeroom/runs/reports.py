@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from homeroom.store.models import OUTBOUND_ACTIVITY, Run, iso
+from homeroom.store.models import OUTBOUND_ACTIVITY, Run, RunActivity, iso
 
 #: The totals of a run's statistics: counts summed over its activities, people by role merged.
 _COUNTS = ("groups", "memberships", "organizations", "people")
@@ -38,12 +38,35 @@ def run_totals(run: Run) -> dict:
     return totals
 
 
+#: The OData instance annotation holding an outbound activity's statistics: Graph defines none for outbound
+#: activities (their statistics are the abstract ``industryDataActivityStatistics``: id, name and status only).
+PROVISIONING_ANNOTATION = "@homeroom.provisioning"
+_PROVISIONING_KEYS = ("flowSetId", "target", "targetKind", "plannedDateTime", "recordedDateTime", "planned", "plannedTotal", "collisions",
+                      "counts", "applied", "errors", "failedOperations", "approvedDateTime", "reset")
+
+
+def provisioning_statistics(activity: RunActivity) -> dict:
+    """An outbound activity's statistics: its flow set, flow and target; the plan's counts by operation
+    (``planned``), after an apply the counts by result (``applied``: done, failed, skipped, pending), ``errors``
+    (failed operations) and the first of them (``failedOperations``)."""
+    stats = activity.statistics or {}
+    return {"provisioningFlowId": activity.provisioning_flow_id, "planned": {}, "plannedTotal": 0, "applied": {}, "errors": 0,
+            "failedOperations": [], **{k: stats[k] for k in _PROVISIONING_KEYS if k in stats}}
+
+
 def run_statistics(run: Run, *, run_status: Callable[[str], str] = str, activity_status: Callable[[str], str] = str) -> dict:
-    """industryDataRunStatistics for a run: per activity, and totals of active entities; statuses through the mappers."""
-    activities = [{"@odata.type": "#microsoft.graph.industryData." + (
-                       "outboundActivityResults" if a.kind == OUTBOUND_ACTIVITY else "inboundActivityResults"), "activityId": a.id,
-                   "displayName": a.display_name, "status": activity_status(a.status), **(a.statistics or {})}
-                  for a in run.activities]
+    """industryDataRunStatistics for a run: per activity, and totals of active entities; statuses through the mappers.
+
+    An inbound activity's are Graph's inboundActivityResults; an outbound one's the abstract
+    industryDataActivityStatistics (Graph has no outbound results type), with Homeroom's counts annotated."""
+    activities = []
+    for a in run.activities:
+        item = {"activityId": a.id, "displayName": a.display_name, "status": activity_status(a.status)}
+        if a.kind == OUTBOUND_ACTIVITY:
+            activities.append({"@odata.type": "#microsoft.graph.industryData.industryDataActivityStatistics", **item,
+                               PROVISIONING_ANNOTATION: provisioning_statistics(a)})
+        else:
+            activities.append({"@odata.type": "#microsoft.graph.industryData.inboundActivityResults", **item, **(a.statistics or {})})
     return {"@odata.type": "#microsoft.graph.industryData.industryDataRunStatistics", "runId": run.id,
             "status": run_status(run.status), "activityStatistics": activities, "inboundTotals": run_totals(run)}
 

@@ -125,3 +125,29 @@ def test_ids_of_created_objects_fill_later_ops(district, runner, provisioner):
 def test_a_kind_without_a_writer_says_so():
     with pytest.raises(ConfigurationError, match="target kind 'google' has no writer yet"):
         writer_for("google")
+
+
+def test_a_reset_flow_forgets_what_an_earlier_apply_left_unfinished(district, runner, provisioner):
+    from sqlalchemy import select
+
+    from homeroom.outbound.service import reset_flow
+    from homeroom.store.models import ProvisioningFlow, RunActivity
+
+    run_id, ops = _planned(district, runner, provisioner)
+    directory = DirectoryDouble("entra")
+    directory.crash_after = 10
+    with pytest.raises(KeyboardInterrupt):
+        provisioner.apply(run_id, writer=directory.apply)
+    with runner.sessions.begin() as db:
+        flow = db.scalars(select(ProvisioningFlow).where(ProvisioningFlow.kind == "classGroupProvisioningFlow")).one()
+        class_flow = flow.id
+        reset_flow(db=db, flow=flow)
+    with runner.sessions() as db:
+        statuses = {a.provisioning_flow_id: a.status for a in db.scalars(select(RunActivity).where(RunActivity.run_id == run_id))
+                    if a.provisioning_flow_id}
+    assert statuses[class_flow] == "discarded"
+    assert sorted(s for f, s in statuses.items() if f != class_flow) == ["running"] * 3
+    report = next(iter(provisioner.apply(run_id, writer=directory.apply).values()))
+    class_ops = ops.filter(pl.col("flowId") == class_flow).height
+    assert class_ops > 0 and report.total == ops.height - class_ops, "the reset flow's operations are not resumed"
+    assert provisioner.read(run_id).filter(pl.col("flowId") == class_flow)["status"].null_count() == class_ops
