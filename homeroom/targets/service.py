@@ -69,6 +69,20 @@ def set_source_systems(*, db: Session, tenant_id: str, target: DirectoryTarget, 
     target.last_modified = utcnow()
 
 
+def update_target(*, db: Session, target: DirectoryTarget, settings: Mapping[str, Any], secrets: Mapping[str, str]) -> None:
+    """Replace a target's settings (checked by its kind's model) and the secrets given; the secrets not given are
+    kept, and an empty value is not a secret (it leaves the stored one as it is)."""
+    known = kind_of(target.kind)
+    if unknown := sorted(set(secrets) - set(known.secrets)):
+        raise ConfigurationError(f"{target.kind} targets have no secret {', '.join(unknown)}; their secrets: "
+                                 f"{', '.join(known.secrets) or 'none'}")
+    target.settings = validated_settings(target.kind, settings)
+    replaced = {name: value for name, value in secrets.items() if value}
+    if replaced:
+        target.secrets = {**(target.secrets or {}), **replaced}
+    target.last_modified = utcnow()
+
+
 def list_targets(*, db: Session, tenant_id: str) -> list[DirectoryTarget]:
     """The tenant's targets, by name."""
     return list(db.scalars(select(DirectoryTarget).where(DirectoryTarget.tenant_id == tenant_id).order_by(DirectoryTarget.name)))

@@ -15,12 +15,15 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from webtools import PASSWORD, PLANTED_ERRORS, PLANTED_WARNINGS, READER, Dashboard, planted_package, sample_package, shrunk_package
+from webtools import (FIRST_PLAN_REASON, PASSWORD, PLANTED_ERRORS, PLANTED_WARNINGS, READER, Dashboard, make_plan,
+                      planted_package, provision_into_scim, sample_package, shrunk_package)
 
 from homeroom.settings import Settings
 from homeroom.store.models import InboundFlow
 from homeroom.store.service import ensure_file_flow
 from tests.api.apitools import live_server
+from tests.conftest import MS_V21
+from tests.targets.scimserver import TOKEN, scim_server  # noqa: F401 - fixture
 
 CHROMIUM = Path(os.environ.get("HOMEROOM_TEST_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
@@ -144,6 +147,58 @@ def test_approve_a_held_run_and_see_the_lake_change(chromium, site, shots):
     assert "Approve and write the changes" not in page.inner_text("main")
     after = site.runner("contoso").lake.read("users")
     assert after.filter(pl.col("isActive")).height == 8 and after.height == 128
+    page.context.close()
+
+
+def test_approve_a_held_plan_and_see_it_applied(chromium, site, shots, tmp_path, scim_server):
+    site.user("northwind", "admin")
+    site.run("northwind", sample_package(tmp_path / "northwind"))
+    provision_into_scim(site, "northwind", scim_server, TOKEN)
+    run_id = make_plan(site, "northwind", MS_V21)
+    page = _page(chromium, site, tenant="northwind")
+    page.get_by_role("link", name="Plans").click()
+    assert page.locator("#plans-list tbody tr").count() == 1
+    _check("plans", page)
+    _shot(page, shots, "plans")
+    page.locator("#plans-list a").first.click()
+    page.wait_for_url(f"**/admin/plans/{run_id}")
+    assert FIRST_PLAN_REASON in page.locator("#plan-reasons").inner_text()
+    assert page.locator("#plan-status .status").first.inner_text() == "held for approval"
+    assert page.locator("#plan-operations tbody tr").count() == 13
+    assert page.locator("#plan-operations tbody tr", has_text="not applied").count() == 13
+    _check("a held plan", page)
+    _shot(page, shots, "plan")
+    page.get_by_role("link", name="Membership adds (5)").click()
+    assert page.locator("#plan-operations tbody tr").count() == 5
+    page.get_by_role("button", name="Approve and apply the plan").click()
+    page.wait_for_url(f"**/admin/plans/{run_id}?approval=*")
+    page.locator("#approval-result").wait_for(timeout=60_000)  # polled until applied, then reloaded
+    assert page.locator("#plan-status .status").first.inner_text() == "applied"
+    assert page.locator("#approval-result").inner_text() == "The plan was approved and applied: 13 operations done, 0 failed."
+    assert page.locator("#plan-operations tbody tr", has_text="done").count() == 13
+    assert page.get_by_role("button", name="Approve and apply the plan").count() == 0
+    flows = page.locator("#plan-flows tbody tr")
+    assert [flows.nth(i).locator("td").nth(2).inner_text() for i in range(flows.count())] == ["6", "7"], "done per flow"
+    _check("an applied plan", page)
+    page.context.close()
+
+
+def test_a_reader_is_refused_a_plan_approval(chromium, site, tmp_path, scim_server):
+    site.user("northwind", "reader", READER)
+    site.run("northwind", sample_package(tmp_path / "northwind"))
+    provision_into_scim(site, "northwind", scim_server, TOKEN)
+    run_id = make_plan(site, "northwind", MS_V21)
+    page = _page(chromium, site, "reader", tenant="northwind")
+    page.goto(f"{site.url}/admin/plans/{run_id}")
+    assert page.get_by_role("button", name="Approve and apply the plan").count() == 0
+    page.evaluate("""([url, token]) => { const f = document.createElement('form'); f.method = 'post'; f.action = url;
+        const i = document.createElement('input'); i.type = 'hidden'; i.name = 'csrf_token'; i.value = token; f.append(i);
+        document.body.append(f); f.submit(); }""",
+                  [f"/admin/plans/{run_id}/approve", page.locator("input[name=csrf_token]").first.get_attribute("value")])
+    page.wait_for_url(f"**/admin/plans/{run_id}/approve")
+    assert page.get_by_role("heading", level=1).inner_text() == "Not allowed (403)"
+    assert "You cannot approve a provisioning plan" in page.get_by_role("alert").inner_text()
+    assert site.run_status(run_id) == "held"
     page.context.close()
 
 
