@@ -32,10 +32,12 @@ from homeroom.inbound.formats import FORMATS
 from homeroom.lake.tables import Lake
 from homeroom.model.entities import ENTITIES
 from homeroom.model.statuses import FINISHED_OPERATION, OperationStatus, RunStatus
+from homeroom.outbound.config import parse_options
 from homeroom.outbound.service import Provisioner
 from homeroom.runs import Runner, holds, jobs
 from homeroom.runs.folders import findings_path
-from homeroom.store.models import DataConnector, DirectoryTarget, InboundFlow, Run, SourceSystem, iso, utc
+from homeroom.store.models import (DataConnector, DirectoryTarget, InboundFlow, OutboundFlowSet, ProvisioningFlow, Run,
+                                   SourceSystem, iso, utc, utcnow)
 from homeroom.targets import kind_of
 from homeroom.targets import service as target_service
 from homeroom.uploads.sessions import current_session
@@ -491,8 +493,11 @@ def _connector_or_404(db, viewer: Viewer, connector_id: str) -> DataConnector:
 def flows(request: Request):
     def work(db, viewer):
         viewer.require(INBOUND_FLOWS.read, "see inbound flows")
+        flow_sets = (list(db.scalars(select(OutboundFlowSet).where(OutboundFlowSet.tenant_id == viewer.tenant_id)
+                                     .order_by(OutboundFlowSet.display_name)))
+                     if viewer.may(OUTBOUND_FLOW_SETS.read) else None)
         return render(request, "flows.html", viewer, flows=queries.flows_with_last_activity(db, viewer.tenant_id),
-                      default_threshold=request.app.state.settings.deactivation_threshold)
+                      default_threshold=request.app.state.settings.deactivation_threshold, flow_sets=flow_sets)
     return _page(request, work)
 
 
@@ -587,6 +592,77 @@ async def edit_connector(request: Request, connector_id: str):
             return _connector_page(request, viewer, _connector_or_404(db, viewer, connector_id), status=400, error=exc.message)
         return _see_other(f"/admin/connectors/{connector.id}?saved=1")
     return await run_in_threadpool(_in_db, request, work)
+
+
+# --- outbound flow sets: the thresholds that hold a provisioning plan ------------------------------------------------
+#: The limits of a flow set's thresholds, as the form names them: (field, what it limits).
+PLAN_LIMITS = (("creates", "accounts created"), ("disables", "accounts disabled"),
+               ("memberRemovals", "memberships removed"))
+
+
+def _flow_set_or_404(db, viewer: Viewer, set_id: str) -> OutboundFlowSet:
+    viewer.require(OUTBOUND_FLOW_SETS.read, "see outbound flow sets")
+    row = db.get(OutboundFlowSet, set_id)
+    if row is None or row.tenant_id != viewer.tenant_id:
+        raise PageError(404, f"There is no outbound flow set {set_id} in tenant {viewer.tenant_id}.")
+    return row
+
+
+def _flow_set_page(request: Request, db, viewer: Viewer, row: OutboundFlowSet, *, status: int = 200,
+                   error: str | None = None, saved: bool = False) -> HTMLResponse:
+    try:
+        options = parse_options(row.options, f"flow set {row.display_name!r}")
+    except HomeroomError as exc:  # stored options a newer or older version wrote: shown, not fatal
+        options, error = parse_options({}, ""), error or exc.message
+    flows = db.scalars(select(ProvisioningFlow).where(ProvisioningFlow.tenant_id == viewer.tenant_id,
+                                                      ProvisioningFlow.flow_set_id == row.id))
+    return render(request, "flow_set.html", viewer, status=status, flow_set=row, thresholds=options.thresholds,
+                  renames=options.renames, limits=PLAN_LIMITS, flows=sorted(f.kind for f in flows), error=error,
+                  saved=saved, may_edit=viewer.may(OUTBOUND_FLOW_SETS.write))
+
+
+@router.get("/flow-sets/{set_id}", response_class=HTMLResponse)
+def flow_set_page(request: Request, set_id: str, saved: str | None = None):
+    def work(db, viewer):
+        return _flow_set_page(request, db, viewer, _flow_set_or_404(db, viewer, set_id), saved=bool(saved))
+    return _page(request, work)
+
+
+def _whole(value: str, name: str) -> int | None:
+    """An absolute limit typed as a whole number (blank: none)."""
+    value = value.strip().replace(",", "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise PageError(400, f"The absolute limit of {name} must be a whole number from 0, not {value!r}.")
+    return int(value)
+
+
+@router.post("/flow-sets/{set_id}", response_class=HTMLResponse)
+async def edit_flow_set(request: Request, set_id: str):
+    def work(db, viewer, form):
+        row = _flow_set_or_404(db, viewer, set_id)
+        viewer.require(OUTBOUND_FLOW_SETS.write, "change an outbound flow set")
+        text = lambda name: str(form.get(name) or "")  # noqa: E731
+        try:
+            thresholds: dict[str, Any] = {}
+            for name, what in PLAN_LIMITS:
+                thresholds[name] = {"share": _percent(text(f"{name}-share"), what),
+                                    "absolute": _whole(text(f"{name}-absolute"), what)}
+            for name, what in (("perOrgDisables", "one organization's people disabled"),
+                               ("directoryShrink", "accounts missing from a snapshot")):
+                if (share := _percent(text(name), what)) is not None:
+                    thresholds[name] = share
+            options = {**(row.options or {}), "thresholds": thresholds, "renames": text("renames") or "approval"}
+            parse_options(options, f"flow set {row.display_name!r}")  # the planner's own check
+            row.options, row.last_modified = options, utcnow()
+            db.commit()
+        except (HomeroomError, PageError) as exc:
+            db.rollback()
+            return _flow_set_page(request, db, viewer, _flow_set_or_404(db, viewer, set_id), status=400, error=exc.message)
+        return _see_other(f"/admin/flow-sets/{row.id}?saved=1")
+    _viewer, answer = await _post(request, work)
+    return answer
 
 
 # --- directory targets: settings, and secrets replaced but never shown ---------------------------------------------

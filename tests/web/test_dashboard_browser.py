@@ -18,7 +18,9 @@ import pytest
 from webtools import (FIRST_PLAN_REASON, PASSWORD, PLANTED_ERRORS, PLANTED_WARNINGS, READER, Dashboard, make_plan,
                       planted_package, provision_into_scim, sample_package, shrunk_package)
 
+from homeroom.api.resources import OUTBOUND_FLOW_SETS
 from homeroom.settings import Settings
+from homeroom.targets import service as target_service
 from homeroom.store.models import InboundFlow
 from homeroom.store.service import ensure_file_flow
 from tests.api.apitools import live_server
@@ -65,6 +67,11 @@ def site(tmp_path):
     dash.planted = dash.run("contoso", planted_package(tmp_path / "planted"))
     dash.held = dash.run("contoso", sample_package(tmp_path / "sample"))  # deactivates 120 of 128 users: held
     assert dash.run_status(dash.held) == "held"
+    with dash.app.state.sessions.begin() as db:  # a directory target and a flow set, for their pages
+        dash.target = target_service.add_target(db=db, tenant_id="contoso", name="scim-prod", kind="scim",
+                                                settings={"base_url": "https://scim.example.org/v2"},
+                                                secrets={"bearer_token": "never shown"}).id
+        dash.flow_set = OUTBOUND_FLOW_SETS.create(db=db, tenant_id="contoso", raw=b'{"displayName": "All schools"}').id
     with live_server(dash) as port:
         dash.url = f"http://127.0.0.1:{port}"
         yield dash
@@ -281,7 +288,8 @@ def _pages(site) -> dict[str, str]:
             "line": f"/admin/runs/{site.planted}/line?activity=A&file=users.csv&line=2", "trends": "/admin/trends",
             "held": "/admin/held", "matching": "/admin/matching", "plans": "/admin/plans", "flows": "/admin/flows",
             "flow": f"/admin/flows/{flow_id}", "connector": f"/admin/connectors/{connector_id}",
-            "upload": f"/admin/flows/{flow_id}/upload", "not-found": "/admin/runs/nope"}
+            "upload": f"/admin/flows/{flow_id}/upload", "targets": "/admin/targets", "target": f"/admin/targets/{site.target}",
+            "flow-set": f"/admin/flow-sets/{site.flow_set}", "not-found": "/admin/runs/nope"}
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "phone"])
@@ -300,7 +308,7 @@ def test_every_page_has_no_serious_accessibility_violations_and_fits_the_window(
             page.locator("#chart-errors canvas").wait_for()
         checked[name] = page
         _check(name, page)
-        if viewport is DESKTOP and name in ("trends", "flow", "matching"):
+        if viewport is DESKTOP and name in ("trends", "flow", "matching", "targets", "target", "flow-set"):
             _shot(page, shots, name)
     _check("sign-in", sign_in)
     if viewport is DESKTOP:
