@@ -1,5 +1,6 @@
 """The dashboard in Debian's Chromium, driven by Playwright (no browser download: ``executable_path``): signing in,
-a run with planted findings, drilling down to a line, the log download, approving a held run, an upload watched
+a run with planted findings, drilling down to a line, the log download, approving a held run and a held provisioning
+plan (applied into a real scim2-server), an upload watched
 through validation and its run, refusals (a reader, another tenant, a form without its CSRF token), keyboard use,
 and axe-core (vendored in ``tests/web/vendor``) on every page at desktop and phone width.
 
