@@ -192,7 +192,7 @@ def approve_plan(sessions: sessionmaker[Session], provisioner: Any, run_id: str,
     counts of what was done, or why it could not be applied."""
     try:
         reports = provisioner.approve(run_id)
-    except Exception as exc:  # noqa: BLE001 - the operation records the failure
+    except Exception as exc:  # the operation records the failure
         log.exception("approving the plan of run %s failed", run_id)
         detail, status = _describe(exc), OperationStatus.failed
     else:

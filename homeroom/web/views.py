@@ -643,7 +643,9 @@ async def edit_flow_set(request: Request, set_id: str):
     def work(db, viewer, form):
         row = _flow_set_or_404(db, viewer, set_id)
         viewer.require(OUTBOUND_FLOW_SETS.write, "change an outbound flow set")
-        text = lambda name: str(form.get(name) or "")  # noqa: E731
+        def text(name: str) -> str:
+            return str(form.get(name) or "")
+
         try:
             thresholds: dict[str, Any] = {}
             for name, what in PLAN_LIMITS:

@@ -26,7 +26,7 @@ from homeroom.store.models import InboundFlow
 from homeroom.store.service import ensure_file_flow
 from tests.api.apitools import live_server
 from tests.conftest import MS_V21
-from tests.targets.scimserver import TOKEN, scim_server  # noqa: F401 - fixture
+from tests.targets.scimserver import TOKEN
 
 CHROMIUM = Path(os.environ.get("HOMEROOM_TEST_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"

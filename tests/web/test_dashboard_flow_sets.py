@@ -69,8 +69,8 @@ def test_thresholds_are_saved_as_the_planner_reads_them_and_other_options_are_ke
     ("disables-share", "120", "The threshold for accounts disabled must be a percentage from 0 to 100, not 120."),
     ("creates-absolute", "-3", "The absolute limit of accounts created must be a whole number from 0, not '-3'."),
     ("directoryShrink", "five", "The threshold for accounts missing from a snapshot must be a percentage from 0 to 100, not 'five'."),
-    ("renames", "sometimes", "the options of flow set 'All schools' are not valid: renames: Input should be 'automatic', "
-                             "'approval' or 'never'"),
+    ("renames", "sometimes", ("the options of flow set 'All schools' are not valid: renames: Input should be "
+                              "'automatic', 'approval' or 'never'")),
 ])
 def test_a_bad_threshold_is_refused_naming_it(flow_set, dash, field, value, message):
     http = dash.signed_in("contoso", "admin")

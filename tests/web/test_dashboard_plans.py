@@ -15,7 +15,7 @@ from webtools import (FIRST_PLAN, FIRST_PLAN_REASON, READER, csrf_of, make_plan,
 from homeroom.model.statuses import FINISHED_OPERATION
 from homeroom.store.models import Operation
 from tests.conftest import MS_V21
-from tests.targets.scimserver import TOKEN, scim_server  # noqa: F401 - fixture
+from tests.targets.scimserver import TOKEN
 
 
 def _text(html: str) -> str:

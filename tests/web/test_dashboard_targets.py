@@ -30,7 +30,7 @@ def _form(page_html: str, **changes) -> dict:
     """The target form as the page filled it (text fields and selects, checked boxes), with ``changes``."""
     data = {"csrf_token": csrf_of(page_html)}
     data |= dict(re.findall(r'<input id="(setting-[\w]+)" name="[^"]+" value="([^"]*)"', page_html))
-    for name, body in re.findall(r'<select id="(setting-\w+)" name="[^"]+"[^>]*>(.*?)</select>', page_html, re.S):
+    for name, body in re.findall(r'<select id="(setting-\w+)" name="[^"]+"[^>]*>(.*?)</select>', page_html, re.DOTALL):
         data[name] = re.search(r'<option value="([^"]*)" selected>', body).group(1)
     data |= {name: "on" for name in re.findall(r'<input type="checkbox" id="(setting-\w+)" name="[^"]+" value="on" checked', page_html)}
     for key, value in changes.items():
