@@ -160,9 +160,9 @@ def operations(lake: Lake, run_id: str, *, kind: str | None, offset: int, limit:
     for row in summary:
         by_op[row["op"]] = by_op.get(row["op"], 0) + row["count"]
     by_kind = {k: sum(by_op.get(op, 0) for op in ops) for k, (_label, ops) in KINDS.items()}
-    chosen = plan.filter(pl.col("op").is_in(list(KINDS[kind][1]))) if kind in KINDS else plan
+    wanted = KINDS[kind][1] if kind in KINDS else None
     total = by_kind[kind] if kind in KINDS else sum(by_op.values())
-    page = chosen.select(OPERATION_COLUMNS).sort("flowSetId", "seq").slice(offset, limit).collect()
+    page = _page(plan, wanted, offset, limit)
     results = _scan(lake, PLAN_RESULTS.name, run_id)
     if results is not None and page.height:
         latest = (results.filter(pl.col("seq").is_in(page["seq"].unique().to_list())).sort("appliedDateTime")
@@ -177,3 +177,26 @@ def operations(lake: Lake, run_id: str, *, kind: str | None, offset: int, limit:
                           for name in dict.fromkeys([*old, *new])]
         rows.append(row)
     return Operations(summary, by_kind, rows, total)
+
+
+def _page(plan: pl.LazyFrame, ops: tuple[str, ...] | None, offset: int, limit: int) -> pl.DataFrame:
+    """Operations ``offset`` to ``offset + limit`` in apply order (flow set, ``seq``), of ``ops`` (None: all).
+
+    A plan numbers its operations in apply order, one contiguous ``seq`` range per operation kind within a flow set
+    (``homeroom.outbound.plan``): the page is then found from each range's first ``seq`` and size, and read with a
+    ``seq`` filter (the Parquet statistics skip the rest) instead of sorting the whole plan for every view. A plan
+    whose ranges are not contiguous (none is written so) is sorted."""
+    chosen = plan if ops is None else plan.filter(pl.col("op").is_in(list(ops)))
+    ranges = (chosen.group_by("flowSetId", "op").agg(pl.col("seq").min().alias("first"), pl.col("seq").max().alias("last"),
+                                                      pl.len().alias("n")).sort("flowSetId", "first").collect())
+    if ranges.height == 0 or (ranges["last"] - ranges["first"] + 1 != ranges["n"]).any():
+        return chosen.select(OPERATION_COLUMNS).sort("flowSetId", "seq").slice(offset, limit).collect()
+    wanted, skipped = [], 0
+    for set_id, first, n in ranges.select("flowSetId", "first", "n").iter_rows():
+        start, stop = max(offset - skipped, 0), min(offset + limit - skipped, n)  # within this range
+        if start < stop:
+            wanted.append((pl.col("flowSetId") == set_id) & pl.col("seq").is_between(first + start, first + stop - 1))
+        skipped += n
+    if not wanted:
+        return chosen.select(OPERATION_COLUMNS).head(0).collect()
+    return (chosen.filter(pl.any_horizontal(wanted)).select(OPERATION_COLUMNS).collect().sort("flowSetId", "seq"))
