@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,28 +30,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench import serving  # noqa: E402
 
 
 def serve(data_dir: Path) -> tuple[int, subprocess.Popen]:
     """Start ``bench/api.py --serve`` on a free loopback port and wait until it answers."""
-    import httpx
-
-    port = free_port()
-    process = subprocess.Popen([sys.executable, __file__, "--serve", "--port", str(port), "--data-dir", str(data_dir)])
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=1)
-            return port, process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the server did not start")
+    return serving.start(__file__, "/openapi.json", "--data-dir", str(data_dir), timeout=30)
 
 
 def run_server(port: int, data_dir: Path) -> None:

@@ -22,11 +22,11 @@ peak RSS. Needs about 10 GB for the runs: run it under the machine's heavy-job l
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,14 +36,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench import serving  # noqa: E402
 HOMEROOM = Path(sys.executable).with_name("homeroom")
 PASSWORD = "bench password 123"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def run_package(package: Path, data_dir: Path) -> dict:
@@ -73,28 +69,10 @@ def run_server(port: int, data_dir: Path, page_cache: bool) -> None:
 
 
 def serve(data_dir: Path, page_cache: bool) -> tuple[str, subprocess.Popen]:
-    import httpx
-
-    port = free_port()
-    process = subprocess.Popen([sys.executable, __file__, "--serve", "--port", str(port), "--data-dir", str(data_dir),
-                                *([] if page_cache else ["--no-page-cache"])])
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            httpx.get(f"{url}/admin/static/dashboard.css", timeout=1)
-            return url, process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("the server did not start")
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    """This script's server (``--serve``) on a free loopback port, once it answers; its URL and process."""
+    port, process = serving.start(__file__, "/admin/static/dashboard.css", "--data-dir", str(data_dir),
+                                  *([] if page_cache else ["--no-page-cache"]))
+    return f"http://127.0.0.1:{port}", process
 
 
 def measure(url: str, run_id: str, requests: int) -> dict:
@@ -132,7 +110,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--defect-rate", type=float, default=0.001)
     parser.add_argument("--requests", type=int, default=200)
-    parser.add_argument("--cache", type=Path, default=ROOT / "bench" / ".cache")
+    parser.add_argument("--cache", type=Path, default=ROOT / "bench" / ".cache",
+                        help="Where the generated districts are kept and reused (the machine's shared /work/benchdata).")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
@@ -141,8 +120,6 @@ def main() -> None:
     if args.serve:
         run_server(args.port, args.data_dir, not args.no_page_cache)
         return
-
-    import httpx
 
     from homeroom.auth.registrations import create_user
     from homeroom.settings import Settings
@@ -153,12 +130,15 @@ def main() -> None:
     clean = args.cache / f"district-{args.students}-seed{args.seed}-defects0"
     defects = args.cache / f"district-{args.students}-seed{args.seed}-defects{args.defect_rate:g}"
     churned = args.cache / f"district-{args.students}-seed{args.seed}-churn0.01"
-    for package, rate in ((clean, 0.0), (defects, args.defect_rate)):
-        if not (package / "expected-findings.json").exists():
-            print(f"generating {args.students:,} students into {package} ...", flush=True)
-            generate_district(package, args.students, seed=args.seed, defect_rate=rate)
-    if not (churned / "users.csv").exists():
-        churn_package(clean, churned, 0.01, seed=args.seed)
+    args.cache.mkdir(parents=True, exist_ok=True)
+    with open(args.cache / ".gen.lock", "w") as lock:  # a shared cache (/work/benchdata): one generator at a time
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for package, rate in ((clean, 0.0), (defects, args.defect_rate)):
+            if not (package / "expected-findings.json").exists():
+                print(f"generating {args.students:,} students into {package} ...", flush=True)
+                generate_district(package, args.students, seed=args.seed, defect_rate=rate)
+        if not (churned / "users.csv").exists():
+            churn_package(clean, churned, 0.01, seed=args.seed)
 
     data_dir = Path(tempfile.mkdtemp(prefix="homeroom-bench-dashboard-"))
     process = None
@@ -174,7 +154,7 @@ def main() -> None:
         for page_cache in (True, False):
             url, process = serve(data_dir, page_cache)
             measured[page_cache] = measure(url, run1["id"], args.requests)
-            measured[page_cache]["rss"] = peak_rss_mb(process.pid)
+            measured[page_cache]["rss"] = serving.peak_rss_mb(process.pid)
             process.kill()
             process.wait()
             process = None

@@ -1,6 +1,5 @@
-"""``homeroom targets``: the directories Homeroom reads (add, update, remove, list, provision, check,
-snapshot); secrets are
-write-only."""
+"""``homeroom targets``: the directories Homeroom reads and writes (add, update, remove, list, provision, check,
+snapshot); secrets are write-only."""
 
 from __future__ import annotations
 

@@ -14,15 +14,15 @@ from typing import Any, Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from homeroom.errors import ExternalError, NotFoundError, RunNotHeld
+from homeroom.errors import ExternalError, NotFoundError, RunError, RunNotHeld
 from homeroom.inbound.oneroster_api import OneRosterCredential, check_connection
-from homeroom.model.statuses import OperationStatus, RunStatus
+from homeroom.model.statuses import ActivityStatus, OperationStatus, RunStatus
 from homeroom.runs.engine import Runner
 from homeroom.runs.operations import CHECK_OPERATION, RUN_OPERATION, VALIDATE_OPERATION, finish_operation, start_operation
 from homeroom.runs.pulls import config_of
 from homeroom.runs.scheduler import check_start_limit, start_run
 from homeroom.settings import Settings
-from homeroom.store.models import DataConnector, Operation, Run, iso, utcnow
+from homeroom.store.models import INBOUND_ACTIVITY, DataConnector, Operation, Run, iso, utcnow
 from homeroom.uploads.sessions import claim_session, validate_session
 
 log = logging.getLogger(__name__)
@@ -174,3 +174,30 @@ def approve_run(sessions: sessionmaker[Session], runner: Runner, run_id: str, op
         run = db.get(Run, run_id)
         finish_operation(db, operation_id, status=status,
                          detail=detail or f"The run was approved and ended with status {run.status}.")
+
+
+# --- held provisioning plans --------------------------------------------------------------------------------------
+def begin_plan_approval(db: Session, *, tenant_id: str, run_id: str, location: str) -> str:
+    """Accept the approval of a run's held provisioning plan and record its operation; returns the operation id.
+
+    Refused at once (not in the job) when the run is not held, or holds inbound data rather than a plan."""
+    run = held_run(db, tenant_id=tenant_id, run_id=run_id)
+    if any(a.kind == INBOUND_ACTIVITY and a.status == ActivityStatus.held for a in run.activities):
+        raise RunError(f"Run '{run_id}' holds inbound data, not a provisioning plan: approve or discard it as a held run.")
+    return start_operation(db, tenant_id=tenant_id, kind=RUN_OPERATION, location=location).id
+
+
+def approve_plan(sessions: sessionmaker[Session], provisioner: Any, run_id: str, operation_id: str) -> None:
+    """Apply a held plan exactly as it was shown (``Provisioner.approve``), then finish its operation with the
+    counts of what was done, or why it could not be applied."""
+    try:
+        reports = provisioner.approve(run_id)
+    except Exception as exc:  # the operation records the failure
+        log.exception("approving the plan of run %s failed", run_id)
+        detail, status = _describe(exc), OperationStatus.failed
+    else:
+        done, failed = sum(r.done + r.already_done for r in reports.values()), sum(r.failed for r in reports.values())
+        detail = f"The plan was approved and applied: {done:,} operations done, {failed:,} failed."
+        status = OperationStatus.failed if failed else OperationStatus.succeeded
+    with sessions.begin() as db:
+        finish_operation(db, operation_id, status=status, detail=detail)

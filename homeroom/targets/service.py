@@ -70,12 +70,14 @@ def set_source_systems(*, db: Session, tenant_id: str, target: DirectoryTarget, 
 
 
 def update_target(*, db: Session, tenant_id: str, target: DirectoryTarget, settings: Mapping[str, Any] | None = None,
-                  secrets: Mapping[str, str | None] | None = None, source_systems: list[str] | None = None) -> DirectoryTarget:
-    """Change what is given: ``settings`` are merged into the stored ones (a ``None`` value removes a setting) and
-    validated as a whole; ``secrets`` replace the named secrets (``None`` or ``""`` clears one); ``source_systems``
-    replaces the list. The kind and the name never change (the name names the target's lake partitions)."""
+                  secrets: Mapping[str, str | None] | None = None, source_systems: list[str] | None = None,
+                  replace_settings: bool = False) -> DirectoryTarget:
+    """Change what is given: ``settings`` are merged into the stored ones (a ``None`` value removes a setting), or
+    replace them with ``replace_settings`` (a form that shows every setting), and are validated as a whole;
+    ``secrets`` replace the named secrets (``None`` or ``""`` clears one); ``source_systems`` replaces the list.
+    The kind and the name never change (the name names the target's lake partitions)."""
     if settings is not None:
-        merged = {**(target.settings or {}), **settings}
+        merged = dict(settings) if replace_settings else {**(target.settings or {}), **settings}
         target.settings = validated_settings(target.kind, {k: v for k, v in merged.items() if v is not None})
     if secrets is not None:
         known = kind_of(target.kind)

@@ -5,8 +5,9 @@ for the trends, both vendored under ``static/vendor`` with their licences: no bu
 works without JavaScript except the plots, which have a table beside them.
 
 ``install_dashboard(app)`` adds the routes, the static files, the HTML error pages and the security headers; the
-modules: ``signin`` (sessions, CSRF), ``queries`` (what pages read), ``views`` (the routes), ``matching`` and
-``plans`` (the pages of the stages that are built elsewhere, and where their data plugs in).
+modules: ``signin`` (sessions, CSRF), ``queries`` (what pages read), ``views`` (the routes), ``matching`` (the match
+report from the lake), ``plans`` (runs' provisioning plans as the lake keeps them) and ``targets`` (directory target
+forms derived from each kind's settings model; secrets write-only).
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ actions do, and its page polls with htmx until it has finished.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any, Callable
@@ -17,6 +18,7 @@ from urllib.parse import quote, urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -30,11 +32,17 @@ from homeroom.inbound.formats import FORMATS
 from homeroom.lake.tables import Lake
 from homeroom.model.entities import ENTITIES
 from homeroom.model.statuses import FINISHED_OPERATION, OperationStatus, RunStatus
+from homeroom.outbound.config import parse_options
+from homeroom.outbound.service import Provisioner
 from homeroom.runs import Runner, holds, jobs
 from homeroom.runs.folders import findings_path
-from homeroom.store.models import DataConnector, InboundFlow, Run, iso, utc
+from homeroom.store.models import (DataConnector, DirectoryTarget, InboundFlow, OutboundFlowSet, ProvisioningFlow, Run,
+                                   SourceSystem, iso, utc, utcnow)
+from homeroom.targets import kind_of
+from homeroom.targets import service as target_service
 from homeroom.uploads.sessions import current_session
 from homeroom.web import matching, plans, queries
+from homeroom.web import targets as web_targets
 from homeroom.web.signin import (CSRF_COOKIE, CSRF_FIELD, SESSION_COOKIE, PageError, SignInRequired, Viewer, check_csrf,
                                  viewer_of)
 
@@ -58,6 +66,7 @@ def _when(value) -> str:
 templates.env.filters["number"] = _number
 templates.env.filters["when"] = _when
 templates.env.filters["iso"] = iso
+templates.env.filters["value"] = lambda v: "" if v is None else (v if isinstance(v, str) else json.dumps(v))
 templates.env.globals["rule_summary"] = lambda code: RULES[code].summary if code in RULES else ""
 
 
@@ -318,18 +327,24 @@ def held(request: Request):
     return _page(request, work)
 
 
+async def _post(request: Request, work: Callable, *, write: bool = False):
+    """A form's action: the signed-in user, the form's CSRF token checked, then ``work(db, viewer, form)`` in a
+    session (committed when ``write``); returns the viewer and what ``work`` returned."""
+    viewer = await run_in_threadpool(_in_db, request, lambda db, v: v)
+    form = await _form(request, viewer)
+    return viewer, await run_in_threadpool(_in_db, request, lambda db, v: work(db, v, form), write=write)
+
+
 @router.post("/runs/{run_id}/approve")
 async def approve(request: Request, run_id: str):
     state = request.app.state
-    viewer = await run_in_threadpool(_in_db, request, lambda db, v: v)
-    await _form(request, viewer)
 
-    def work(db, viewer):
+    def work(db, viewer, _form):
         run = _run_or_404(db, viewer, run_id)
         viewer.require(START, "approve a held run")
         return jobs.begin_approval(db, tenant_id=viewer.tenant_id, settings=state.settings, sessions=state.sessions,
                                    run_id=run.id, location=_api_url(request, f"runs/{run.id}"))
-    runner, found_id, operation_id = await run_in_threadpool(_in_db, request, work, write=True)
+    _viewer, (runner, found_id, operation_id) = await _post(request, work, write=True)
     state.executor.submit("runs", jobs.approve_run, state.sessions, runner, found_id, operation_id)
     return _see_other(f"/admin/runs/{found_id}?approval={operation_id}")
 
@@ -337,15 +352,12 @@ async def approve(request: Request, run_id: str):
 @router.post("/runs/{run_id}/discard")
 async def discard(request: Request, run_id: str):
     state = request.app.state
-    viewer = await run_in_threadpool(_in_db, request, lambda db, v: v)
-    await _form(request, viewer)
 
-    def work(db, viewer):
+    def work(db, viewer, _form):
         run = _run_or_404(db, viewer, run_id)
         viewer.require(START, "discard a held run")
-        jobs.held_run(db, tenant_id=viewer.tenant_id, run_id=run.id)
-        return run.id
-    found_id = await run_in_threadpool(_in_db, request, work)
+        return jobs.held_run(db, tenant_id=viewer.tenant_id, run_id=run.id).id
+    viewer, found_id = await _post(request, work)
     await run_in_threadpool(Runner(viewer.tenant_id, state.settings, state.sessions).discard, found_id)
     return _see_other(f"/admin/runs/{found_id}")
 
@@ -353,45 +365,113 @@ async def discard(request: Request, run_id: str):
 @router.post("/runs/start")
 async def start_run(request: Request):
     state = request.app.state
-    viewer = await run_in_threadpool(_in_db, request, lambda db, v: v)
-    await _form(request, viewer)
 
-    def work(db, viewer):
+    def work(db, viewer, _form):
         viewer.require(START, "start a run")
         return jobs.begin_on_demand_run(db, tenant_id=viewer.tenant_id, settings=state.settings, sessions=state.sessions,
                                         location=lambda run_id: _api_url(request, f"runs/{run_id}"))
-    runner, run_id, operation_id = await run_in_threadpool(_in_db, request, work, write=True)
+    _viewer, (runner, run_id, operation_id) = await _post(request, work, write=True)
     state.executor.submit("runs", jobs.execute_run, state.sessions, runner, run_id, operation_id)
     return _see_other(f"/admin/runs/{run_id}")
 
 
-# --- the match report and provisioning plans (their data comes from other stages) -----------------------------------
-def _lake_report(request: Request, page: str | None, *, accepted: tuple[str, ...], what: str, read: Callable,
-                 template: str, table: str, rows: str, total: str) -> Response:
-    """A page over a lake table another stage writes (``None`` from ``read``: not configured yet), one page of rows."""
+# --- the match report (its data comes from matching) ----------------------------------------------------------------
+@router.get("/matching", response_class=HTMLResponse)
+def match_report(request: Request, page: str | None = None):
     settings = request.app.state.settings
 
     def work(db, viewer):
-        viewer.require(accepted, what)
+        viewer.require(RUNS.read, "see the match report")
         number = queries.page_number(page)
-        report = read(Lake.from_settings(settings, viewer.tenant_id), offset=(number - 1) * queries.PAGE_SIZE,
-                      limit=queries.PAGE_SIZE)
-        listed = None if report is None else queries.Page(getattr(report, rows), number, queries.PAGE_SIZE,
-                                                           getattr(report, total))
-        return render(request, template, viewer, report=report, listed=listed, table=table)
-    return _in_db(request, work)  # lake tables other stages write: not tied to the tenant's revision
+        report = matching.match_report(Lake.from_settings(settings, viewer.tenant_id),
+                                       offset=(number - 1) * queries.PAGE_SIZE, limit=queries.PAGE_SIZE)
+        listed = None if report is None else queries.Page(report.cases, number, queries.PAGE_SIZE, report.cases_total)
+        return render(request, "matching.html", viewer, report=report, listed=listed, table=matching.MATCH_TABLE)
+    return _in_db(request, work)  # a lake table matching writes: not tied to the tenant's revision
 
 
-@router.get("/matching", response_class=HTMLResponse)
-def match_report(request: Request, page: str | None = None):
-    return _lake_report(request, page, accepted=RUNS.read, what="see the match report", read=matching.match_report,
-                        template="matching.html", table=matching.MATCH_TABLE, rows="cases", total="cases_total")
+# --- provisioning plans: the preview of every change, approve or discard a held plan ----------------------------------
+PLANS_WRITE = OUTBOUND_FLOW_SETS.write
+
+
+def _plan_or_404(db, viewer: Viewer, run_id: str) -> plans.PlannedRun:
+    viewer.require(OUTBOUND_FLOW_SETS.read, "see provisioning plans")
+    run = queries.run_of(db, viewer.tenant_id, run_id)
+    found = None if run is None else plans.planned_run(run)
+    if found is None:
+        raise PageError(404, f"There is no provisioning plan of run {run_id} in tenant {viewer.tenant_id}.")
+    return found
 
 
 @router.get("/plans", response_class=HTMLResponse)
 def provisioning_plans(request: Request, page: str | None = None):
-    return _lake_report(request, page, accepted=OUTBOUND_FLOW_SETS.read, what="see provisioning plans", read=plans.plan_report,
-                        template="plans.html", table=plans.PLAN_TABLE, rows="operations", total="total")
+    def work(db, viewer):
+        viewer.require(OUTBOUND_FLOW_SETS.read, "see provisioning plans")
+        number = queries.page_number(page)
+        rows, total = plans.planned_runs(db, viewer.tenant_id, offset=(number - 1) * queries.PAGE_SIZE, limit=queries.PAGE_SIZE)
+        return render(request, "plans.html", viewer, listed=queries.Page(rows, number, queries.PAGE_SIZE, total))
+    return _page(request, work)
+
+
+def _plan_status(db, viewer: Viewer, found: plans.PlannedRun, approval: str | None) -> dict:
+    """The plan's state and, after an approval from the dashboard, its operation; ``settling`` while it applies."""
+    operation = queries.operation_of(db, viewer.tenant_id, approval) if approval else None
+    settling = found.state.code == "applying" or (operation is not None and operation.status not in FINISHED_OPERATION)
+    return {"planned": found, "run": found.run, "approval": operation, "settling": settling}
+
+
+@router.get("/plans/{run_id}", response_class=HTMLResponse)
+def plan_page(request: Request, run_id: str, kind: str | None = None, page: str | None = None, approval: str | None = None):
+    settings = request.app.state.settings
+
+    def work(db, viewer):
+        found = _plan_or_404(db, viewer, run_id)
+        number, chosen = queries.page_number(page), kind if kind in plans.KINDS else None
+        ops = plans.operations(Lake.from_settings(settings, viewer.tenant_id), found.run.id, kind=chosen,
+                               offset=(number - 1) * queries.PAGE_SIZE, limit=queries.PAGE_SIZE)
+        return render(request, "plan.html", viewer, ops=ops, kind=chosen, kinds=plans.KINDS,
+                      listed=queries.Page(ops.rows, number, queries.PAGE_SIZE, ops.total),
+                      may_decide=viewer.may(PLANS_WRITE), **_plan_status(db, viewer, found, approval))
+    return _in_db(request, work)  # the apply records results in the lake as it goes: not tied to the revision
+
+
+@router.get("/plans/{run_id}/status", response_class=HTMLResponse)
+def plan_status(request: Request, run_id: str, approval: str | None = None):
+    def work(db, viewer):
+        context = _plan_status(db, viewer, _plan_or_404(db, viewer, run_id), approval)
+        response = render(request, "_plan_status.html", viewer, **context)
+        if not context["settling"]:
+            response.headers["HX-Refresh"] = "true"
+        return response
+    return _in_db(request, work)
+
+
+@router.post("/plans/{run_id}/approve")
+async def approve_plan(request: Request, run_id: str):
+    state = request.app.state
+
+    def work(db, viewer, _form):
+        found = _plan_or_404(db, viewer, run_id)
+        viewer.require(PLANS_WRITE, "approve a provisioning plan")
+        return found.run.id, jobs.begin_plan_approval(db, tenant_id=viewer.tenant_id, run_id=found.run.id,
+                                                      location=_api_url(request, f"runs/{found.run.id}/plan"))
+    viewer, (found_id, operation_id) = await _post(request, work, write=True)
+    provisioner = Provisioner(viewer.tenant_id, state.settings, state.sessions)
+    state.executor.submit("runs", jobs.approve_plan, state.sessions, provisioner, found_id, operation_id)
+    return _see_other(f"/admin/plans/{found_id}?approval={operation_id}")
+
+
+@router.post("/plans/{run_id}/discard")
+async def discard_plan(request: Request, run_id: str):
+    state = request.app.state
+
+    def work(db, viewer, _form):
+        found = _plan_or_404(db, viewer, run_id)
+        viewer.require(PLANS_WRITE, "discard a provisioning plan")
+        return jobs.held_run(db, tenant_id=viewer.tenant_id, run_id=found.run.id).id
+    viewer, found_id = await _post(request, work)
+    await run_in_threadpool(Provisioner(viewer.tenant_id, state.settings, state.sessions).discard, found_id)
+    return _see_other(f"/admin/plans/{found_id}")
 
 
 # --- flows, connectors, thresholds ------------------------------------------------------------------------------------
@@ -413,8 +493,11 @@ def _connector_or_404(db, viewer: Viewer, connector_id: str) -> DataConnector:
 def flows(request: Request):
     def work(db, viewer):
         viewer.require(INBOUND_FLOWS.read, "see inbound flows")
+        flow_sets = (list(db.scalars(select(OutboundFlowSet).where(OutboundFlowSet.tenant_id == viewer.tenant_id)
+                                     .order_by(OutboundFlowSet.display_name)))
+                     if viewer.may(OUTBOUND_FLOW_SETS.read) else None)
         return render(request, "flows.html", viewer, flows=queries.flows_with_last_activity(db, viewer.tenant_id),
-                      default_threshold=request.app.state.settings.deactivation_threshold)
+                      default_threshold=request.app.state.settings.deactivation_threshold, flow_sets=flow_sets)
     return _page(request, work)
 
 
@@ -509,6 +592,140 @@ async def edit_connector(request: Request, connector_id: str):
             return _connector_page(request, viewer, _connector_or_404(db, viewer, connector_id), status=400, error=exc.message)
         return _see_other(f"/admin/connectors/{connector.id}?saved=1")
     return await run_in_threadpool(_in_db, request, work)
+
+
+# --- outbound flow sets: the thresholds that hold a provisioning plan ------------------------------------------------
+#: The limits of a flow set's thresholds, as the form names them: (field, what it limits).
+PLAN_LIMITS = (("creates", "accounts created"), ("disables", "accounts disabled"),
+               ("memberRemovals", "memberships removed"))
+
+
+def _flow_set_or_404(db, viewer: Viewer, set_id: str) -> OutboundFlowSet:
+    viewer.require(OUTBOUND_FLOW_SETS.read, "see outbound flow sets")
+    row = db.get(OutboundFlowSet, set_id)
+    if row is None or row.tenant_id != viewer.tenant_id:
+        raise PageError(404, f"There is no outbound flow set {set_id} in tenant {viewer.tenant_id}.")
+    return row
+
+
+def _flow_set_page(request: Request, db, viewer: Viewer, row: OutboundFlowSet, *, status: int = 200,
+                   error: str | None = None, saved: bool = False) -> HTMLResponse:
+    try:
+        options = parse_options(row.options, f"flow set {row.display_name!r}")
+    except HomeroomError as exc:  # stored options a newer or older version wrote: shown, not fatal
+        options, error = parse_options({}, ""), error or exc.message
+    flows = db.scalars(select(ProvisioningFlow).where(ProvisioningFlow.tenant_id == viewer.tenant_id,
+                                                      ProvisioningFlow.flow_set_id == row.id))
+    return render(request, "flow_set.html", viewer, status=status, flow_set=row, thresholds=options.thresholds,
+                  renames=options.renames, limits=PLAN_LIMITS, flows=sorted(f.kind for f in flows), error=error,
+                  saved=saved, may_edit=viewer.may(OUTBOUND_FLOW_SETS.write))
+
+
+@router.get("/flow-sets/{set_id}", response_class=HTMLResponse)
+def flow_set_page(request: Request, set_id: str, saved: str | None = None):
+    def work(db, viewer):
+        return _flow_set_page(request, db, viewer, _flow_set_or_404(db, viewer, set_id), saved=bool(saved))
+    return _page(request, work)
+
+
+def _whole(value: str, name: str) -> int | None:
+    """An absolute limit typed as a whole number (blank: none)."""
+    value = value.strip().replace(",", "")
+    if not value:
+        return None
+    if not value.isdigit():
+        raise PageError(400, f"The absolute limit of {name} must be a whole number from 0, not {value!r}.")
+    return int(value)
+
+
+@router.post("/flow-sets/{set_id}", response_class=HTMLResponse)
+async def edit_flow_set(request: Request, set_id: str):
+    def work(db, viewer, form):
+        row = _flow_set_or_404(db, viewer, set_id)
+        viewer.require(OUTBOUND_FLOW_SETS.write, "change an outbound flow set")
+        def text(name: str) -> str:
+            return str(form.get(name) or "")
+
+        try:
+            thresholds: dict[str, Any] = {}
+            for name, what in PLAN_LIMITS:
+                thresholds[name] = {"share": _percent(text(f"{name}-share"), what),
+                                    "absolute": _whole(text(f"{name}-absolute"), what)}
+            for name, what in (("perOrgDisables", "one organization's people disabled"),
+                               ("directoryShrink", "accounts missing from a snapshot")):
+                if (share := _percent(text(name), what)) is not None:
+                    thresholds[name] = share
+            options = {**(row.options or {}), "thresholds": thresholds, "renames": text("renames") or "approval"}
+            parse_options(options, f"flow set {row.display_name!r}")  # the planner's own check
+            row.options, row.last_modified = options, utcnow()
+            db.commit()
+        except (HomeroomError, PageError) as exc:
+            db.rollback()
+            return _flow_set_page(request, db, viewer, _flow_set_or_404(db, viewer, set_id), status=400, error=exc.message)
+        return _see_other(f"/admin/flow-sets/{row.id}?saved=1")
+    _viewer, answer = await _post(request, work)
+    return answer
+
+
+# --- directory targets: settings, and secrets replaced but never shown ---------------------------------------------
+TARGETS_READ, TARGETS_WRITE = OUTBOUND_FLOW_SETS.read, OUTBOUND_FLOW_SETS.write
+
+
+def _target_or_404(db, viewer: Viewer, target_id: str) -> DirectoryTarget:
+    viewer.require(TARGETS_READ, "see directory targets")
+    target = db.get(DirectoryTarget, target_id)
+    if target is None or target.tenant_id != viewer.tenant_id:
+        raise PageError(404, f"There is no directory target {target_id} in tenant {viewer.tenant_id}.")
+    return target
+
+
+@router.get("/targets", response_class=HTMLResponse)
+def targets_page(request: Request):
+    def work(db, viewer):
+        viewer.require(TARGETS_READ, "see directory targets")
+        return render(request, "targets.html", viewer, targets=[(t, target_service.target_json(t), kind_of(t.kind))
+                                                                 for t in target_service.list_targets(db=db, tenant_id=viewer.tenant_id)])
+    return _page(request, work)
+
+
+def _target_page(request: Request, db, viewer: Viewer, target: DirectoryTarget, *, status: int = 200,
+                 error: str | None = None, saved: bool = False, fields: list | None = None) -> HTMLResponse:
+    shown = target_service.target_json(target)
+    sources = {s.id: s.display_name for s in db.scalars(select(SourceSystem).where(SourceSystem.tenant_id == viewer.tenant_id))}
+    return render(request, "target.html", viewer, status=status, target=target, kind=kind_of(target.kind), shown=shown,
+                  fields=fields or web_targets.setting_fields(target), sources=[sources.get(i, i) for i in shown["sourceSystemIds"]],
+                  error=error, saved=saved, may_edit=viewer.may(TARGETS_WRITE))
+
+
+@router.get("/targets/{target_id}", response_class=HTMLResponse)
+def target_page(request: Request, target_id: str, saved: str | None = None):
+    def work(db, viewer):
+        return _target_page(request, db, viewer, _target_or_404(db, viewer, target_id), saved=bool(saved))
+    return _page(request, work)
+
+
+@router.post("/targets/{target_id}", response_class=HTMLResponse)
+async def edit_target(request: Request, target_id: str):
+    def work(db, viewer, form):
+        target = _target_or_404(db, viewer, target_id)
+        viewer.require(TARGETS_WRITE, "change a directory target")
+        settings = web_targets.settings_from_form(target, form)
+        try:
+            # an empty secret field keeps the stored secret: only the typed ones are given
+            typed_secrets = {k: v for k, v in web_targets.secrets_from_form(target, form).items() if v}
+            target_service.update_target(db=db, tenant_id=viewer.tenant_id, target=target, settings=settings,
+                                         secrets=typed_secrets, replace_settings=True)
+            db.commit()
+        except HomeroomError as exc:
+            db.rollback()
+            target = _target_or_404(db, viewer, target_id)
+            # the form as it was posted, so that the admin corrects it rather than typing it again (never a secret)
+            typed = [replace(f, value=(f.name in settings and settings[f.name]) if f.kind == "bool" else
+                             str(form.get(f"setting-{f.name}") or "")) for f in web_targets.setting_fields(target)]
+            return _target_page(request, db, viewer, target, status=400, error=exc.message, fields=typed)
+        return _see_other(f"/admin/targets/{target.id}?saved=1")
+    _viewer, answer = await _post(request, work)
+    return answer
 
 
 # --- upload a package and watch it validate and run ---------------------------------------------------------------

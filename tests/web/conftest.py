@@ -6,6 +6,7 @@ import pytest
 from webtools import Dashboard
 
 from homeroom.settings import Settings
+from tests.targets.scimserver import scim_server  # noqa: F401 - the plan tests' SCIM directory (a fixture)
 
 
 @pytest.fixture

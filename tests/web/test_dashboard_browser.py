@@ -1,5 +1,6 @@
 """The dashboard in Debian's Chromium, driven by Playwright (no browser download: ``executable_path``): signing in,
-a run with planted findings, drilling down to a line, the log download, approving a held run, an upload watched
+a run with planted findings, drilling down to a line, the log download, approving a held run and a held provisioning
+plan (applied into a real scim2-server), an upload watched
 through validation and its run, refusals (a reader, another tenant, a form without its CSRF token), keyboard use,
 and axe-core (vendored in ``tests/web/vendor``) on every page at desktop and phone width.
 
@@ -15,12 +16,17 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from webtools import PASSWORD, PLANTED_ERRORS, PLANTED_WARNINGS, READER, Dashboard, planted_package, sample_package, shrunk_package
+from webtools import (FIRST_PLAN_REASON, PASSWORD, PLANTED_ERRORS, PLANTED_WARNINGS, READER, Dashboard, make_plan,
+                      planted_package, provision_into_scim, sample_package, shrunk_package)
 
+from homeroom.api.resources import OUTBOUND_FLOW_SETS
 from homeroom.settings import Settings
+from homeroom.targets import service as target_service
 from homeroom.store.models import InboundFlow
 from homeroom.store.service import ensure_file_flow
 from tests.api.apitools import live_server
+from tests.conftest import MS_V21
+from tests.targets.scimserver import TOKEN
 
 CHROMIUM = Path(os.environ.get("HOMEROOM_TEST_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
@@ -62,6 +68,11 @@ def site(tmp_path):
     dash.planted = dash.run("contoso", planted_package(tmp_path / "planted"))
     dash.held = dash.run("contoso", sample_package(tmp_path / "sample"))  # deactivates 120 of 128 users: held
     assert dash.run_status(dash.held) == "held"
+    with dash.app.state.sessions.begin() as db:  # a directory target and a flow set, for their pages
+        dash.target = target_service.add_target(db=db, tenant_id="contoso", name="scim-prod", kind="scim",
+                                                settings={"base_url": "https://scim.example.org/v2"},
+                                                secrets={"bearer_token": "never shown"}).id
+        dash.flow_set = OUTBOUND_FLOW_SETS.create(db=db, tenant_id="contoso", raw=b'{"displayName": "All schools"}').id
     with live_server(dash) as port:
         dash.url = f"http://127.0.0.1:{port}"
         yield dash
@@ -147,6 +158,58 @@ def test_approve_a_held_run_and_see_the_lake_change(chromium, site, shots):
     page.context.close()
 
 
+def test_approve_a_held_plan_and_see_it_applied(chromium, site, shots, tmp_path, scim_server):
+    site.user("northwind", "admin")
+    site.run("northwind", sample_package(tmp_path / "northwind"))
+    provision_into_scim(site, "northwind", scim_server, TOKEN)
+    run_id = make_plan(site, "northwind", MS_V21)
+    page = _page(chromium, site, tenant="northwind")
+    page.get_by_role("link", name="Plans").click()
+    assert page.locator("#plans-list tbody tr").count() == 1
+    _check("plans", page)
+    _shot(page, shots, "plans")
+    page.locator("#plans-list a").first.click()
+    page.wait_for_url(f"**/admin/plans/{run_id}")
+    assert FIRST_PLAN_REASON in page.locator("#plan-reasons").inner_text()
+    assert page.locator("#plan-status .status").first.inner_text() == "held for approval"
+    assert page.locator("#plan-operations tbody tr").count() == 13
+    assert page.locator("#plan-operations tbody tr", has_text="not applied").count() == 13
+    _check("a held plan", page)
+    _shot(page, shots, "plan")
+    page.get_by_role("link", name="Membership adds (5)").click()
+    assert page.locator("#plan-operations tbody tr").count() == 5
+    page.get_by_role("button", name="Approve and apply the plan").click()
+    page.wait_for_url(f"**/admin/plans/{run_id}?approval=*")
+    page.locator("#approval-result").wait_for(timeout=60_000)  # polled until applied, then reloaded
+    assert page.locator("#plan-status .status").first.inner_text() == "applied"
+    assert page.locator("#approval-result").inner_text() == "The plan was approved and applied: 13 operations done, 0 failed."
+    assert page.locator("#plan-operations tbody tr", has_text="done").count() == 13
+    assert page.get_by_role("button", name="Approve and apply the plan").count() == 0
+    flows = page.locator("#plan-flows tbody tr")
+    assert [flows.nth(i).locator("td").nth(2).inner_text() for i in range(flows.count())] == ["6", "7"], "done per flow"
+    _check("an applied plan", page)
+    page.context.close()
+
+
+def test_a_reader_is_refused_a_plan_approval(chromium, site, tmp_path, scim_server):
+    site.user("northwind", "reader", READER)
+    site.run("northwind", sample_package(tmp_path / "northwind"))
+    provision_into_scim(site, "northwind", scim_server, TOKEN)
+    run_id = make_plan(site, "northwind", MS_V21)
+    page = _page(chromium, site, "reader", tenant="northwind")
+    page.goto(f"{site.url}/admin/plans/{run_id}")
+    assert page.get_by_role("button", name="Approve and apply the plan").count() == 0
+    page.evaluate("""([url, token]) => { const f = document.createElement('form'); f.method = 'post'; f.action = url;
+        const i = document.createElement('input'); i.type = 'hidden'; i.name = 'csrf_token'; i.value = token; f.append(i);
+        document.body.append(f); f.submit(); }""",
+                  [f"/admin/plans/{run_id}/approve", page.locator("input[name=csrf_token]").first.get_attribute("value")])
+    page.wait_for_url(f"**/admin/plans/{run_id}/approve")
+    assert page.get_by_role("heading", level=1).inner_text() == "Not allowed (403)"
+    assert "You cannot approve a provisioning plan" in page.get_by_role("alert").inner_text()
+    assert site.run_status(run_id) == "held"
+    page.context.close()
+
+
 def test_upload_a_package_and_watch_it_validate_and_run(chromium, site, shots, tmp_path):
     site.user("northwind", "admin")
     with site.app.state.sessions.begin() as db:
@@ -226,7 +289,8 @@ def _pages(site) -> dict[str, str]:
             "line": f"/admin/runs/{site.planted}/line?activity=A&file=users.csv&line=2", "trends": "/admin/trends",
             "held": "/admin/held", "matching": "/admin/matching", "plans": "/admin/plans", "flows": "/admin/flows",
             "flow": f"/admin/flows/{flow_id}", "connector": f"/admin/connectors/{connector_id}",
-            "upload": f"/admin/flows/{flow_id}/upload", "not-found": "/admin/runs/nope"}
+            "upload": f"/admin/flows/{flow_id}/upload", "targets": "/admin/targets", "target": f"/admin/targets/{site.target}",
+            "flow-set": f"/admin/flow-sets/{site.flow_set}", "not-found": "/admin/runs/nope"}
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["1280px", "phone"])
@@ -245,7 +309,7 @@ def test_every_page_has_no_serious_accessibility_violations_and_fits_the_window(
             page.locator("#chart-errors canvas").wait_for()
         checked[name] = page
         _check(name, page)
-        if viewport is DESKTOP and name in ("trends", "flow", "matching"):
+        if viewport is DESKTOP and name in ("trends", "flow", "matching", "targets", "target", "flow-set"):
             _shot(page, shots, name)
     _check("sign-in", sign_in)
     if viewport is DESKTOP:

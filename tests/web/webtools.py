@@ -102,3 +102,47 @@ class Dashboard:
         while (status := self.run_status(run_id)) == not_status and time.monotonic() < deadline:
             time.sleep(0.05)
         return status
+
+
+# --- provisioning plans -----------------------------------------------------------------------------------------------
+#: The flow set of the plan tests: users (created when unmatched) and class groups (teachers own, students are members).
+PLAN_FLOWS = [{"@odata.type": "#microsoft.graph.industryData.userProvisioningFlow", "createUnmatchedUsers": True},
+              {"@odata.type": "#microsoft.graph.industryData.classGroupProvisioningFlow", "configuration": {"enrollmentMappings": {
+                  "ownerEnrollmentMappings": [{"code": "teacher"}], "memberEnrollmentMappings": [{"code": "student"}]}}}]
+#: What the first plan of the v2.1 sample into an empty SCIM directory holds: 6 people with a role group (2 guardians
+#: are not provisioned), 2 class groups, 5 student memberships; held, since it creates more than 3 accounts.
+FIRST_PLAN = {("create_user", "UserUnmatchedCreate"): 6, ("create_group", "ClassGroupCreate"): 2,
+              ("add_member", "ClassMemberAdded"): 5}
+FIRST_PLAN_REASON = "6 accounts would be created, more than the limit of 3."
+
+
+def provision_into_scim(dash: Dashboard, tenant: str, scim_base: str, token: str) -> None:
+    """The tenant's SCIM target (``scim``, matching people to accounts by the externalId Homeroom writes) and the flow
+    set ``All schools`` whose plans are held above 3 creates."""
+    import json
+
+    from sqlalchemy import select
+
+    from homeroom.api.resources import OUTBOUND_FLOW_SETS, PROVISIONING_FLOWS
+    from homeroom.store.models import OutboundFlowSet, SourceSystem
+    from homeroom.targets import service
+
+    with dash.app.state.sessions.begin() as db:
+        source = db.scalars(select(SourceSystem).where(SourceSystem.tenant_id == tenant)).one()
+        source.user_matching_settings = [{"priorityOrder": 0, "sourceIdentifier": {"code": "sourcedId"},
+                                          "matchTarget": {"code": "externalId"}, "roleGroupId": g} for g in ("students", "staff")]
+        service.add_target(db=db, tenant_id=tenant, name="scim", kind="scim", settings={"base_url": scim_base},
+                           secrets={"bearer_token": token}, source_systems=[source.display_name])
+        row = OUTBOUND_FLOW_SETS.create(db=db, tenant_id=tenant, raw=json.dumps({"displayName": "All schools"}).encode())
+        for flow in PLAN_FLOWS:
+            PROVISIONING_FLOWS.create(db=db, tenant_id=tenant, raw=json.dumps(flow).encode(), parent=row)
+        db.get(OutboundFlowSet, row.id).options = {"thresholds": {"creates": {"share": None, "absolute": 3}}}
+
+
+def make_plan(dash: Dashboard, tenant: str, package: Path) -> str:
+    """A run of ``package`` (it snapshots the SCIM target and matches) and its plan into the target; the run id."""
+    from homeroom.outbound.service import Provisioner
+
+    run_id = dash.run(tenant, package)
+    Provisioner(tenant, dash.settings, dash.app.state.sessions).plan(run_id, "All schools", target="scim", target_kind="scim")
+    return run_id
