@@ -31,6 +31,7 @@ from homeroom.match.tables import DIRECTORY_TABLES
 from homeroom.model.entities import ENTITIES, ENTITY_BY_NAME
 from homeroom.model.statuses import SUCCESSFUL_RUN, ActivityStatus, RunStatus, worst_completion
 from homeroom.runs import holds, pulls
+from homeroom.runs.readers import publish_versions
 from homeroom.runs.readiness import not_ready_reason
 from homeroom.runs.folders import findings_path, pending_folder, run_folder
 from homeroom.runs.recovery import owner_alive, owner_id
@@ -74,6 +75,16 @@ class Runner:
         """The version of every table a run may write: the roster's, the change set, the directory's and the links."""
         return {t: self.lake.version(t) for t in [*(e.name for e in ENTITIES), CHANGES, *DIRECTORY_TABLES]}
 
+    def _publish(self, db: Session, run_id: str) -> None:
+        """Publish the versions of every table the run may have written, for readers (``homeroom.runs.readers``).
+
+        Taken under the tenant's directory lock, so a snapshot or match started on its own is never published half done.
+        """
+        from homeroom.match.service import tenant_lock
+
+        with tenant_lock(self.settings, self.tenant):
+            publish_versions(db, tenant_id=self.tenant, versions=self._versions(), by=run_id)
+
     # --- paths ---------------------------------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
         """Where a run keeps its findings and, while held, its validated data."""
@@ -106,6 +117,7 @@ class Runner:
             run = db.get(Run, run_id)
             for table, version in run.lake_versions.items():
                 self.lake.restore(table, version)
+            self._publish(db, run_id)
             run.status, run.ended, run.owner, run.blocking_error = RunStatus.failed, utcnow(), None, error
             for activity in run.activities:
                 if activity.status != ActivityStatus.skipped:  # a run is all or nothing: its finished activities were rolled back too
@@ -293,12 +305,12 @@ class Runner:
         try:
             for name in names:
                 say(f"snapshotting directory {name}")
-                snapshot_stored(self.settings, self.sessions, self.tenant, name, snapshot_id=run_id)
+                snapshot_stored(self.settings, self.sessions, self.tenant, name, snapshot_id=run_id, publish=False)
                 _fault("after-snapshot")
                 say(f"matching people against {name}")
                 results.append(match_stored(
                     self.settings, self.sessions, self.tenant, name, source_id, year, lake=self.lake,
-                    users=users.state if users else None, roles=roles.state if roles else None))
+                    users=users.state if users else None, roles=roles.state if roles else None, publish=False))
         except (ExternalError, ConfigurationError, NotFoundError) as exc:
             return {"status": "failed", "targets": names, "message": str(exc)}
         if findings is not None:
@@ -327,6 +339,7 @@ class Runner:
         statuses = [a.status for a in run.activities]
         ran = [s for s in statuses if s != ActivityStatus.skipped]
         run.ended, run.owner = utcnow(), None
+        self._publish(db, run_id)  # in the transaction that ends the run: readers see all of it, or none
         if ActivityStatus.held in statuses:
             run.status = RunStatus.held
             return run
@@ -498,16 +511,6 @@ class _NoFindings:
     @staticmethod
     def count(_level: str) -> int:
         return 0
-
-
-def readable_versions(sessions: sessionmaker[Session], tenant: str) -> dict[str, int | None] | None:
-    """The lake table versions a reader of the tenant's lake should read: while a run is writing (or a held run is
-    being applied), the versions it recorded before it wrote anything, i.e. the state of the last finished run;
-    ``None`` when no run is in progress (read the latest versions). A table whose version is None did not exist."""
-    with sessions() as db:
-        running = db.scalars(select(Run).where(Run.tenant_id == tenant, Run.status == RunStatus.running)
-                             .order_by(Run.started)).first()
-        return None if running is None else dict(running.lake_versions or {})
 
 
 def recover_runs(settings: Settings, sessions: sessionmaker[Session]) -> dict[str, list[str]]:

@@ -35,9 +35,9 @@ class PlanReport:
 
 def plan_report(lake: Lake, *, offset: int = 0, limit: int = 50) -> PlanReport | None:
     """The tenant's provisioning plan, or None while no ``plan_operations`` table has been written."""
-    if lake.version(PLAN_TABLE) is None:
+    ops = lake.scan(PLAN_TABLE)
+    if ops is None:
         return None
-    ops = pl.scan_delta(lake.uri(PLAN_TABLE), storage_options=lake.storage_options)
     counts = ops.group_by("op", "objectKind").agg(pl.len().alias("count")).sort("objectKind", "op").collect()
     present = ops.collect_schema().names()
     columns = [c for c in OPERATION_COLUMNS if c in present]

@@ -27,7 +27,7 @@ from homeroom.errors import HomeroomError, SignInThrottled
 from homeroom.findings.reports import concatenated_logs
 from homeroom.findings.rules import RULES
 from homeroom.inbound.formats import FORMATS
-from homeroom.lake.tables import Lake
+from homeroom.runs.readers import reader_lake
 from homeroom.model.entities import ENTITIES
 from homeroom.model.statuses import FINISHED_OPERATION, OperationStatus, RunStatus
 from homeroom.runs import Runner, holds, jobs
@@ -374,7 +374,7 @@ def _lake_report(request: Request, page: str | None, *, accepted: tuple[str, ...
     def work(db, viewer):
         viewer.require(accepted, what)
         number = queries.page_number(page)
-        report = read(Lake.from_settings(settings, viewer.tenant_id), offset=(number - 1) * queries.PAGE_SIZE,
+        report = read(reader_lake(settings, request.app.state.sessions, viewer.tenant_id), offset=(number - 1) * queries.PAGE_SIZE,
                       limit=queries.PAGE_SIZE)
         listed = None if report is None else queries.Page(getattr(report, rows), number, queries.PAGE_SIZE,
                                                            getattr(report, total))
