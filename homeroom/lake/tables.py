@@ -10,12 +10,14 @@ import polars as pl
 from deltalake import DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
-from homeroom.model.entities import ENTITIES, Entity
+from homeroom.model.entities import ENTITIES, Entity, Kind
 from homeroom.settings import Settings
 
 #: ZSTD writes as fast as the default codec here and makes the lake about 4x smaller.
 WRITER = WriterProperties(compression="ZSTD")
 CHANGES = "_changes"
+#: The columns of each roster table that held secrets (initial passwords) in older lakes: no reader sees them.
+SECRET_COLUMNS = {e.name: tuple(f.name for f in e.fields if f.kind == Kind.SECRET) for e in ENTITIES}
 #: A roster table has one partition per source system and school year.
 ROSTER_PARTITION = ("sourceSystemId", "year")
 
@@ -123,7 +125,9 @@ class Lake:
             return None
         else:
             version = None
-        return pl.scan_delta(self.uri(table), version=version, storage_options=self.storage_options)
+        scan = pl.scan_delta(self.uri(table), version=version, storage_options=self.storage_options)
+        # A lake written by a version of Homeroom that kept the SIS's passwords still has them: never read them.
+        return scan.drop(SECRET_COLUMNS.get(table, ()), strict=False)
 
     @staticmethod
     def spec(table: str) -> TableSpec:

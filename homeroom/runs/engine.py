@@ -25,6 +25,7 @@ from homeroom.errors import ConfigurationError, ExternalError, IncompletePull, N
 from homeroom.faults import FAULT_VARIABLE, fault as _fault  # noqa: F401 - FAULT_VARIABLE is imported from here by tests
 from homeroom.inbound.formats import FORMATS, file_format_code
 from homeroom.inbound.oneroster_api import DELTA_OWNERS, pull
+from homeroom.inbound.secrets import without_secrets
 from homeroom.lake.changes import EntityChanges, apply_changes, deactivate_missing, diff_package
 from homeroom.lake.tables import CHANGES, Lake
 from homeroom.match.tables import DIRECTORY_TABLES
@@ -264,14 +265,15 @@ class Runner:
         delta = delta or result.mode == "delta"  # a package with any delta file never deactivates by absence
         say("comparing with the lake")
         now = datetime.now(timezone.utc)
-        changes = diff_package(self.lake, result.tables, source_system_id=source_id, year=year, run_id=run_id, now=now,
+        tables = without_secrets(result.tables)  # the SIS's passwords are validated, never kept (homeroom.inbound.secrets)
+        changes = diff_package(self.lake, tables, source_system_id=source_id, year=year, run_id=run_id, now=now,
                                delta=delta, owners=DELTA_OWNERS if api else delta_owners(result.format))
         reasons = [] if delta else self._hold_reasons(flow_id, files, result, changes, thresholds)
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
             activity.changes = {name: diff.counts() for name, diff in changes.items()}
             if reasons:
-                self._pending(run_id, activity_id).keep(result.tables, "delta" if delta else "full")
+                self._pending(run_id, activity_id).keep(tables, "delta" if delta else "full")
                 holds.hold(run, activity, reasons)
                 return Outcome(run, activity, changes)
 
