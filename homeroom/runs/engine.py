@@ -76,15 +76,18 @@ class Runner:
         """The version of every table a run may write: the roster's, the change set, the directory's and the links."""
         return {t: self.lake.version(t) for t in [*(e.name for e in ENTITIES), CHANGES, *DIRECTORY_TABLES]}
 
-    def _publish(self, db: Session, run_id: str) -> None:
-        """Publish the versions of every table the run may have written, for readers (``homeroom.runs.readers``).
+    def _publish(self, db: Session, run: Run) -> None:
+        """Publish the versions of the tables the run wrote (or rolled back), for readers (``homeroom.runs.readers``).
 
-        Taken under the tenant's directory lock, so a snapshot or match started on its own is never published half done.
+        A table the run left as it was keeps what was published of it. Taken under the tenant's directory lock, so
+        a snapshot or match started on its own is never published half done.
         """
         from homeroom.match.service import tenant_lock
 
+        before = dict(run.lake_versions or {})
         with tenant_lock(self.settings, self.tenant):
-            publish_versions(db, tenant_id=self.tenant, versions=self._versions(), by=run_id)
+            written = {t: v for t, v in self._versions().items() if t not in before or v != before[t]}
+            publish_versions(db, tenant_id=self.tenant, versions=written, by=run.id)
 
     # --- paths ---------------------------------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
@@ -118,7 +121,7 @@ class Runner:
             run = db.get(Run, run_id)
             for table, version in run.lake_versions.items():
                 self.lake.restore(table, version)
-            self._publish(db, run_id)
+            self._publish(db, run)
             run.status, run.ended, run.owner, run.blocking_error = RunStatus.failed, utcnow(), None, error
             for activity in run.activities:
                 if activity.status != ActivityStatus.skipped:  # a run is all or nothing: its finished activities were rolled back too
@@ -341,7 +344,7 @@ class Runner:
         statuses = [a.status for a in run.activities]
         ran = [s for s in statuses if s != ActivityStatus.skipped]
         run.ended, run.owner = utcnow(), None
-        self._publish(db, run_id)  # in the transaction that ends the run: readers see all of it, or none
+        self._publish(db, run)  # in the transaction that ends the run: readers see all of it, or none
         if ActivityStatus.held in statuses:
             run.status = RunStatus.held
             return run
