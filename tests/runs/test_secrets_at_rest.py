@@ -6,14 +6,30 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+import pytest
 from typer.testing import CliRunner
 
 from homeroom.cli import app
 from homeroom.lake.tables import Lake
 from homeroom.runs import Runner
+from homeroom.runs.readers import publish_versions
+from homeroom.settings import get_settings
 from tests.runs.test_runs import changed_package, package
 
 PASSWORD = b"P@ssword123"  # every user's password in Microsoft's SDS v2.1 sample
+
+
+@pytest.fixture
+def cli_env(runner: Runner, monkeypatch):
+    """The CLI, in this process, on the runner's data folder and database (the settings are read afresh)."""
+    monkeypatch.setenv("HOMEROOM_DATA_DIR", str(runner.settings.data_dir))
+    if runner.settings.database_url:
+        monkeypatch.setenv("HOMEROOM_DATABASE_URL", runner.settings.database_url)
+    else:
+        monkeypatch.delenv("HOMEROOM_DATABASE_URL", raising=False)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
 
 
 def _files_holding(folder: Path, needle: bytes) -> list[str]:
@@ -43,10 +59,7 @@ def test_a_held_run_keeps_no_password_in_its_pending_data(runner: Runner, tmp_pa
     assert _files_holding(runner.settings.data_dir, PASSWORD) == []
 
 
-def test_lake_query_cannot_read_a_password(runner: Runner, tmp_path, monkeypatch):
-    monkeypatch.setenv("HOMEROOM_DATA_DIR", str(runner.settings.data_dir))
-    if runner.settings.database_url:
-        monkeypatch.setenv("HOMEROOM_DATABASE_URL", runner.settings.database_url)
+def test_lake_query_cannot_read_a_password(runner: Runner, tmp_path, cli_env):
     runner.run(package(tmp_path), flow_name="sis", year="2026")
     cli = CliRunner()
     refused = cli.invoke(app, ["lake", "query", "select password from users", "--tenant", "district-a", "--csv"])
@@ -57,11 +70,8 @@ def test_lake_query_cannot_read_a_password(runner: Runner, tmp_path, monkeypatch
     assert everything.output.splitlines()[0].split(",")[:4] == ["sourceSystemId", "year", "sourcedId", "username"]
 
 
-def test_a_lake_an_older_version_wrote_with_passwords_never_shows_them(runner: Runner, tmp_path, monkeypatch):
+def test_a_lake_an_older_version_wrote_with_passwords_never_shows_them(runner: Runner, tmp_path, cli_env):
     """Older versions kept the column: readers drop it, and the next run writes the partition without it."""
-    monkeypatch.setenv("HOMEROOM_DATA_DIR", str(runner.settings.data_dir))
-    if runner.settings.database_url:
-        monkeypatch.setenv("HOMEROOM_DATABASE_URL", runner.settings.database_url)
     runner.run(package(tmp_path), flow_name="sis", year="2026")
     lake: Lake = runner.lake
     users = pl.scan_delta(lake.uri("users")).collect()
@@ -69,7 +79,6 @@ def test_a_lake_an_older_version_wrote_with_passwords_never_shows_them(runner: R
     lake.replace_partition("users", {"sourceSystemId": users["sourceSystemId"][0], "year": "2026"}, old)
     assert pl.scan_delta(lake.uri("users")).collect()["password"].to_list() == [PASSWORD.decode()] * 8
     assert "password" not in lake.read("users").columns
-    from homeroom.runs.readers import publish_versions
     with runner.sessions.begin() as db:  # as a finished run of the older version would have
         publish_versions(db, tenant_id="district-a", versions={"users": lake.version("users")}, by="old")
     shown = CliRunner().invoke(app, ["lake", "query", "select * from users", "--tenant", "district-a", "--csv"])
