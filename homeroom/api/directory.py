@@ -53,7 +53,7 @@ REPORT_READ = ("IndustryData-Run.Read.All", "IndustryData-Run.Start")
 
 def add_directory_routes(router: APIRouter) -> None:
     """The directory targets and their match reports."""
-    from homeroom.lake import Lake
+    from homeroom.runs.readers import reader_lake
     from homeroom.match.report import report_csv, report_json, report_links
     from homeroom.targets import service
 
@@ -125,7 +125,7 @@ def add_directory_routes(router: APIRouter) -> None:
             if wanted not in ("json", "csv"):
                 raise BadRequest(f"Invalid value for query parameter 'format': '{wanted}'; use json or csv.")
             target = service.get_target(db=db, tenant_id=principal.tenant_id, name=name)
-            lake = Lake.from_settings(request.app.state.settings, principal.tenant_id)
+            lake = reader_lake(request.app.state.settings, request.app.state.sessions, principal.tenant_id)
             people = report_links(lake, target.name, request.query_params.get("sourceSystemId"), request.query_params.get("year"))
             return target.name, (report_csv(people) if wanted == "csv" else report_json(people))
 

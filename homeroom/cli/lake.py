@@ -22,21 +22,16 @@ def lake_query(
     """Query the lake's Delta tables with SQL (Polars SQL), as the last finished run left them."""
     import polars as pl
 
-    from homeroom.lake import Lake
-    from homeroom.runs.engine import readable_versions
+    from homeroom.runs.readers import reader_lake
     from homeroom.settings import get_settings
     from homeroom.store.database import open_database
 
     settings = get_settings()
-    lake = Lake.from_settings(settings, tenant)
-    # While a run is writing, read the tables as they were before it: a reader never sees half a run.
-    versions = readable_versions(open_database(settings), tenant)
+    # Every table at the version the last finished run published: a reader never sees half a run.
+    lake = reader_lake(settings, open_database(settings), tenant)
     context = pl.SQLContext()
     for name in lake.tables():
-        if versions is not None and name in versions and versions[name] is None:
-            continue  # the run in progress is creating this table
-        version = None if versions is None else versions.get(name)
-        context.register(name.lstrip("_"), pl.scan_delta(lake.uri(name), version=version, storage_options=lake.storage_options))
+        context.register(name.lstrip("_"), lake.scan(name))
     try:
         frame = context.execute(sql, eager=True)
     except Exception as exc:  # noqa: BLE001 - a bad query is the user's, not a crash
@@ -46,3 +41,30 @@ def lake_query(
     else:
         with pl.Config(tbl_rows=50, tbl_cols=20, fmt_str_lengths=60):
             out.print(str(frame))
+
+
+@lake_app.command("versions")
+def lake_versions(
+    tenant: TenantOption = "default",
+    json_output: Annotated[bool, typer.Option("--json", help="Print {table: {uri, version}} as JSON.")] = False,
+) -> None:
+    """The version of each table that readers read: the state the last finished run left (read the Delta tables at
+    these versions from DuckDB, Polars or Spark to see what Homeroom's readers see, never a run's half)."""
+    import json
+
+    from rich.table import Table
+
+    from homeroom.runs.readers import reader_lake
+    from homeroom.settings import get_settings
+    from homeroom.store.database import open_database
+
+    settings = get_settings()
+    lake = reader_lake(settings, open_database(settings), tenant)
+    tables = {name: {"uri": lake.uri(name), "version": lake.version(name)} for name in lake.tables()}
+    if json_output:
+        sys.stdout.write(json.dumps(tables, indent=2) + "\n")
+        return
+    table = Table("table", "version", "uri", title=f"Lake of tenant {tenant!r} as readers see it", title_justify="left")
+    for name, entry in tables.items():
+        table.add_row(name, str(entry["version"]), entry["uri"])
+    out.print(table)

@@ -111,7 +111,7 @@ def match_report(
     """The match report: counts by role group and outcome, then each person, ambiguous and conflicting first."""
     import polars as pl
 
-    from homeroom.lake import Lake
+    from homeroom.runs.readers import reader_lake
     from homeroom.match.report import report_counts, report_csv, report_json, report_links
     from homeroom.match.service import source_system
     from homeroom.settings import get_settings
@@ -125,7 +125,7 @@ def match_report(
         with open_database(settings)() as db:
             name = service.get_target(db=db, tenant_id=tenant, name=target).name
             source_id = source_system(db, tenant, source).id if source else None
-        people = report_links(Lake.from_settings(settings, tenant), name, source_id, year)
+        people = report_links(reader_lake(settings, open_database(settings), tenant), name, source_id, year)
     if output_format == "table":
         _print_counts(report_counts(people))
         listed = people.filter(pl.col("outcome") != "matched").head(limit)

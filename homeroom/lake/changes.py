@@ -18,6 +18,7 @@ from datetime import datetime
 import polars as pl
 import pyarrow as pa
 
+from homeroom.inbound.secrets import without_secrets
 from homeroom.lake.tables import CHANGES, Lake, TableSpec, roster_partition, roster_table
 from homeroom.model.delta import Owner
 from homeroom.model.entities import ENTITY_BY_NAME, Entity
@@ -242,6 +243,7 @@ def diff_package(
     delta restates as a whole, by their owner.
     """
     changes = {}
+    tables = without_secrets(tables)  # never a secret in the lake (a held run's data kept by an older version may have them)
     for name, table in tables.items():  # one entity's frames at a time: a first run of a large district is gigabytes
         owner = (owners or {}).get(name) if delta else None
         owning = _frame(tables[owner.entity]) if owner and owner.entity in tables else None

@@ -10,12 +10,14 @@ import polars as pl
 from deltalake import DeltaTable, WriterProperties, write_deltalake
 from deltalake.exceptions import TableNotFoundError
 
-from homeroom.model.entities import ENTITIES, Entity
+from homeroom.model.entities import ENTITIES, Entity, Kind
 from homeroom.settings import Settings
 
 #: ZSTD writes as fast as the default codec here and makes the lake about 4x smaller.
 WRITER = WriterProperties(compression="ZSTD")
 CHANGES = "_changes"
+#: The columns of each roster table that held secrets (initial passwords) in older lakes: no reader sees them.
+SECRET_COLUMNS = {e.name: tuple(f.name for f in e.fields if f.kind == Kind.SECRET) for e in ENTITIES}
 #: A roster table has one partition per source system and school year.
 ROSTER_PARTITION = ("sourceSystemId", "year")
 
@@ -70,10 +72,22 @@ def _quote(value: str) -> str:
 class Lake:
     """The Delta tables of one tenant."""
 
-    def __init__(self, root: str, tenant: str, storage_options: dict[str, str] | None = None):
+    def __init__(self, root: str, tenant: str, storage_options: dict[str, str] | None = None,
+                 pinned: Mapping[str, int | None] | None = None):
         self.root = root.rstrip("/")
         self.tenant = tenant
         self.storage_options = storage_options or None
+        #: A reader's lake: the version to read of each table named (None: the table is not there yet); the tables
+        #: not named are read at their latest version. Writing through a pinned lake is refused.
+        self.pinned = dict(pinned) if pinned is not None else None
+
+    def at(self, versions: Mapping[str, int | None]) -> "Lake":
+        """This lake as a reader sees it at ``versions`` (``homeroom.runs.readers.readable_versions``)."""
+        return Lake(self.root, self.tenant, self.storage_options, versions)
+
+    def _writable(self, table: str) -> None:
+        if self.pinned is not None:
+            raise RuntimeError(f"the lake of tenant {self.tenant!r} is pinned for reading; {table} cannot be written through it")
 
     @classmethod
     def from_settings(cls, settings: Settings, tenant: str) -> "Lake":
@@ -95,9 +109,25 @@ class Lake:
             return None
 
     def version(self, table: str) -> int | None:
-        """The table's current version, or None if it does not exist yet."""
+        """The table's current version (a pinned lake's: the version it reads), or None if it does not exist yet."""
+        if self.pinned is not None and table in self.pinned:
+            return self.pinned[table]
         dt = self._table(table)
         return None if dt is None else dt.version()
+
+    def scan(self, table: str) -> pl.LazyFrame | None:
+        """A lazy scan of a table at the version this lake reads; None if the table does not exist (for it)."""
+        if self.pinned is not None and table in self.pinned:
+            version = self.pinned[table]
+            if version is None:
+                return None
+        elif self._table(table) is None:
+            return None
+        else:
+            version = None
+        scan = pl.scan_delta(self.uri(table), version=version, storage_options=self.storage_options)
+        # A lake written by a version of Homeroom that kept the SIS's passwords still has them: never read them.
+        return scan.drop(SECRET_COLUMNS.get(table, ()), strict=False)
 
     @staticmethod
     def spec(table: str) -> TableSpec:
@@ -113,15 +143,16 @@ class Lake:
         columns = self.spec(table).partition
         if unknown := set(partition or {}) - set(columns):
             raise ValueError(f"{table} is partitioned by {', '.join(columns)}, not by {', '.join(sorted(unknown))}")
-        if self._table(table) is None:
+        frame = self.scan(table)
+        if frame is None:
             return None
-        frame = pl.scan_delta(self.uri(table), storage_options=self.storage_options)
         for column, value in (partition or {}).items():
             frame = frame.filter(pl.col(column) == value)
         return frame.collect()
 
     def replace_partition(self, table: str, partition: Mapping[str, str], rows: pl.DataFrame) -> None:
         """Replace the rows of one partition (a value for every partition column), atomically (one Delta commit)."""
+        self._writable(table)
         values = self.spec(table).partition_values(partition)
         predicate = " AND ".join(f"{column} = {_quote(value)}" for column, value in values.items())
         write_deltalake(
@@ -131,6 +162,7 @@ class Lake:
 
     def append(self, table: str, rows: pl.DataFrame) -> None:
         """Append rows to a table, into the partitions their values name (the change sets)."""
+        self._writable(table)
         if rows.height == 0:
             return
         write_deltalake(
@@ -141,6 +173,7 @@ class Lake:
 
     def restore(self, table: str, version: int | None) -> bool:
         """Put a table back to ``version`` (None: to empty); returns whether anything changed."""
+        self._writable(table)
         dt = self._table(table)
         if dt is None or dt.version() == version:
             return False
@@ -152,5 +185,5 @@ class Lake:
 
     def tables(self) -> list[str]:
         """The known tables that exist in this lake, on any storage."""
-        return sorted(name for name in TABLES if self._table(name) is not None)
+        return sorted(name for name in TABLES if self._table(name) is not None and (self.pinned or {}).get(name, 0) is not None)
 

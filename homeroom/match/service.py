@@ -16,9 +16,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from homeroom.errors import ConfigurationError, NotFoundError
-from homeroom.lake.tables import Lake, roster_partition
+from homeroom.lake.tables import CHANGES, Lake, roster_partition
 from homeroom.match.links import MatchResult, match_source
 from homeroom.match.snapshot import Journal, SnapshotResult, journal_folder, snapshot_target
+from homeroom.match.tables import DIRECTORY_ACCOUNTS, DIRECTORY_GROUPS, MATCH_LINKS
+from homeroom.runs.readers import publish_versions, reader_lake, run_in_progress
 from homeroom.settings import Settings
 from homeroom.store.models import DirectoryTarget, SourceSystem, Year, utcnow
 from homeroom.targets import service as targets
@@ -49,8 +51,10 @@ def recover(settings: Settings, lake: Lake, tenant: str) -> list[str]:
 
 
 def snapshot_stored(settings: Settings, sessions: sessionmaker[Session], tenant: str, name: str, *, full: bool = False,
-                    progress: Callable[[str], None] | None = None, snapshot_id: str | None = None) -> SnapshotResult:
-    """Snapshot the tenant's stored target ``name`` into its lake."""
+                    progress: Callable[[str], None] | None = None, snapshot_id: str | None = None,
+                    publish: bool = True) -> SnapshotResult:
+    """Snapshot the tenant's stored target ``name`` into its lake; ``publish``: make it what readers read when it is
+    done (a run snapshotting as one of its stages publishes everything it wrote at its end instead)."""
     with sessions() as db:
         row = targets.get_target(db=db, tenant_id=tenant, name=name)
         target_id, state = row.id, dict(row.state or {})
@@ -63,6 +67,8 @@ def snapshot_stored(settings: Settings, sessions: sessionmaker[Session], tenant:
             recover(settings, lake, tenant)
             result = snapshot_target(lake, target, work_dir=journal_folder(settings.data_dir, tenant), full=full,
                                      progress=progress, snapshot_id=snapshot_id)
+            if publish:
+                _publish(sessions, lake, tenant, [DIRECTORY_ACCOUNTS.name, DIRECTORY_GROUPS.name, CHANGES], f"snapshot:{name}")
     finally:
         target.close()
     if hasattr(target, "state") and target.state != state:
@@ -83,8 +89,9 @@ def source_system(db: Session, tenant: str, wanted: str) -> SourceSystem:
 
 
 def match_stored(settings: Settings, sessions: sessionmaker[Session], tenant: str, target_name: str, source: str,
-                 year: str, *, lake: Lake | None = None, users=None, roles=None) -> MatchResult:
-    """Match a source system's people of ``year`` (from the lake, or ``users``/``roles`` given) against a target."""
+                 year: str, *, lake: Lake | None = None, users=None, roles=None, publish: bool = True) -> MatchResult:
+    """Match a source system's people of ``year`` (from the lake, or ``users``/``roles`` given) against a target;
+    ``publish`` as for ``snapshot_stored``."""
     lake = lake or Lake.from_settings(settings, tenant)
     with sessions() as db:
         system = source_system(db, tenant, source)
@@ -94,10 +101,24 @@ def match_stored(settings: Settings, sessions: sessionmaker[Session], tenant: st
         system_id, match_settings, name = system.id, list(system.user_matching_settings or []), target.name
     if users is None:
         partition = roster_partition(system_id, year)
-        users, roles = lake.read("users", partition), lake.read("roles", partition)
+        readable = reader_lake(settings, sessions, tenant)  # the roster of the last finished run, never a run's half
+        users, roles = readable.read("users", partition), readable.read("roles", partition)
         if users is None or roles is None:
             raise ConfigurationError(f"the lake has no users and roles of source system {source!r} in {year} yet; run a package first")
     with tenant_lock(settings, tenant):
         recover(settings, lake, tenant)
-        return match_source(lake, target=name, source_system_id=system_id, year=year, settings=match_settings,
-                            users=users, roles=roles)
+        result = match_source(lake, target=name, source_system_id=system_id, year=year, settings=match_settings,
+                              users=users, roles=roles)
+        if publish:
+            _publish(sessions, lake, tenant, [MATCH_LINKS.name], f"match:{name}")
+        return result
+
+
+def _publish(sessions: sessionmaker[Session], lake: Lake, tenant: str, tables: list[str], by: str) -> None:
+    """Publish what a snapshot or match on its own wrote (under the tenant lock). The change set is published only
+    while no run is writing: it may hold the run's first rows (the run publishes it when it ends)."""
+    versions = {table: lake.version(table) for table in tables}
+    with sessions.begin() as db:
+        if CHANGES in versions and run_in_progress(db, tenant_id=tenant) is not None:
+            del versions[CHANGES]
+        publish_versions(db, tenant_id=tenant, versions=versions, by=by)

@@ -1,7 +1,7 @@
 """The OneRoster views of each tenant's lake, built once per lake version and kept while the lake is unchanged.
 
-A request asks for the versions a reader should see (``readable_versions``: while a run is writing, the versions
-of the last finished run; else the latest; looked up at most once a second per tenant), and is answered from the
+A request asks for the versions a reader should see (``readable_versions``: the versions the last finished run
+published, never those of a run still writing or killed; looked up at most once a second per tenant), and is answered from the
 views built at exactly those versions. A table is read when a view first needs it, with ``scan_delta`` at those
 versions, filtered to the newest school year in the lake before anything is collected (the year is the partition column, so only that year's files are read). When several
 source systems feed the year, a record's active row wins over an inactive one, then the most recently changed.
@@ -24,7 +24,7 @@ from homeroom.lake.changes import LIFECYCLE, TIMESTAMP
 from homeroom.lake.tables import Lake
 from homeroom.model.entities import ENTITY_BY_NAME
 from homeroom.oneroster.views import TABLES, VIEWS, View, build_view
-from homeroom.runs.engine import readable_versions
+from homeroom.runs.readers import readable_versions
 
 _LIFECYCLE_TYPES = {"isActive": pl.Boolean, "firstSeenDateTime": TIMESTAMP, "lastSeenDateTime": TIMESTAMP,
                     "lastChangedDateTime": TIMESTAMP, "lastRunId": pl.String}
@@ -113,9 +113,8 @@ class LakeViews:
 
     def versions(self, tenant: str) -> dict[str, int | None]:
         """The version of each table a reader of the tenant's lake should read now (None: no such table)."""
-        lake = self._lake_for(tenant)
-        during_run = readable_versions(self._sessions, tenant)
-        return {t: (during_run.get(t) if during_run is not None and t in during_run else lake.version(t)) for t in TABLES}
+        readable = readable_versions(self._sessions, self._lake_for(tenant))
+        return {t: readable.get(t) for t in TABLES}
 
     def for_tenant(self, tenant: str) -> TenantViews:
         """The tenant's views at the versions it should read now, built if they are not kept."""

@@ -27,6 +27,7 @@ from homeroom.outbound.desired import desired_state, read_roster
 from homeroom.outbound.plan import Plan, make_plan
 from homeroom.outbound.safety import plan_hold_reasons
 from homeroom.runs import holds
+from homeroom.runs.readers import reader_lake
 from homeroom.settings import Settings, get_settings
 from homeroom.store import service
 from homeroom.store.database import open_database
@@ -114,8 +115,9 @@ class Provisioner:
             raise ConfigurationError(f"flow set {config.name!r} has no provisioning flows; add one first")
         if config.classes is not None and config.classes.flow_id in resets:
             config = replace(config, classes=replace(config.classes, display_name_on_create_only=False))
-        desired = desired_state(read_roster(self.lake, source_id, year), config, target_kind=target_kind, year=year)
-        actual, accounts_all = storage.read_actual(self.lake, target, source_id, year)
+        lake = reader_lake(self.settings, self.sessions, self.tenant)  # never a run's half-written tables
+        desired = desired_state(read_roster(lake, source_id, year), config, target_kind=target_kind, year=year)
+        actual, accounts_all = storage.read_actual(lake, target, source_id, year)
         plan = make_plan(desired, actual, config, target=target, target_kind=target_kind)
         reasons = plan_hold_reasons(plan, config.options, previous_files=previous, present_files=files,
                                     directory_shrink=storage.snapshot_shrink(accounts_all))

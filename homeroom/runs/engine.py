@@ -25,12 +25,14 @@ from homeroom.errors import ConfigurationError, ExternalError, IncompletePull, N
 from homeroom.faults import FAULT_VARIABLE, fault as _fault  # noqa: F401 - FAULT_VARIABLE is imported from here by tests
 from homeroom.inbound.formats import FORMATS, file_format_code
 from homeroom.inbound.oneroster_api import DELTA_OWNERS, pull
+from homeroom.inbound.secrets import without_secrets
 from homeroom.lake.changes import EntityChanges, apply_changes, deactivate_missing, diff_package
 from homeroom.lake.tables import CHANGES, Lake
 from homeroom.match.tables import DIRECTORY_TABLES
 from homeroom.model.entities import ENTITIES, ENTITY_BY_NAME
 from homeroom.model.statuses import SUCCESSFUL_RUN, ActivityStatus, RunStatus, worst_completion
 from homeroom.runs import holds, pulls
+from homeroom.runs.readers import publish_versions
 from homeroom.runs.readiness import not_ready_reason
 from homeroom.runs.folders import findings_path, pending_folder, run_folder
 from homeroom.runs.recovery import owner_alive, owner_id
@@ -74,6 +76,19 @@ class Runner:
         """The version of every table a run may write: the roster's, the change set, the directory's and the links."""
         return {t: self.lake.version(t) for t in [*(e.name for e in ENTITIES), CHANGES, *DIRECTORY_TABLES]}
 
+    def _publish(self, db: Session, run: Run) -> None:
+        """Publish the versions of the tables the run wrote (or rolled back), for readers (``homeroom.runs.readers``).
+
+        A table the run left as it was keeps what was published of it. Taken under the tenant's directory lock, so
+        a snapshot or match started on its own is never published half done.
+        """
+        from homeroom.match.service import tenant_lock
+
+        before = dict(run.lake_versions or {})
+        with tenant_lock(self.settings, self.tenant):
+            written = {t: v for t, v in self._versions().items() if t not in before or v != before[t]}
+            publish_versions(db, tenant_id=self.tenant, versions=written, by=run.id)
+
     # --- paths ---------------------------------------------------------------------------------------------
     def run_dir(self, run_id: str) -> Path:
         """Where a run keeps its findings and, while held, its validated data."""
@@ -106,6 +121,7 @@ class Runner:
             run = db.get(Run, run_id)
             for table, version in run.lake_versions.items():
                 self.lake.restore(table, version)
+            self._publish(db, run)
             run.status, run.ended, run.owner, run.blocking_error = RunStatus.failed, utcnow(), None, error
             for activity in run.activities:
                 if activity.status != ActivityStatus.skipped:  # a run is all or nothing: its finished activities were rolled back too
@@ -265,14 +281,15 @@ class Runner:
         delta = delta or result.mode == "delta"  # a package with any delta file never deactivates by absence
         say("comparing with the lake")
         now = datetime.now(timezone.utc)
-        changes = diff_package(self.lake, result.tables, source_system_id=source_id, year=year, run_id=run_id, now=now,
+        tables = without_secrets(result.tables)  # the SIS's passwords are validated, never kept (homeroom.inbound.secrets)
+        changes = diff_package(self.lake, tables, source_system_id=source_id, year=year, run_id=run_id, now=now,
                                delta=delta, owners=DELTA_OWNERS if api else delta_owners(result.format))
         reasons = [] if delta else self._hold_reasons(flow_id, files, result, changes, thresholds)
         with self.sessions.begin() as db:
             run, activity = db.get(Run, run_id), db.get(RunActivity, activity_id)
             activity.changes = {name: diff.counts() for name, diff in changes.items()}
             if reasons:
-                self._pending(run_id, activity_id).keep(result.tables, "delta" if delta else "full")
+                self._pending(run_id, activity_id).keep(tables, "delta" if delta else "full")
                 holds.hold(run, activity, reasons)
                 return Outcome(run, activity, changes)
 
@@ -306,12 +323,12 @@ class Runner:
         try:
             for name in names:
                 say(f"snapshotting directory {name}")
-                snapshot_stored(self.settings, self.sessions, self.tenant, name, snapshot_id=run_id)
+                snapshot_stored(self.settings, self.sessions, self.tenant, name, snapshot_id=run_id, publish=False)
                 _fault("after-snapshot")
                 say(f"matching people against {name}")
                 results.append(match_stored(
                     self.settings, self.sessions, self.tenant, name, source_id, year, lake=self.lake,
-                    users=users.state if users else None, roles=roles.state if roles else None))
+                    users=users.state if users else None, roles=roles.state if roles else None, publish=False))
         except (ExternalError, ConfigurationError, NotFoundError) as exc:
             return {"status": "failed", "targets": names, "message": str(exc)}
         if findings is not None:
@@ -340,6 +357,7 @@ class Runner:
         statuses = [a.status for a in run.activities]
         ran = [s for s in statuses if s != ActivityStatus.skipped]
         run.ended, run.owner = utcnow(), None
+        self._publish(db, run)  # in the transaction that ends the run: readers see all of it, or none
         if ActivityStatus.held in statuses:
             run.status = RunStatus.held
             return run
@@ -535,16 +553,6 @@ class _NoFindings:
     @staticmethod
     def count(_level: str) -> int:
         return 0
-
-
-def readable_versions(sessions: sessionmaker[Session], tenant: str) -> dict[str, int | None] | None:
-    """The lake table versions a reader of the tenant's lake should read: while a run is writing (or a held run is
-    being applied), the versions it recorded before it wrote anything, i.e. the state of the last finished run;
-    ``None`` when no run is in progress (read the latest versions). A table whose version is None did not exist."""
-    with sessions() as db:
-        running = db.scalars(select(Run).where(Run.tenant_id == tenant, Run.status == RunStatus.running)
-                             .order_by(Run.started)).first()
-        return None if running is None else dict(running.lake_versions or {})
 
 
 def recover_runs(settings: Settings, sessions: sessionmaker[Session]) -> dict[str, list[str]]:

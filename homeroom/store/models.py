@@ -145,6 +145,22 @@ class Run(Base):
     activities: Mapped[list["RunActivity"]] = relationship(back_populates="run", lazy="selectin", order_by="RunActivity.id")
 
 
+class LakeVersion(Base):
+    """The version of one lake table that readers read: what the last finished writer of the table committed.
+
+    A run publishes the versions of every table it wrote in the transaction that ends it, so a run that is killed
+    part-way never becomes visible (``homeroom.runs.readers``); ``version`` None: the table is empty to readers.
+    """
+
+    __tablename__ = "lake_versions"
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), primary_key=True)
+    table_name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    version: Mapped[int | None] = mapped_column(Integer)
+    #: Who committed it: a run id, or ``snapshot:<target>`` / ``match:<target>`` for a directory snapshot or match.
+    committed_by: Mapped[str] = mapped_column(String(200))
+    committed: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 #: The kinds of run activity: an inbound flow's (Graph's inboundFlowActivity) or a provisioning flow's (outboundFlowActivity).
 INBOUND_ACTIVITY, OUTBOUND_ACTIVITY = "inbound", "outbound"
 

@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from homeroom.errors import UploadSessionError
 from homeroom.inbound.formats import FORMATS, formats_of_code
+from homeroom.inbound.secrets import blank_secret_columns
 from homeroom.settings import Settings
 from homeroom.store.models import FILE_CONNECTOR, DataConnector, Operation, UploadSession, utc, utcnow
 from homeroom.store.references import tenant_reference_data
@@ -164,6 +165,7 @@ def _judge(sessions: sessionmaker[Session], settings: Settings, *, tenant_id: st
     if errors:
         shutil.rmtree(dest, ignore_errors=True)
         return SessionValidation(errors, warnings, [])
+    blank_secret_columns(dest, result.format)  # the kept package holds no password (homeroom.inbound.secrets)
     detail = None
     with sessions.begin() as db:
         connector = db.get(DataConnector, connector_id)

@@ -36,9 +36,9 @@ class MatchReport:
 
 def match_report(lake: Lake, *, offset: int = 0, limit: int = 50) -> MatchReport | None:
     """The tenant's match report, or None while matching has written no ``match_links`` table."""
-    if lake.version(MATCH_TABLE) is None:
+    links = lake.scan(MATCH_TABLE)
+    if links is None:
         return None
-    links = pl.scan_delta(lake.uri(MATCH_TABLE), storage_options=lake.storage_options)
     counts = (links.group_by("target", "roleGroup", "outcome").agg(pl.len().alias("count"))
               .sort("target", "roleGroup", "outcome").collect())
     present = links.collect_schema().names()

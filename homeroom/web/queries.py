@@ -18,8 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, noload, selectinload
 
 from homeroom.findings.reports import REPORT_COLUMNS, parquet_ranges
-from homeroom.inbound.formats import FORMATS
-from homeroom.model.entities import Kind
+from homeroom.inbound.secrets import secret_headers
 from homeroom.model.statuses import SUCCESSFUL_RUN, RunStatus
 from homeroom.runs.folders import findings_path
 from homeroom.runs.readiness import readiness_status
@@ -260,23 +259,6 @@ class SourceLine:
     raw: str | None  #: the line as it is in the file, when it has no secret column
 
 
-def _secret_headers(format_name: str | None, file: str) -> set[str]:
-    """The headers of ``file`` whose field is a secret (a password) in the package's format."""
-    fmt = FORMATS.get(format_name or "")
-    spec = next((s for s in fmt.files if s.name.lower() == file.lower()), None) if fmt else None
-    secret = set()
-    for header, canonical in (spec.columns if spec else ()):
-        if canonical is None:
-            continue
-        try:
-            entity, name = spec.target(canonical)
-            if entity.field(name).kind == Kind.SECRET:
-                secret.add(header.lower())
-        except (KeyError, ValueError, AttributeError):
-            continue
-    return secret | {h for h in ("password",)}
-
-
 def _physical_line(path: Path, number: int, longest: int = 1 << 16) -> bytes | None:
     """Line ``number`` (from 1) of a file, found by counting newlines block by block (at most ``longest`` bytes of it)."""
     before = number - 1  # newlines before the line
@@ -316,7 +298,7 @@ def source_line(activity: RunActivity, file: str, number: int) -> SourceLine | N
     decode = lambda b: b.decode("utf-8-sig", errors="replace")  # noqa: E731
     columns = next(csv.reader([decode(header)]), [])
     values = next(csv.reader([decode(line)]), [])
-    secret = _secret_headers(activity.package_format, file)
+    secret = secret_headers(activity.package_format, file)
     cells = [(c, "••••••" if c.strip().lower() in secret and v else v) for c, v in zip(columns, values)]
     cells += [("", v) for v in values[len(columns):]]
     has_secret = any(c.strip().lower() in secret for c in columns)

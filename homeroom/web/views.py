@@ -29,7 +29,7 @@ from homeroom.errors import HomeroomError, SignInThrottled
 from homeroom.findings.reports import concatenated_logs
 from homeroom.findings.rules import RULES
 from homeroom.inbound.formats import FORMATS
-from homeroom.lake.tables import Lake
+from homeroom.runs.readers import reader_lake
 from homeroom.model.entities import ENTITIES
 from homeroom.model.statuses import FINISHED_OPERATION, OperationStatus, RunStatus
 from homeroom.outbound.config import parse_options
@@ -383,7 +383,7 @@ def match_report(request: Request, page: str | None = None):
     def work(db, viewer):
         viewer.require(RUNS.read, "see the match report")
         number = queries.page_number(page)
-        report = matching.match_report(Lake.from_settings(settings, viewer.tenant_id),
+        report = matching.match_report(reader_lake(settings, request.app.state.sessions, viewer.tenant_id),
                                        offset=(number - 1) * queries.PAGE_SIZE, limit=queries.PAGE_SIZE)
         listed = None if report is None else queries.Page(report.cases, number, queries.PAGE_SIZE, report.cases_total)
         return render(request, "matching.html", viewer, report=report, listed=listed, table=matching.MATCH_TABLE)
@@ -427,7 +427,7 @@ def plan_page(request: Request, run_id: str, kind: str | None = None, page: str 
     def work(db, viewer):
         found = _plan_or_404(db, viewer, run_id)
         number, chosen = queries.page_number(page), kind if kind in plans.KINDS else None
-        ops = plans.operations(Lake.from_settings(settings, viewer.tenant_id), found.run.id, kind=chosen,
+        ops = plans.operations(reader_lake(settings, request.app.state.sessions, viewer.tenant_id), found.run.id, kind=chosen,
                                offset=(number - 1) * queries.PAGE_SIZE, limit=queries.PAGE_SIZE)
         return render(request, "plan.html", viewer, ops=ops, kind=chosen, kinds=plans.KINDS,
                       listed=queries.Page(ops.rows, number, queries.PAGE_SIZE, ops.total),

@@ -265,6 +265,26 @@ def test_runs_start_runs_the_validated_package_with_the_statistics_of_homeroom_r
     assert api.client("fabrikam").get(f"{BASE}/runs/{run_id}/findings").status_code == 404
 
 
+def test_a_kept_package_and_a_run_over_the_api_hold_no_password(api, admin):
+    """The validated upload is kept with its password column blanked (every other byte as uploaded), and the
+    run of it, its findings and the lake hold no password anywhere under the data folder (issue 18 item 10)."""
+    connector_id = _validated(api, admin)
+    with api.app.state.sessions() as db:
+        from homeroom.store.models import DataConnector
+
+        kept = Path(db.get(DataConnector, connector_id).current_package)
+    uploaded = (SAMPLE / "users.csv").read_bytes()
+    assert uploaded.count(b"P@ssword123") == 8
+    assert (kept / "users.csv").read_bytes() == uploaded.replace(b"P@ssword123", b"")
+    for other in SAMPLE_FILES:
+        if other != "users.csv":
+            assert (kept / other).read_bytes() == (SAMPLE / other).read_bytes(), other
+    op = wait(admin, admin.post(f"{BASE}/runs/microsoft.graph.industryData.start").headers["Location"])
+    assert op["status"] == "succeeded", op
+    holding = [str(p) for p in api.settings.data_dir.rglob("*") if p.is_file() and b"P@ssword123" in p.read_bytes()]
+    assert holding == []
+
+
 def test_runs_start_refusals(api, admin):
     nothing = admin.post(f"{BASE}/runs/start")
     assert nothing.status_code == 409 and nothing.json()["error"]["code"] == "NothingToRun"

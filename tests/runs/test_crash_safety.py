@@ -114,3 +114,50 @@ def test_lake_readers_never_see_a_half_written_run(settings, tmp_path, fault):
     assert homeroom(settings, *query).stdout.splitlines() == ["n", "8"], "not the 9 users the killed run wrote"
     assert homeroom(settings, "runs", "list", "--tenant", "t").returncode == 0  # recovers the killed run
     assert homeroom(settings, *query).stdout.splitlines() == ["n", "8"]
+
+
+def _versions(settings: Settings) -> dict:
+    shown = homeroom(settings, "lake", "versions", "--tenant", "t", "--json")
+    assert shown.returncode == 0, shown.stderr
+    return json.loads(shown.stdout)
+
+
+def test_readers_read_the_versions_the_last_finished_run_published(settings, tmp_path):
+    """A table that moved on without a finished run (a run that has not recorded itself running yet, or any writer
+    between a reader's look at the runs and its read) stays unseen: readers read the published versions."""
+    assert run(settings, package(tmp_path)).returncode == 0
+    published = _versions(settings)
+    assert sorted(published) == ["_changes", "academicSessions", "classes", "courses", "demographics", "enrollments",
+                                 "orgs", "relationships", "roles", "userFlags", "users"]
+    lake = Lake(str((settings.data_dir / "lake").resolve()), "t")
+    users = lake.read("users")
+    lake.replace_partition("users", {"sourceSystemId": users["sourceSystemId"][0], "year": "2026"},
+                           pl.concat([users, users.head(1).with_columns(pl.lit("999999").alias("sourcedId"))]))
+    assert lake.version("users") == published["users"]["version"] + 1
+    assert homeroom(settings, "lake", "query", "select count(*) as n from users", "--tenant", "t", "--csv"
+                    ).stdout.splitlines() == ["n", "8"]
+    assert _versions(settings) == published
+    # The documented way for external readers: the Delta table at the version `lake versions` names.
+    entry = published["users"]
+    assert pl.scan_delta(entry["uri"], version=entry["version"]).select(pl.len()).collect().item() == 8
+    assert pl.scan_delta(entry["uri"]).select(pl.len()).collect().item() == 9
+
+
+def test_a_killed_run_leaves_the_published_versions_of_the_run_before(settings, tmp_path):
+    assert run(settings, package(tmp_path)).returncode == 0
+    before = _versions(settings)
+    grown = grown_package(tmp_path)
+    killed = run(settings, grown, fault="before-commit")
+    assert killed.returncode == -signal.SIGKILL
+    lake = Lake(str((settings.data_dir / "lake").resolve()), "t")
+    assert lake.version("users") > before["users"]["version"]  # the killed run's rows are in the table
+    assert _versions(settings) == before
+    changes = homeroom(settings, "lake", "query", "select change, count(*) as n from changes group by change",
+                       "--tenant", "t", "--csv")
+    assert changes.stdout.splitlines() == ["change,n", "added,44"], "the first run's change set, not the killed run's"
+    rerun = run(settings, grown)
+    assert rerun.returncode == 0, rerun.stderr
+    after = _versions(settings)
+    assert after["users"]["version"] == lake.version("users") and after != before
+    assert homeroom(settings, "lake", "query", "select count(*) as n from users", "--tenant", "t", "--csv"
+                    ).stdout.splitlines() == ["n", "9"]

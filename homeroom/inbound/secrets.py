@@ -1,0 +1,164 @@
+"""Secrets a SIS exports (users' initial passwords): Homeroom keeps none of them.
+
+A package's password columns are validated like any text, then dropped: they are not in the canonical tables a
+run diffs and writes (``without_secrets``), so they never reach the lake, its Parquet files or its Delta log's
+column statistics, a held run's pending data, ``homeroom lake query``, the APIs or findings. Provisioning does not
+need them: new accounts get the provisioning flow's default password, a sealed secret of the store. A package
+Homeroom keeps (a validated upload, ``packages/<tenant>/<connector>/<operation>/``) has those columns blanked in
+place (``blank_secret_columns``), in its CSV files and in the CSV members of its zip archives.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import shutil
+import sys
+import tempfile
+import zipfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO
+
+import pyarrow as pa
+
+from homeroom.inbound.formats import FORMATS
+from homeroom.model.entities import ENTITY_BY_NAME, Kind
+
+#: Headers taken as secret in any file, whatever its format says (a format that does not know a password column).
+ALWAYS_SECRET = frozenset({"password"})
+
+
+def secret_columns(entity: str) -> list[str]:
+    """The canonical columns of an entity that hold secrets."""
+    found = ENTITY_BY_NAME.get(entity)
+    return [] if found is None else [f.name for f in found.fields if f.kind == Kind.SECRET]
+
+
+def without_secrets(tables: Mapping[str, pa.Table]) -> dict[str, pa.Table]:
+    """The canonical tables of a package without their secret columns."""
+    out = {}
+    for name, table in tables.items():
+        drop = [c for c in secret_columns(name) if c in table.column_names]
+        out[name] = table.drop_columns(drop) if drop else table
+    return out
+
+
+def secret_headers(format_name: str | None, file: str) -> set[str]:
+    """The headers (lower case) of a package's ``file`` whose field is a secret in the package's format."""
+    fmt = FORMATS.get(format_name or "")
+    spec = next((s for s in fmt.files if s.name.lower() == file.lower()), None) if fmt else None
+    secret = set()
+    for header, canonical in (spec.columns if spec else ()):
+        if canonical is None:
+            continue
+        try:
+            entity, name = spec.target(canonical)
+            if entity.field(name).kind == Kind.SECRET:
+                secret.add(header.lower())
+        except (KeyError, ValueError, AttributeError):
+            continue
+    return secret | ALWAYS_SECRET
+
+
+def blank_secret_columns(package: Path, format_name: str | None) -> list[str]:
+    """Blank every secret column of a kept package's CSV files (and of the CSV members of its zip archives), in
+    place; returns the files changed (a zip's member as ``archive.zip/member.csv``).
+
+    Only the secret fields change: every other field, and the number of records and lines, stay as they were, so
+    the run's findings name the same lines as validation's. Files are streamed, never held whole in memory.
+    """
+    changed = []
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and not p.is_symlink()):
+        name = path.name.lower()
+        if name.endswith(".csv"):
+            secret = secret_headers(format_name, path.name)
+            with open(path, "rb") as src:
+                if _secret_indexes(src, secret) is None:
+                    continue
+            tmp = path.with_name(path.name + ".tmp")
+            with open(path, "rb") as src, open(tmp, "wb") as dst:
+                done = _blank(src, dst, secret)
+            if done:
+                os.replace(tmp, path)
+                changed.append(str(path.relative_to(package)))
+            else:
+                tmp.unlink(missing_ok=True)
+        elif name.endswith(".zip") and zipfile.is_zipfile(path):
+            changed += _blank_zip(path, package, format_name)
+    return changed
+
+
+def _secret_indexes(src: IO[bytes], secret: set[str]) -> list[int] | None:
+    """The positions of the secret columns in the header of the CSV ``src`` (read from its start), or None."""
+    head = src.read(1 << 16)
+    text = head.decode("utf-8-sig", errors="replace")
+    line = text.splitlines()[0] if text else ""
+    try:
+        header = next(csv.reader([line]))
+    except (StopIteration, csv.Error):
+        return None
+    columns = [i for i, h in enumerate(header) if h.strip().lower() in secret]
+    return columns or None
+
+
+def _blank(src: IO[bytes], dst: IO[bytes], secret: set[str]) -> bool:
+    """Copy the CSV ``src`` to ``dst`` with its secret columns emptied; False when it has none or is not UTF-8 CSV."""
+    columns = _secret_indexes(src, secret)
+    src.seek(0)
+    if columns is None:
+        return False
+    head = src.read(1 << 16)
+    src.seek(0)
+    bom, newline = head.startswith(b"\xef\xbb\xbf"), "\r\n" if b"\r\n" in head else "\n"
+    csv.field_size_limit(sys.maxsize)  # validation has bounded the fields already
+    text = io.TextIOWrapper(src, encoding="utf-8-sig", newline="")
+    out = io.TextIOWrapper(dst, encoding="utf-8-sig" if bom else "utf-8", newline="")
+    reader, writer = csv.reader(text), csv.writer(out, lineterminator=newline)
+    try:
+        writer.writerow(next(reader))
+        blank = set(columns)
+        for row in reader:
+            writer.writerow([("" if i in blank else value) for i, value in enumerate(row)])
+    except (csv.Error, UnicodeDecodeError, StopIteration):
+        return False  # validation refuses such a file; nothing of it is run
+    finally:
+        out.flush()
+        out.detach()  # the caller's files stay open
+        text.detach()
+    return True
+
+
+def _blank_zip(path: Path, package: Path, format_name: str | None) -> list[str]:
+    changed: list[str] = []
+    with zipfile.ZipFile(path) as archive:
+        secret_members = []
+        for info in archive.infolist():
+            if info.filename.lower().endswith(".csv") and not info.is_dir():
+                with archive.open(info) as member:
+                    if _secret_indexes(member, secret_headers(format_name, Path(info.filename).name)) is not None:
+                        secret_members.append(info.filename)
+        if not secret_members:
+            return []
+        tmp = path.with_name(path.name + ".tmp")
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as rewritten:
+            for info in archive.infolist():
+                target = zipfile.ZipInfo(info.filename, info.date_time)
+                target.compress_type, target.external_attr = zipfile.ZIP_DEFLATED, info.external_attr
+                with archive.open(info) as src, rewritten.open(target, "w", force_zip64=True) as dst:
+                    if info.filename not in secret_members:
+                        shutil.copyfileobj(src, dst)
+                        continue
+                    # Zip members do not seek: spool the member, blank it into a second file, and copy whichever is whole.
+                    with tempfile.TemporaryFile() as spooled, tempfile.TemporaryFile() as blanked:
+                        shutil.copyfileobj(src, spooled)
+                        spooled.seek(0)
+                        done = _blank(spooled, blanked, secret_headers(format_name, Path(info.filename).name))
+                        chosen = blanked if done else spooled
+                        chosen.seek(0)
+                        shutil.copyfileobj(chosen, dst)
+                        if done:
+                            changed.append(f"{path.relative_to(package)}/{info.filename}")
+    os.replace(tmp, path)
+    return changed
