@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -23,6 +24,7 @@ from typing import IO
 
 import pyarrow as pa
 
+from homeroom.inbound.csv_reader import MAX_LINES_PER_RECORD
 from homeroom.inbound.formats import FORMATS
 from homeroom.model.entities import ENTITY_BY_NAME, Kind
 
@@ -104,23 +106,47 @@ def _secret_indexes(src: IO[bytes], secret: set[str]) -> list[int] | None:
 
 
 def _blank(src: IO[bytes], dst: IO[bytes], secret: set[str]) -> bool:
-    """Copy the CSV ``src`` to ``dst`` with its secret columns emptied; False when it has none or is not UTF-8 CSV."""
+    """Copy the CSV ``src`` to ``dst`` with its secret values emptied; False when it has none or is not UTF-8 text.
+
+    Only the bytes of secret values change. The run validates the kept package later, so every other byte stays,
+    on broken lines too (an unbalanced quote, a ragged line): such a line is copied as it is, and the line
+    numbers, quoting and line ends of the file are the ones validation saw. Records are the physical lines
+    validation reads: a line whose quotes do not balance joins the lines up to the next such line when together
+    they parse as one record of the header's width (``csv_reader.MAX_LINES_PER_RECORD``), as validation does.
+    """
     columns = _secret_indexes(src, secret)
     src.seek(0)
     if columns is None:
         return False
-    head = src.read(1 << 16)
-    src.seek(0)
-    bom, newline = head.startswith(b"\xef\xbb\xbf"), "\r\n" if b"\r\n" in head else "\n"
+    text = io.TextIOWrapper(src, encoding="utf-8", newline="")  # newline="": lines keep their own \r\n, \r or \n
+    out = io.TextIOWrapper(dst, encoding="utf-8", newline="")
     csv.field_size_limit(sys.maxsize)  # validation has bounded the fields already
-    text = io.TextIOWrapper(src, encoding="utf-8-sig", newline="")
-    out = io.TextIOWrapper(dst, encoding="utf-8-sig" if bom else "utf-8", newline="")
-    reader, writer = csv.reader(text), csv.writer(out, lineterminator=newline)
     try:
-        writer.writerow(next(reader))
-        blank = set(columns)
-        for row in reader:
-            writer.writerow([("" if i in blank else value) for i, value in enumerate(row)])
+        lines = iter(text)
+        header = next(lines, "")
+        out.write(header)
+        width = len(next(csv.reader([header.lstrip("\ufeff").rstrip("\r\n")])))
+        blank = sorted(set(columns))
+        pending: list[str] = []  # lines read ahead while looking for the end of a multi-line record
+        while True:
+            line = pending.pop(0) if pending else next(lines, None)
+            if line is None:
+                break
+            if line.count('"') % 2 == 0:
+                out.write(_blank_record(line, blank, width))
+                continue
+            while len(pending) < MAX_LINES_PER_RECORD - 1 and not any(p.count('"') % 2 for p in pending):
+                more = next(lines, None)
+                if more is None:
+                    break
+                pending.append(more)
+            end = next((k for k, p in enumerate(pending) if p.count('"') % 2), None)
+            record = line + "".join(pending[: end + 1]) if end is not None else None
+            if record is not None and _record_fields(record) is not None and len(_record_fields(record)) == width:
+                del pending[: end + 1]
+                out.write(_blank_record(record, blank, width))
+            else:
+                out.write(line)  # validation reports this line (an unterminated quote) and keeps nothing of it
     except (csv.Error, UnicodeDecodeError, StopIteration):
         return False  # validation refuses such a file; nothing of it is run
     finally:
@@ -128,6 +154,52 @@ def _blank(src: IO[bytes], dst: IO[bytes], secret: set[str]) -> bool:
         out.detach()  # the caller's files stay open
         text.detach()
     return True
+
+
+_QUOTED = re.compile(r'"(?:[^"]|"")*"')
+_UNQUOTED = re.compile(r"[^,]*")
+
+
+def _record_fields(record: str) -> list[str] | None:
+    """The values of one record (its line end removed) as Python's strict csv reads it, or None if it does not."""
+    try:
+        rows = list(csv.reader(io.StringIO(record.rstrip("\r\n"), newline=""), strict=True))
+    except csv.Error:
+        return None
+    return rows[0] if len(rows) == 1 else None
+
+
+def _blank_record(record: str, blank: list[int], width: int) -> str:
+    """``record`` with the raw text of its fields at ``blank`` emptied, when it is one record of ``width`` values;
+    otherwise (a ragged or unreadable line, which validation reports) as it is."""
+    body = record.rstrip("\r\n")
+    ending = record[len(body):]
+    if '"' not in body:
+        fields = body.split(",")
+        if len(fields) != width or not any(fields[i] for i in blank if i < width):
+            return record
+        for i in blank:
+            fields[i] = ""
+        return ",".join(fields) + ending
+    spans, at = [], 0
+    while True:  # the raw span of every field: quoted ("...") or not (up to the next comma)
+        match = (_QUOTED if body.startswith('"', at) else _UNQUOTED).match(body, at)
+        spans.append((at, match.end()))
+        at = match.end()
+        if at >= len(body) or body[at] != ",":
+            break
+        at += 1
+    fields = _record_fields(record)
+    if at != len(body) or len(spans) != width or fields is None or len(fields) != width:
+        return record
+    pieces, last = [], 0
+    for i in blank:
+        start, stop = spans[i]
+        # A quoted value with line breaks keeps them, so the lines after it keep their numbers.
+        kept = "".join(c for c in body[start:stop] if c in "\r\n")
+        pieces += [body[last:start], f'"{kept}"' if kept else ""]
+        last = stop
+    return "".join(pieces) + body[last:] + ending
 
 
 def _blank_zip(path: Path, package: Path, format_name: str | None) -> list[str]:

@@ -51,3 +51,42 @@ def test_a_file_that_is_not_csv_text_is_left_as_it_is(tmp_path: Path):
 def test_validated_tables_lose_their_secret_columns():
     tables = without_secrets({"users": pa.table({"sourcedId": ["1"], "password": ["x"]}), "orgs": pa.table({"sourcedId": ["1"]})})
     assert tables["users"].column_names == ["sourcedId"] and tables["orgs"].column_names == ["sourcedId"]
+
+
+def test_blanking_a_defective_district_changes_nothing_validation_sees_but_the_passwords(tmp_path: Path):
+    """A regression: blanking rewrote every record through csv.writer, so the broken lines of a real upload
+    (unbalanced quotes, ragged lines, line breaks in values) were re-quoted and joined, and the run that validated
+    the kept package later found other errors and other people than the upload's own files held."""
+    from homeroom.synthetic import generate_district
+    from homeroom.validate import validate_package
+    from tests.conftest import finding_tuples
+
+    district = tmp_path / "district"
+    generate_district(district, students=600, seed=7, defect_rate=0.05)
+    users = district / "users.csv"
+    lines = users.read_bytes().split(b"\n")
+    for n, line in enumerate(lines[1:], start=1):  # a password on every plain line: quoted on every third
+        fields = line.split(b",")
+        if b'"' not in line and len(fields) == 9:
+            fields[4] = b'"P,w""%d"' % n if n % 3 == 0 else b"Pw%d!" % n
+            lines[n] = b",".join(fields)
+    users.write_bytes(b"\n".join(lines))
+    before = validate_package(district)
+    raw = {p.name: p.read_bytes() for p in district.glob("*.csv")}
+    assert blank_secret_columns(district, before.format) == ["users.csv"]
+    after = validate_package(district)
+    assert finding_tuples(after.findings) == finding_tuples(before.findings)
+    assert before.findings.height > 50, "the district has broken lines of every kind"
+    for name, table in before.tables.items():
+        want = table.drop(["password"]) if "password" in table.column_names else table
+        assert after.tables[name].select(want.column_names).equals(want), name
+        if "password" in table.column_names:
+            kept = after.tables[name]["password"]
+            assert len(table) - table["password"].null_count > 500 and kept.null_count == len(kept), "every password is gone"
+    for name, data in raw.items():
+        kept = (district / name).read_bytes()
+        if name != "users.csv":
+            assert kept == data, name
+        else:
+            assert kept.count(b"\n") == data.count(b"\n") and kept.count(b"\r") == data.count(b"\r")
+            assert len(kept) < len(data)
