@@ -250,14 +250,17 @@ def _parse_python(text: str) -> list[str] | None:
     return rows[0] if len(rows) == 1 else None
 
 
-#: The longest value the last-resort parser reads (Python's csv module's limit); a line PyArrow cannot parse and
-#: with a longer value is reported as ``LineFieldTooLong``.
-MAX_FIELD_CHARS = csv.field_size_limit()
+#: The longest value the last-resort parser reads (Python's csv module's default limit); a line PyArrow cannot
+#: parse and with a longer value is reported as ``LineFieldTooLong``. A constant, and checked here, not read from
+#: ``csv.field_size_limit()``: that limit is one setting for the whole process, which other code may change.
+MAX_FIELD_CHARS = 131_072
 
 
-def _too_long(text: str) -> bool:
-    """Whether a line that did not parse failed because a value is longer than ``MAX_FIELD_CHARS``, not because
-    of its quotes."""
+def _too_long(text: str, fields: list[str] | None) -> bool:
+    """Whether a line that PyArrow could not parse has a value longer than ``MAX_FIELD_CHARS`` (whether or not
+    Python's csv module, under the process's current limit, read it), rather than a problem with its quotes."""
+    if fields is not None:
+        return any(len(f) > MAX_FIELD_CHARS for f in fields)
     try:
         list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error as exc:
@@ -414,7 +417,7 @@ def _python_parse(body: memoryview, header: list[str], names: list[str], allow_l
         if not line:
             continue
         fields = _parse_python(line)
-        if fields is None and _too_long(line):
+        if _too_long(line, fields):
             findings.append(LineFinding("LineFieldTooLong", number, _first_field(line), {"limit": MAX_FIELD_CHARS}))
         elif fields is None:
             findings.append(LineFinding("LineUnterminatedQuote", number, _first_field(line)))

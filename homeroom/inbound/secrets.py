@@ -15,7 +15,6 @@ import io
 import os
 import re
 import shutil
-import sys
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -120,7 +119,6 @@ def _blank(src: IO[bytes], dst: IO[bytes], secret: set[str]) -> bool:
         return False
     text = io.TextIOWrapper(src, encoding="utf-8", newline="")  # newline="": lines keep their own \r\n, \r or \n
     out = io.TextIOWrapper(dst, encoding="utf-8", newline="")
-    csv.field_size_limit(sys.maxsize)  # validation has bounded the fields already
     try:
         lines = iter(text)
         header = next(lines, "")
@@ -142,7 +140,8 @@ def _blank(src: IO[bytes], dst: IO[bytes], secret: set[str]) -> bool:
                 pending.append(more)
             end = next((k for k, p in enumerate(pending) if p.count('"') % 2), None)
             record = line + "".join(pending[: end + 1]) if end is not None else None
-            if record is not None and _record_fields(record) is not None and len(_record_fields(record)) == width:
+            spans = _spans(record.rstrip("\r\n")) if record is not None else None
+            if spans is not None and len(spans) == width:
                 del pending[: end + 1]
                 out.write(_blank_record(record, blank, width))
             else:
@@ -160,13 +159,22 @@ _QUOTED = re.compile(r'"(?:[^"]|"")*"')
 _UNQUOTED = re.compile(r"[^,]*")
 
 
-def _record_fields(record: str) -> list[str] | None:
-    """The values of one record (its line end removed) as Python's strict csv reads it, or None if it does not."""
-    try:
-        rows = list(csv.reader(io.StringIO(record.rstrip("\r\n"), newline=""), strict=True))
-    except csv.Error:
-        return None
-    return rows[0] if len(rows) == 1 else None
+def _spans(body: str) -> list[tuple[int, int]] | None:
+    """Where each field's raw text lies in one record (its line end removed), or None when the record is not
+    well-formed CSV (a quoted value followed by anything but a comma). Read by scanning, not with the csv module,
+    whose value-length limit is a setting of the whole process."""
+    spans, at = [], 0
+    while True:
+        match = (_QUOTED if body.startswith('"', at) else _UNQUOTED).match(body, at)
+        if match is None:
+            return None  # a quote that does not close
+        spans.append((at, match.end()))
+        at = match.end()
+        if at == len(body):
+            return spans
+        if body[at] != ",":
+            return None
+        at += 1
 
 
 def _blank_record(record: str, blank: list[int], width: int) -> str:
@@ -176,21 +184,13 @@ def _blank_record(record: str, blank: list[int], width: int) -> str:
     ending = record[len(body):]
     if '"' not in body:
         fields = body.split(",")
-        if len(fields) != width or not any(fields[i] for i in blank if i < width):
+        if len(fields) != width or not any(fields[i] for i in blank):
             return record
         for i in blank:
             fields[i] = ""
         return ",".join(fields) + ending
-    spans, at = [], 0
-    while True:  # the raw span of every field: quoted ("...") or not (up to the next comma)
-        match = (_QUOTED if body.startswith('"', at) else _UNQUOTED).match(body, at)
-        spans.append((at, match.end()))
-        at = match.end()
-        if at >= len(body) or body[at] != ",":
-            break
-        at += 1
-    fields = _record_fields(record)
-    if at != len(body) or len(spans) != width or fields is None or len(fields) != width:
+    spans = _spans(body)
+    if spans is None or len(spans) != width:
         return record
     pieces, last = [], 0
     for i in blank:

@@ -98,6 +98,22 @@ def test_a_value_longer_than_the_limit_is_said_to_be_too_long_not_a_quoting_prob
     assert result.tables["users"].num_rows == 8, "the other records are kept"
 
 
+def test_a_value_longer_than_the_limit_is_found_whatever_the_processs_csv_limit(sample):
+    """A regression: the limit was csv.field_size_limit(), one setting for the whole process; once other code had
+    raised it (blanking passwords did), a 50 MiB value was read as a record and no finding was made (CI, xdist)."""
+    import csv
+    import sys
+
+    previous = csv.field_size_limit(sys.maxsize)
+    try:
+        sample.append("users.csv", "114009," + "a" * (50 * 1024 * 1024) + ",X,Y,,,,,")
+        result = validate_package(sample.root)
+    finally:
+        csv.field_size_limit(previous)
+    assert result.findings.filter(pl.col("rule") == "LineFieldTooLong").select("file", "line").rows() == [("users.csv", 10)]
+    assert result.tables["users"].num_rows == 8
+
+
 def test_a_long_value_is_cut_in_its_finding_and_its_message(sample):
     """A finding is not a copy of the data: a 1 MB username is shown as its first 200 characters."""
     sample.append("users.csv", "114009," + "a" * 1_000_000 + ",X,Y,,,,,")
