@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from homeroom.cli.render import err, errors_as_messages, out
+from homeroom.cli.render import errors_as_messages, out
+from homeroom.cli.stages import stages, wanted
 
 
 def generate(
@@ -25,10 +26,10 @@ def generate(
     from homeroom.synthetic import generate_district
 
     started = time.perf_counter()
-    with errors_as_messages():
+    with errors_as_messages(), stages(wanted()) as progress:
         expected = generate_district(
             out_dir, students, seed=seed, defect_rate=defect_rate, school_year=school_year,
-            progress=lambda msg: err.print(f"[dim]{msg}[/]") if err.is_terminal else None, format_name=format_name,
+            progress=progress, format_name=format_name,
         )
     rows = sum(f["records"] for f in expected["files"].values())
     out.print(

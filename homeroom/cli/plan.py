@@ -12,6 +12,7 @@ from rich.table import Table
 
 from homeroom.cli.options import TenantOption
 from homeroom.cli.render import err, errors_as_messages, fail, out
+from homeroom.cli.stages import stages, wanted
 
 plan_app = typer.Typer(help="Provisioning plans: make, show, export, approve, discard, apply.", no_args_is_help=True)
 RunId = Annotated[str, typer.Argument(help="The run's id.")]
@@ -120,8 +121,8 @@ def export(
 @plan_app.command("approve")
 def approve(run_id: RunId, tenant: TenantOption = "default") -> None:
     """Approve a held plan: apply exactly the operations shown."""
-    with errors_as_messages():
-        reports = _provisioner(tenant).approve(run_id, progress=lambda m: err.print(m))
+    with errors_as_messages(), stages(wanted()) as progress:
+        reports = _provisioner(tenant).approve(run_id, progress=progress)
     _print_reports(reports)
 
 
@@ -136,8 +137,8 @@ def discard(run_id: RunId, tenant: TenantOption = "default") -> None:
 @plan_app.command("apply")
 def apply(run_id: RunId, tenant: TenantOption = "default") -> None:
     """Apply a run's plan (or resume an apply that stopped); exit code 1 if any operation failed."""
-    with errors_as_messages():
-        reports = _provisioner(tenant).apply(run_id, progress=lambda m: err.print(m))
+    with errors_as_messages(), stages(wanted()) as progress:
+        reports = _provisioner(tenant).apply(run_id, progress=progress)
     _print_reports(reports)
 
 

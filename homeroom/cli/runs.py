@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from homeroom.cli.options import StudentDomain, TeacherDomain, TenantOption, format_options
-from homeroom.cli.render import err, errors_as_messages, fail, out
+from homeroom.cli.render import errors_as_messages, fail, out
+from homeroom.cli.stages import stages, wanted
 
 runs_app = typer.Typer(help="List, inspect, approve and discard runs.", no_args_is_help=True)
 HeldRunId = Annotated[str, typer.Argument(help="The held run's id.")]
@@ -94,12 +95,11 @@ def run_command(
             thresholds[name.strip()] = float(share)
         except ValueError:
             fail(f"--threshold takes NAME=SHARE, e.g. default=0.1 or users=0.05, not {item!r}")
-    with errors_as_messages():
+    with errors_as_messages(), stages(wanted(json_output)) as progress:
         runner = _runner(tenant)
         outcome = runner.run(
             path, flow_name=flow, year=year, source_name=source, format_name=format_name, delta=delta, thresholds=thresholds,
-            options=format_options(student_domain, teacher_domain),
-            progress=lambda msg: err.print(f"[dim]{msg}...[/]") if not json_output else None,
+            options=format_options(student_domain, teacher_domain), progress=progress,
         )
     _finish(runner, outcome, json_output)
 
@@ -190,5 +190,6 @@ def pull_command(
     Exit code 0 completed, 1 held or with errors, 2 failed (an incomplete pull fails and writes nothing)."""
     with errors_as_messages():
         runner = _runner(tenant)
-        outcome = runner.pull(flow, progress=lambda msg: err.print(f"[dim]{msg}...[/]") if not json_output else None)
+        with stages(wanted(json_output)) as progress:
+            outcome = runner.pull(flow, progress=progress)
     _finish(runner, outcome, json_output)

@@ -12,7 +12,8 @@ import typer
 from rich.table import Table
 
 from homeroom.cli.options import TenantOption
-from homeroom.cli.render import err, errors_as_messages, fail, out
+from homeroom.cli.render import errors_as_messages, fail, out
+from homeroom.cli.stages import stages, wanted
 
 targets_app = typer.Typer(help="Directory targets: add, update, remove, list, provision, check and snapshot (Active Directory, "
                                        "LDAP, SCIM, Entra, Google).",
@@ -211,9 +212,8 @@ def targets_snapshot(
     from homeroom.store.database import open_database
 
     settings = get_settings()
-    with errors_as_messages():
-        result = snapshot_stored(settings, open_database(settings), tenant, name, full=full,
-                                 progress=None if json_output else (lambda m: err.print(m)))
+    with errors_as_messages(), stages(wanted(json_output)) as progress:
+        result = snapshot_stored(settings, open_database(settings), tenant, name, full=full, progress=progress)
     counts = result.counts()
     if json_output:
         print(json.dumps(counts))
